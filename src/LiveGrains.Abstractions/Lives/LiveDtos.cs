@@ -1,0 +1,70 @@
+namespace LiveGrains.Abstractions;
+
+public enum LiveStatus
+{
+    Scheduled = 0,
+    Ready = 1,
+    Live = 2,
+    Paused = 3,
+    Ended = 4,
+}
+
+public enum EndReason
+{
+    /// <summary>Someone asked for the end.</summary>
+    Ended = 0,
+
+    /// <summary>Another live took the room.</summary>
+    Superseded = 1,
+
+    /// <summary>The ingest was gone longer than the room's reconnect window.</summary>
+    ReconnectTimeout = 2,
+
+    /// <summary>Ended before it ever started.</summary>
+    Cancelled = 3,
+}
+
+public enum LiveCommandKind
+{
+    Ready = 0,
+    Start = 1,
+    Pause = 2,
+    Resume = 3,
+    End = 4,
+}
+
+/// <summary>A lifecycle command. <see cref="Reason"/> only matters for <see cref="LiveCommandKind.End"/>.</summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.LiveCommand")]
+public sealed record LiveCommand(
+    [property: Id(0)] LiveCommandKind Kind,
+    [property: Id(1)] string? By = null,
+    [property: Id(2)] EndReason Reason = EndReason.Ended);
+
+[GenerateSerializer, Immutable, Alias("LiveGrains.Stats")]
+public sealed record StatsDto(
+    [property: Id(0)] long ViewerCount,
+    [property: Id(1)] long PeakViewerCount,
+    [property: Id(2)] DateTimeOffset? PeakAt,
+    [property: Id(3)] long UniqueViewerCount,
+    [property: Id(4)] long ViewCount,
+    [property: Id(5)] long LikeCount,
+    [property: Id(6)] long ChatMessageCount,
+    [property: Id(7)] long DurationSeconds);
+
+[GenerateSerializer, Immutable, Alias("LiveGrains.Live")]
+public sealed record LiveDto(
+    [property: Id(0)] string LiveId,
+    [property: Id(1)] string RoomId,
+    [property: Id(2)] string? Title,
+    [property: Id(3)] LiveStatus Status,
+    [property: Id(4)] EndReason? EndReason,
+    [property: Id(5)] DateTimeOffset CreatedAt,
+    [property: Id(6)] DateTimeOffset? ScheduledStartTime,
+    [property: Id(7)] DateTimeOffset? ReadyAt,
+    [property: Id(8)] DateTimeOffset? StartedAt,
+    [property: Id(9)] DateTimeOffset? PausedAt,
+    [property: Id(10)] DateTimeOffset? EndedAt,
+    [property: Id(11)] long DurationSeconds,
+    [property: Id(12)] string? StartedBy,
+    [property: Id(13)] string? EndedBy,
+    [property: Id(14)] StatsDto Stats);

@@ -1,0 +1,57 @@
+namespace LiveGrains.Abstractions;
+
+/// <summary>What a go-live on a busy room does to the live already on air.</summary>
+public enum TakeoverPolicy
+{
+    /// <summary>End the active live with <c>superseded</c> and start the new one (PRISM Live Studio).</summary>
+    Takeover = 0,
+
+    /// <summary>Refuse with <c>live_already_active</c>.</summary>
+    Reject = 1,
+}
+
+[GenerateSerializer, Immutable, Alias("LiveGrains.Room")]
+public sealed record RoomDto(
+    [property: Id(0)] string RoomId,
+    [property: Id(1)] string? Title,
+    [property: Id(2)] string? HostId,
+    [property: Id(3)] TakeoverPolicy TakeoverPolicy,
+    [property: Id(4)] int ReconnectWindowSeconds,
+    [property: Id(5)] string? ActiveLiveId,
+    [property: Id(6)] DateTimeOffset CreatedAt,
+    [property: Id(7)] DateTimeOffset UpdatedAt);
+
+[GenerateSerializer, Immutable, Alias("LiveGrains.CreateRoomCommand")]
+public sealed record CreateRoomCommand(
+    [property: Id(0)] string? Title,
+    [property: Id(1)] string? HostId,
+    [property: Id(2)] TakeoverPolicy TakeoverPolicy,
+    [property: Id(3)] int ReconnectWindowSeconds);
+
+/// <summary>A partial update: null members are left as they are.</summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.UpdateRoomCommand")]
+public sealed record UpdateRoomCommand(
+    [property: Id(0)] string? Title,
+    [property: Id(1)] string? HostId,
+    [property: Id(2)] TakeoverPolicy? TakeoverPolicy,
+    [property: Id(3)] int? ReconnectWindowSeconds);
+
+[GenerateSerializer, Immutable, Alias("LiveGrains.GoLiveCommand")]
+public sealed record GoLiveCommand(
+    [property: Id(0)] string? Title,
+    [property: Id(1)] string? StartedBy);
+
+[GenerateSerializer, Immutable, Alias("LiveGrains.ScheduleLiveCommand")]
+public sealed record ScheduleLiveCommand(
+    [property: Id(0)] string? Title,
+    [property: Id(1)] DateTimeOffset? ScheduledStartTime);
+
+[GenerateSerializer, Immutable, Alias("LiveGrains.GoLiveResult")]
+public sealed record GoLiveResult(
+    [property: Id(0)] LiveDto Live,
+    [property: Id(1)] LiveDto? ClosedLive);
+
+[GenerateSerializer, Immutable, Alias("LiveGrains.LivePage")]
+public sealed record LivePage(
+    [property: Id(0)] IReadOnlyList<LiveDto> Items,
+    [property: Id(1)] string? NextCursor);

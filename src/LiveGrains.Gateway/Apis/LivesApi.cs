@@ -1,0 +1,58 @@
+using System.Security.Claims;
+using LiveGrains.Abstractions;
+using LiveGrains.Gateway.Auth;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace LiveGrains.Gateway.Apis;
+
+public static class LivesApi
+{
+    public const string LiveIdPrefix = "lv_";
+
+    public static RouteGroupBuilder MapLivesApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/lives").WithTags("Lives").RequireAuthorization();
+        api.MapGet("/{liveId}", GetLiveAsync).WithName("GetLive").WithSummary("Gets a live with its timestamps and statistics.");
+        api.MapPost("/{liveId}/ready", (string liveId, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
+                TransitionAsync(liveId, LiveCommandKind.Ready, body, user, grains))
+            .WithName("ReadyLive").WithSummary("scheduled -> ready.");
+        api.MapPost("/{liveId}/start", (string liveId, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
+                TransitionAsync(liveId, LiveCommandKind.Start, body, user, grains))
+            .WithName("StartLive").WithSummary("scheduled|ready -> live, obeying the room's takeover policy.");
+        api.MapPost("/{liveId}/pause", (string liveId, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
+                TransitionAsync(liveId, LiveCommandKind.Pause, body, user, grains))
+            .WithName("PauseLive").WithSummary("live -> paused.");
+        api.MapPost("/{liveId}/resume", (string liveId, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
+                TransitionAsync(liveId, LiveCommandKind.Resume, body, user, grains))
+            .WithName("ResumeLive").WithSummary("paused -> live.");
+        api.MapPost("/{liveId}/end", (string liveId, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
+                TransitionAsync(liveId, LiveCommandKind.End, body, user, grains))
+            .WithName("EndLive").WithSummary("Any non-ended -> ended ('cancelled' if it never started).");
+        return api;
+    }
+
+    public static async Task<Results<Ok<LiveDto>, ProblemHttpResult>> GetLiveAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var check = new RequestValidator().ServerId("live_id", liveId, LiveIdPrefix);
+        if (!check.IsValid)
+        {
+            return check.Problem;
+        }
+
+        return RoomsApi.Ok(await grains.GetGrain<ILiveGrain>(liveId).GetAsync(user.Tenant()));
+    }
+
+    public static async Task<Results<Ok<LiveDto>, ProblemHttpResult>> TransitionAsync(
+        string liveId, LiveCommandKind kind, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var check = new RequestValidator()
+            .ServerId("live_id", liveId, LiveIdPrefix)
+            .Text("by", body?.By, RequestValidator.MaxActorLength);
+        if (!check.IsValid)
+        {
+            return check.Problem;
+        }
+
+        return RoomsApi.Ok(await grains.GetGrain<ILiveGrain>(liveId).TransitionAsync(user.Tenant(), new LiveCommand(kind, body?.By)));
+    }
+}

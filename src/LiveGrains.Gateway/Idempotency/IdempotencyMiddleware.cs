@@ -1,0 +1,113 @@
+using System.Security.Cryptography;
+using LiveGrains.Abstractions;
+using LiveGrains.Gateway.Auth;
+
+namespace LiveGrains.Gateway.Idempotency;
+
+/// <summary>
+/// <c>Idempotency-Key</c> on a POST: the first response for (tenant, key) is stored for 24 h and replayed for
+/// the same request; the same key on a different request is refused, and a concurrent duplicate gets 409.
+/// Responses of 5xx are not stored, so a failed attempt can be retried with the same key.
+/// </summary>
+public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory grains)
+{
+    public const string HeaderName = "Idempotency-Key";
+    public const int MaxKeyLength = 255;
+    private const int MaxStoredBodyBytes = 1 << 20;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (!HttpMethods.IsPost(context.Request.Method)
+            || !context.Request.Headers.TryGetValue(HeaderName, out var values)
+            || context.User.Identity?.IsAuthenticated != true)
+        {
+            await next(context);
+            return;
+        }
+
+        var key = values.ToString();
+        if (key.Length is 0 or > MaxKeyLength || key.Any(c => c < 0x21 || c > 0x7e))
+        {
+            await Problems.Write(context, StatusCodes.Status400BadRequest, "validation_failed", "Invalid Idempotency-Key.",
+                new Dictionary<string, string[]> { [HeaderName] = [$"1-{MaxKeyLength} visible ASCII characters."] });
+            return;
+        }
+
+        var tenant = context.User.Tenant();
+        var fingerprint = await FingerprintAsync(context.Request);
+        var grain = grains.GetGrain<IIdempotencyGrain>(TenantKey.Compose(tenant, Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))));
+        var decision = await grain.BeginAsync(fingerprint);
+        switch (decision.Outcome)
+        {
+            case IdempotencyOutcome.Replay:
+                await ReplayAsync(context, decision.Response!);
+                return;
+            case IdempotencyOutcome.InProgress:
+                await Problems.Write(context, StatusCodes.Status409Conflict, "idempotency_in_progress", "A request with this Idempotency-Key is still being processed; retry later.");
+                return;
+            case IdempotencyOutcome.Mismatch:
+                await Problems.Write(context, StatusCodes.Status400BadRequest, "validation_failed", "This Idempotency-Key was used for a different request.",
+                    new Dictionary<string, string[]> { [HeaderName] = ["Already used with another method, path or body."] });
+                return;
+        }
+
+        var original = context.Response.Body;
+        using var buffer = new MemoryStream();
+        context.Response.Body = buffer;
+        try
+        {
+            await next(context);
+        }
+        catch
+        {
+            await grain.AbandonAsync(fingerprint);
+            throw;
+        }
+        finally
+        {
+            context.Response.Body = original;
+        }
+
+        buffer.Position = 0;
+        if (context.Response.StatusCode >= 500 || buffer.Length > MaxStoredBodyBytes)
+        {
+            await grain.AbandonAsync(fingerprint);
+        }
+        else
+        {
+            await grain.CompleteAsync(fingerprint, new StoredResponse(
+                context.Response.StatusCode, context.Response.ContentType, context.Response.Headers.Location.ToString() is { Length: > 0 } l ? l : null, buffer.ToArray()));
+        }
+
+        await buffer.CopyToAsync(original, context.RequestAborted);
+    }
+
+    private static async Task<string> FingerprintAsync(HttpRequest request)
+    {
+        request.EnableBuffering();
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(System.Text.Encoding.UTF8.GetBytes($"{request.Method} {request.Path}{request.QueryString}\n"));
+        var buffer = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(buffer, request.HttpContext.RequestAborted)) > 0)
+        {
+            sha.AppendData(buffer, 0, read);
+        }
+
+        request.Body.Position = 0;
+        return Convert.ToHexString(sha.GetHashAndReset());
+    }
+
+    private static async Task ReplayAsync(HttpContext context, StoredResponse response)
+    {
+        context.Response.StatusCode = response.StatusCode;
+        context.Response.ContentType = response.ContentType;
+        if (response.Location is not null)
+        {
+            context.Response.Headers.Location = response.Location;
+        }
+
+        context.Response.Headers["Idempotent-Replayed"] = "true";
+        await context.Response.Body.WriteAsync(response.Body, context.RequestAborted);
+    }
+}

@@ -1,0 +1,20 @@
+using LiveGrains.Gateway.Apis;
+using LiveGrains.Gateway.Hosting;
+using LiveGrains.ServiceDefaults;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddLiveGrainsOrleans();
+builder.AddLiveGrainsApi();
+
+var app = builder.Build();
+app.UseLiveGrainsApi();
+app.MapDefaultEndpoints();
+app.MapRoomsApi();
+app.MapLivesApi();
+app.PrintStartupBanner();
+
+app.Run();
+
+/// <summary>The gateway's entry point; public so WebApplicationFactory can host it in tests.</summary>
+public partial class Program;

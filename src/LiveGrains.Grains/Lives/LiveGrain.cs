@@ -1,0 +1,175 @@
+using LiveGrains.Abstractions;
+using LiveGrains.Grains.Events;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LiveGrains.Grains.Lives;
+
+public sealed class LiveGrain(
+    [PersistentState("live", LiveGrainsStorage.State)] IPersistentState<LiveState> state,
+    IResourceEventSink events,
+    TimeProvider time,
+    IOptions<LiveOptions> options,
+    ILogger<LiveGrain> logger) : Grain, ILiveGrain
+{
+    private OutboxRelay? _relay;
+    private DateTimeOffset _confirmedAt = DateTimeOffset.MinValue;
+    private IGrainTimer? _confirmTimer;
+
+    private OutboxRelay Relay => _relay ??= new OutboxRelay(this, events, logger);
+
+    private string LiveId => this.GetPrimaryKeyString();
+
+    private LiveLifecycle? Lifecycle => state.State.Lifecycle;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await Relay.FlushAsync(state.State.Outbox);
+        UpdateConfirmTimer();
+    }
+
+    public async Task<Result<LiveDto>> GetAsync(string tenant)
+    {
+        if (!BelongsTo(tenant))
+        {
+            return DomainError.NotFound("Live");
+        }
+
+        await EnsureConfirmedByRoomAsync();
+        return Result<LiveDto>.Ok(ToDto());
+    }
+
+    public Task<Result<LiveDto>> TransitionAsync(string tenant, LiveCommand command)
+    {
+        if (!BelongsTo(tenant))
+        {
+            return Task.FromResult<Result<LiveDto>>(DomainError.NotFound("Live"));
+        }
+
+        return Room.TransitionLiveAsync(LiveId, command);
+    }
+
+    public async Task<Result<LiveDto>> ApplyAsync(LiveOperation operation)
+    {
+        _confirmedAt = time.GetUtcNow();
+        if (operation.Sequence > 0 && operation.Sequence <= state.State.LastAppliedSequence)
+        {
+            return Snapshot();
+        }
+
+        if (operation.Create is { } create)
+        {
+            return await CreateAsync(operation, create);
+        }
+
+        if (Lifecycle is null || operation.Command is null)
+        {
+            return DomainError.NotFound("Live");
+        }
+
+        var transition = LiveStateMachine.Apply(Lifecycle, operation.Command, operation.At);
+        if (!transition.IsSuccess)
+        {
+            if (operation.Sequence > 0)
+            {
+                // A decided intent that no longer applies was overtaken by an earlier replay; the room's
+                // decision already holds, so acknowledge it rather than wedge the room's pending list.
+                logger.LogWarning("Live {LiveId}: intent {Sequence} ({Command}) no longer applies in {Status}", LiveId, operation.Sequence, operation.Command.Kind, Lifecycle.Status);
+                state.State.LastAppliedSequence = operation.Sequence;
+                await state.WriteStateAsync();
+                return Snapshot();
+            }
+
+            return transition.Error!;
+        }
+
+        state.State.Lifecycle = transition.Next;
+        await CommitAsync(operation.Sequence, transition.EventType!);
+        return Snapshot();
+    }
+
+    public Task<LiveDto?> GetSnapshotAsync() => Task.FromResult(Lifecycle is null ? null : ToDto());
+
+    private async Task<Result<LiveDto>> CreateAsync(LiveOperation operation, LiveCreation create)
+    {
+        if (Lifecycle is not null)
+        {
+            return Snapshot();
+        }
+
+        var lifecycle = LiveLifecycle.Scheduled(operation.At, create.ScheduledStartTime);
+        var eventType = EventTypes.LiveScheduled;
+        if (create.StartNow)
+        {
+            var started = LiveStateMachine.Apply(lifecycle, new LiveCommand(LiveCommandKind.Start, create.StartedBy), operation.At);
+            lifecycle = started.Next!;
+            eventType = started.EventType!;
+        }
+
+        state.State.Tenant = create.Tenant;
+        state.State.RoomId = create.RoomId;
+        state.State.Title = create.Title;
+        state.State.Lifecycle = lifecycle;
+        await CommitAsync(operation.Sequence, eventType);
+        return Snapshot();
+    }
+
+    private async Task CommitAsync(long sequence, string eventType)
+    {
+        state.State.LastAppliedSequence = Math.Max(state.State.LastAppliedSequence, sequence);
+        var dto = ToDto();
+        state.State.Outbox.Record(eventType, state.State.Tenant, "live", LiveId, time.GetUtcNow(), dto);
+        await state.WriteStateAsync();
+        UpdateConfirmTimer();
+        await Relay.FlushAsync(state.State.Outbox);
+    }
+
+    /// <summary>
+    /// A live that believes it is on air asks its room to finish any decided-but-unapplied intent first:
+    /// after a crash between the room's write and this live's write, that intent may end this live.
+    /// </summary>
+    private async Task EnsureConfirmedByRoomAsync()
+    {
+        if (Lifecycle is not { IsActive: true } || time.GetUtcNow() - _confirmedAt < options.Value.ConfirmInterval)
+        {
+            return;
+        }
+
+        await Room.ReconcileAsync();
+        _confirmedAt = time.GetUtcNow();
+    }
+
+    /// <summary>While on air, re-confirm on a timer so a live whose room moved on during a crash ends without waiting for a read.</summary>
+    private void UpdateConfirmTimer()
+    {
+        if (Lifecycle is { IsActive: true })
+        {
+            _confirmTimer ??= this.RegisterGrainTimer(
+                static (grain, _) => grain.EnsureConfirmedByRoomAsync(),
+                this,
+                new GrainTimerCreationOptions(options.Value.ReconcileInterval, options.Value.ReconcileInterval) { KeepAlive = true });
+        }
+        else
+        {
+            _confirmTimer?.Dispose();
+            _confirmTimer = null;
+        }
+    }
+
+    private IRoomGrain Room => GrainFactory.GetGrain<IRoomGrain>(TenantKey.Compose(state.State.Tenant, state.State.RoomId));
+
+    private bool BelongsTo(string tenant) =>
+        Lifecycle is not null && string.Equals(state.State.Tenant, tenant, StringComparison.Ordinal);
+
+    private Result<LiveDto> Snapshot() => Lifecycle is null ? DomainError.NotFound("Live") : Result<LiveDto>.Ok(ToDto());
+
+    private LiveDto ToDto()
+    {
+        var l = Lifecycle!;
+        var duration = (long)l.OnAir(time.GetUtcNow()).TotalSeconds;
+        return new LiveDto(
+            LiveId, state.State.RoomId, state.State.Title, l.Status, l.EndReason, l.CreatedAt, l.ScheduledStartTime,
+            l.ReadyAt, l.StartedAt, l.PausedAt, l.EndedAt, duration, l.StartedBy, l.EndedBy,
+            new StatsDto(0, 0, null, 0, 0, 0, 0, duration));
+    }
+}

@@ -1,0 +1,292 @@
+using System.Globalization;
+using System.Text;
+using LiveGrains.Abstractions;
+using LiveGrains.Grains.Events;
+using LiveGrains.Grains.Lives;
+using Microsoft.Extensions.Logging;
+
+namespace LiveGrains.Grains.Rooms;
+
+/// <summary>
+/// The arbiter of a room's lives. Any decision that changes which live is active is first written to the
+/// room's state as an intent (new active live id plus the live operations to perform), then applied to the
+/// live grains in order; intents left unapplied by a crash are replayed before the room's next operation.
+/// See docs/consistency.md.
+/// </summary>
+public sealed class RoomGrain(
+    [PersistentState("room", LiveGrainsStorage.State)] IPersistentState<RoomState> state,
+    IResourceEventSink events,
+    TimeProvider time,
+    ILogger<RoomGrain> logger) : Grain, IRoomGrain
+{
+    private OutboxRelay? _relay;
+
+    private OutboxRelay Relay => _relay ??= new OutboxRelay(this, events, logger);
+
+    private string Tenant => TenantKey.Split(this.GetPrimaryKeyString()).Tenant;
+
+    private string RoomId => TenantKey.Split(this.GetPrimaryKeyString()).Id;
+
+    private RoomState S => state.State;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await Relay.FlushAsync(S.Outbox);
+        if (S.Pending.Count > 0)
+        {
+            // Finish the interrupted decision soon even if nobody calls; not inline, since a live that
+            // is activating may be the one waiting on this room.
+            this.RegisterGrainTimer(
+                static (grain, _) => grain.ApplyPendingAsync(),
+                this,
+                new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
+        }
+    }
+
+    public async Task<Result<RoomDto>> CreateAsync(CreateRoomCommand command)
+    {
+        if (S.Exists)
+        {
+            return new DomainError(DomainErrorCode.RoomExists, $"Room '{RoomId}' already exists.", "room_id");
+        }
+
+        var now = time.GetUtcNow();
+        S.Exists = true;
+        S.Title = command.Title;
+        S.HostId = command.HostId;
+        S.TakeoverPolicy = command.TakeoverPolicy;
+        S.ReconnectWindowSeconds = command.ReconnectWindowSeconds;
+        S.CreatedAt = now;
+        S.UpdatedAt = now;
+        var dto = ToDto();
+        S.Outbox.Record(EventTypes.RoomCreated, Tenant, "room", RoomId, now, dto);
+        await state.WriteStateAsync();
+        await Relay.FlushAsync(S.Outbox);
+        return dto;
+    }
+
+    public async Task<Result<RoomDto>> GetAsync()
+    {
+        if (!S.Exists)
+        {
+            return NotFound();
+        }
+
+        await ApplyPendingAsync();
+        return ToDto();
+    }
+
+    public async Task<Result<RoomDto>> UpdateAsync(UpdateRoomCommand command)
+    {
+        if (!S.Exists)
+        {
+            return NotFound();
+        }
+
+        await ApplyPendingAsync();
+        S.Title = command.Title ?? S.Title;
+        S.HostId = command.HostId ?? S.HostId;
+        S.TakeoverPolicy = command.TakeoverPolicy ?? S.TakeoverPolicy;
+        S.ReconnectWindowSeconds = command.ReconnectWindowSeconds ?? S.ReconnectWindowSeconds;
+        S.UpdatedAt = time.GetUtcNow();
+        await state.WriteStateAsync();
+        return ToDto();
+    }
+
+    public async Task<Result<GoLiveResult>> GoLiveAsync(GoLiveCommand command)
+    {
+        if (!S.Exists)
+        {
+            return NotFound();
+        }
+
+        await ApplyPendingAsync();
+        if (RefuseTakeover() is { } refused)
+        {
+            return refused;
+        }
+
+        var now = time.GetUtcNow();
+        var liveId = Ids.NewLiveId(now);
+        var closed = S.ActiveLiveId;
+        var intents = new List<PendingLiveIntent>(2);
+        if (closed is not null)
+        {
+            intents.Add(Intent(closed, now, new LiveCommand(LiveCommandKind.End, command.StartedBy, EndReason.Superseded), null));
+        }
+
+        intents.Add(Intent(liveId, now, null, new LiveCreation(Tenant, RoomId, command.Title, null, StartNow: true, command.StartedBy)));
+        S.Lives.Add(liveId);
+        var applied = await DecideAsync(liveId, intents, now);
+        return new GoLiveResult(await LiveAsync(applied, liveId), closed is null ? null : await LiveAsync(applied, closed));
+    }
+
+    public async Task<Result<LiveDto>> ScheduleLiveAsync(ScheduleLiveCommand command)
+    {
+        if (!S.Exists)
+        {
+            return NotFound();
+        }
+
+        await ApplyPendingAsync();
+        var now = time.GetUtcNow();
+        var liveId = Ids.NewLiveId(now);
+        S.Lives.Add(liveId);
+        var intent = Intent(liveId, now, null, new LiveCreation(Tenant, RoomId, command.Title, command.ScheduledStartTime, StartNow: false, null));
+        var applied = await DecideAsync(S.ActiveLiveId, [intent], now);
+        return await LiveAsync(applied, liveId);
+    }
+
+    public async Task<Result<LiveDto>> TransitionLiveAsync(string liveId, LiveCommand command)
+    {
+        if (!S.Exists || !S.Lives.Contains(liveId))
+        {
+            return DomainError.NotFound("Live");
+        }
+
+        await ApplyPendingAsync();
+        var live = GrainFactory.GetGrain<ILiveGrain>(liveId);
+        var now = time.GetUtcNow();
+        switch (command.Kind)
+        {
+            case LiveCommandKind.Start:
+                {
+                    var current = await live.GetSnapshotAsync();
+                    if (current is null)
+                    {
+                        return DomainError.NotFound("Live");
+                    }
+
+                    if (!LiveStateMachine.IsAllowed(current.Status, LiveCommandKind.Start))
+                    {
+                        return await live.ApplyAsync(new LiveOperation(0, now, command, null));
+                    }
+
+                    if (RefuseTakeover() is { } refused)
+                    {
+                        return refused;
+                    }
+
+                    var intents = new List<PendingLiveIntent>(2);
+                    if (S.ActiveLiveId is { } closed)
+                    {
+                        intents.Add(Intent(closed, now, new LiveCommand(LiveCommandKind.End, command.By, EndReason.Superseded), null));
+                    }
+
+                    intents.Add(Intent(liveId, now, command, null));
+                    return await LiveAsync(await DecideAsync(liveId, intents, now), liveId);
+                }
+
+            case LiveCommandKind.End when liveId == S.ActiveLiveId:
+                return await LiveAsync(await DecideAsync(null, [Intent(liveId, now, command, null)], now), liveId);
+
+            default:
+                // ready, pause, resume and ending an inactive live do not change which live is active:
+                // the live applies them alone, still serialized through this room.
+                return await live.ApplyAsync(new LiveOperation(0, now, command, null));
+        }
+    }
+
+    public async Task<Result<LivePage>> ListLivesAsync(int limit, string? cursor)
+    {
+        if (!S.Exists)
+        {
+            return NotFound();
+        }
+
+        var end = S.Lives.Count;
+        if (cursor is not null && (!TryDecodeCursor(cursor, out end) || end > S.Lives.Count))
+        {
+            return new DomainError(DomainErrorCode.ValidationFailed, "The cursor is not valid for this room.", "cursor");
+        }
+
+        await ApplyPendingAsync();
+        var start = Math.Max(0, end - limit);
+        var ids = new List<string>(end - start);
+        for (var i = end - 1; i >= start; i--)
+        {
+            ids.Add(S.Lives[i]);
+        }
+
+        var lives = await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ILiveGrain>(id).GetSnapshotAsync()));
+        var items = lives.Where(l => l is not null).Select(l => l!).ToList();
+        return new LivePage(items, start > 0 ? EncodeCursor(start) : null);
+    }
+
+    public Task ReconcileAsync() => ApplyPendingAsync();
+
+    private DomainError? RefuseTakeover() =>
+        S.ActiveLiveId is { } active && S.TakeoverPolicy == TakeoverPolicy.Reject
+            ? new DomainError(DomainErrorCode.LiveAlreadyActive, $"Live '{active}' is active in this room and its takeover policy is 'reject'.")
+            : null;
+
+    private PendingLiveIntent Intent(string liveId, DateTimeOffset now, LiveCommand? command, LiveCreation? create) =>
+        new(liveId, new LiveOperation(++S.LastIntentSequence, now, command, create));
+
+    /// <summary>Persists the decision (new active live and its intents) in one write, then applies it.</summary>
+    private async Task<Dictionary<string, LiveDto>> DecideAsync(string? activeLiveId, List<PendingLiveIntent> intents, DateTimeOffset now)
+    {
+        S.ActiveLiveId = activeLiveId;
+        S.UpdatedAt = now;
+        S.Pending.AddRange(intents);
+        await state.WriteStateAsync();
+        return await ApplyPendingAsync();
+    }
+
+    /// <summary>
+    /// Applies pending intents one after the other (the old live ends before the new one starts, so no
+    /// reader sees two lives on air). Intents stay in memory-cleared but persisted form until the next
+    /// write; replaying them is harmless because lives skip sequences they already applied.
+    /// </summary>
+    private async Task<Dictionary<string, LiveDto>> ApplyPendingAsync()
+    {
+        var applied = new Dictionary<string, LiveDto>(StringComparer.Ordinal);
+        while (S.Pending.Count > 0)
+        {
+            var intent = S.Pending[0];
+            var result = await GrainFactory.GetGrain<ILiveGrain>(intent.LiveId).ApplyAsync(intent.Operation);
+            if (!result.IsSuccess)
+            {
+                logger.LogError("Room {RoomId}: live {LiveId} refused intent {Sequence}: {Error}", RoomId, intent.LiveId, intent.Operation.Sequence, result.Error);
+            }
+            else
+            {
+                applied[intent.LiveId] = result.Value!;
+            }
+
+            S.Pending.RemoveAt(0);
+        }
+
+        return applied;
+    }
+
+    private async Task<LiveDto> LiveAsync(Dictionary<string, LiveDto> applied, string liveId) =>
+        applied.TryGetValue(liveId, out var live)
+            ? live
+            : await GrainFactory.GetGrain<ILiveGrain>(liveId).GetSnapshotAsync()
+              ?? throw new InvalidOperationException($"Live {liveId} of room {RoomId} has no state after its intent was applied.");
+
+    private static string EncodeCursor(int position) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes("p:" + position.ToString(CultureInfo.InvariantCulture))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static bool TryDecodeCursor(string cursor, out int position)
+    {
+        position = 0;
+        var base64 = cursor.Replace('-', '+').Replace('_', '/');
+        base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
+        Span<byte> buffer = stackalloc byte[64];
+        if (cursor.Length > 64 || !Convert.TryFromBase64String(base64, buffer, out var written))
+        {
+            return false;
+        }
+
+        var text = Encoding.UTF8.GetString(buffer[..written]);
+        return text.StartsWith("p:", StringComparison.Ordinal)
+            && int.TryParse(text.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out position);
+    }
+
+    private DomainError NotFound() => DomainError.NotFound($"Room '{RoomId}'");
+
+    private RoomDto ToDto() => new(
+        RoomId, S.Title, S.HostId, S.TakeoverPolicy, S.ReconnectWindowSeconds, S.ActiveLiveId, S.CreatedAt, S.UpdatedAt);
+}

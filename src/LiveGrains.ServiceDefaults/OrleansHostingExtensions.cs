@@ -1,0 +1,134 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using LiveGrains.Grains;
+using LiveGrains.Grains.Events;
+using LiveGrains.Grains.Lives;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Orleans.Storage;
+using StackExchange.Redis;
+
+namespace LiveGrains.ServiceDefaults;
+
+/// <summary>
+/// One place that decides how a silo or client is hosted: embedded (localhost clustering, in-memory state)
+/// when <c>ConnectionStrings:redis</c> is unset, Orleans' Redis providers for membership, grain state and
+/// reminders when it is set.
+/// </summary>
+public static class OrleansHostingExtensions
+{
+    public const string RedisConnectionName = "redis";
+
+    public static string? RedisConnectionString(this IConfiguration configuration) =>
+        configuration.GetConnectionString(RedisConnectionName) is { Length: > 0 } cs ? cs : null;
+
+    public static ISiloBuilder UseLiveGrainsSilo(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var orleans = configuration.GetSection("Orleans");
+        var siloPort = orleans.GetValue("SiloPort", EndpointOptions.DEFAULT_SILO_PORT);
+        var gatewayPort = orleans.GetValue("GatewayPort", EndpointOptions.DEFAULT_GATEWAY_PORT);
+        var redis = configuration.RedisConnectionString();
+
+        silo.Configure<ClusterOptions>(o => ConfigureCluster(o, configuration));
+        if (redis is null)
+        {
+            silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: ServiceId(configuration), clusterId: ClusterId(configuration));
+            silo.AddMemoryGrainStorage(LiveGrainsStorage.State);
+            silo.UseInMemoryReminderService();
+        }
+        else
+        {
+            var redisOptions = ParseRedis(redis);
+            silo.ConfigureEndpoints(AdvertisedAddress(configuration), siloPort, gatewayPort, listenOnAnyHostAddress: true);
+            silo.UseRedisClustering(o => o.ConfigurationOptions = redisOptions.Clone());
+            silo.AddRedisGrainStorage(LiveGrainsStorage.State, o => o.ConfigurationOptions = redisOptions.Clone());
+            silo.UseRedisReminderService(o => o.ConfigurationOptions = redisOptions.Clone());
+            silo.Configure<ClusterMembershipOptions>(o =>
+            {
+                // Detect a killed silo in seconds, not the 30 s+ default (docs/scale-out.md).
+                o.ProbeTimeout = TimeSpan.FromSeconds(orleans.GetValue("ProbeTimeoutSeconds", 2.0));
+                o.NumMissedProbesLimit = orleans.GetValue("NumMissedProbesLimit", 2);
+                o.TableRefreshTimeout = TimeSpan.FromSeconds(5);
+                o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(30);
+                o.DefunctSiloExpiration = TimeSpan.FromHours(1);
+            });
+        }
+
+        silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout(configuration));
+        silo.Services.AddLiveGrainsSiloServices(configuration);
+        return silo;
+    }
+
+    public static IClientBuilder UseLiveGrainsClient(this IClientBuilder client, IConfiguration configuration)
+    {
+        var redis = configuration.RedisConnectionString()
+            ?? throw new InvalidOperationException("Gateway:Mode=client needs ConnectionStrings:redis to find the cluster's silos.");
+        var redisOptions = ParseRedis(redis);
+        client.Configure<ClusterOptions>(o => ConfigureCluster(o, configuration));
+        client.UseRedisClustering(o => o.ConfigurationOptions = redisOptions.Clone());
+        client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout(configuration));
+        client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+        return client;
+    }
+
+    /// <summary>Services every silo needs, whatever the hosting mode. Tests call this too.</summary>
+    public static IServiceCollection AddLiveGrainsSiloServices(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+
+        // Version-tolerant binary state ([GenerateSerializer]/[Id]) instead of the JSON default.
+        services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
+        services.TryAddSingleton<IResourceEventSink, NoWebhooksEventSink>();
+        services.AddOptions<LiveOptions>().Bind(configuration.GetSection("Lives"));
+        return services;
+    }
+
+    private static void ConfigureCluster(ClusterOptions options, IConfiguration configuration)
+    {
+        options.ClusterId = ClusterId(configuration);
+        options.ServiceId = ServiceId(configuration);
+    }
+
+    private static string ClusterId(IConfiguration c) => c["Orleans:ClusterId"] is { Length: > 0 } v ? v : "livegrains";
+
+    private static string ServiceId(IConfiguration c) => c["Orleans:ServiceId"] is { Length: > 0 } v ? v : "livegrains";
+
+    private static TimeSpan ResponseTimeout(IConfiguration c) => TimeSpan.FromSeconds(c.GetValue("Orleans:ResponseTimeoutSeconds", 10.0));
+
+    private static ConfigurationOptions ParseRedis(string connectionString)
+    {
+        var options = ConfigurationOptions.Parse(connectionString);
+        options.AbortOnConnectFail = false;
+        return options;
+    }
+
+    /// <summary>
+    /// The address other silos and clients use to reach this one: <c>Orleans:AdvertisedIP</c> (an address,
+    /// or <c>auto</c> for the host's first non-loopback IPv4 address, as containers need), else <c>POD_IP</c>,
+    /// else loopback, which keeps a single-host cluster on 127.0.0.1.
+    /// </summary>
+    private static IPAddress AdvertisedAddress(IConfiguration configuration)
+    {
+        var configured = configuration["Orleans:AdvertisedIP"] ?? configuration["POD_IP"];
+        if (string.IsNullOrWhiteSpace(configured))
+        {
+            return IPAddress.Loopback;
+        }
+
+        if (string.Equals(configured, "auto", StringComparison.OrdinalIgnoreCase))
+        {
+            return NetworkInterface.GetAllNetworkInterfaces()
+                .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
+                .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+                .Select(a => a.Address)
+                .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+                ?? IPAddress.Loopback;
+        }
+
+        return IPAddress.Parse(configured);
+    }
+}
