@@ -78,7 +78,7 @@ public static class OrleansHostingExtensions
     /// <summary>Services every silo needs, whatever the hosting mode. Tests call this too.</summary>
     public static IServiceCollection AddLiveGrainsSiloServices(this IServiceCollection services, IConfiguration configuration)
     {
-        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(LiveGrainsClock.System);
 
         // Version-tolerant binary state ([GenerateSerializer]/[Id]) instead of the JSON default.
         services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();

@@ -25,14 +25,14 @@ public sealed class IdempotencyState
 /// </summary>
 public sealed class IdempotencyGrain(
     [PersistentState("idempotency", LiveGrainsStorage.State)] IPersistentState<IdempotencyState> state,
-    TimeProvider time) : Grain, IIdempotencyGrain
+    LiveGrainsClock clock) : Grain, IIdempotencyGrain
 {
     public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
 
     public async Task<IdempotencyDecision> BeginAsync(string requestFingerprint)
     {
-        var now = time.GetUtcNow();
+        var now = clock.UtcNow;
         var s = state.State;
         if (s.Fingerprint is not null && now - s.FirstSeenAt >= Retention)
         {

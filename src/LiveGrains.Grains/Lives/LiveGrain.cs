@@ -8,7 +8,7 @@ namespace LiveGrains.Grains.Lives;
 public sealed class LiveGrain(
     [PersistentState("live", LiveGrainsStorage.State)] IPersistentState<LiveState> state,
     IResourceEventSink events,
-    TimeProvider time,
+    LiveGrainsClock clock,
     IOptions<LiveOptions> options,
     ILogger<LiveGrain> logger) : Grain, ILiveGrain
 {
@@ -51,7 +51,7 @@ public sealed class LiveGrain(
 
     public async Task<Result<LiveDto>> ApplyAsync(LiveOperation operation)
     {
-        _confirmedAt = time.GetUtcNow();
+        _confirmedAt = clock.UtcNow;
         if (operation.Sequence > 0 && operation.Sequence <= state.State.LastAppliedSequence)
         {
             return Snapshot();
@@ -118,7 +118,7 @@ public sealed class LiveGrain(
     {
         state.State.LastAppliedSequence = Math.Max(state.State.LastAppliedSequence, sequence);
         var dto = ToDto();
-        state.State.Outbox.Record(eventType, state.State.Tenant, "live", LiveId, time.GetUtcNow(), dto);
+        state.State.Outbox.Record(eventType, state.State.Tenant, "live", LiveId, clock.UtcNow, dto);
         await state.WriteStateAsync();
         UpdateConfirmTimer();
         await Relay.FlushAsync(state.State.Outbox);
@@ -130,13 +130,13 @@ public sealed class LiveGrain(
     /// </summary>
     private async Task EnsureConfirmedByRoomAsync()
     {
-        if (Lifecycle is not { IsActive: true } || time.GetUtcNow() - _confirmedAt < options.Value.ConfirmInterval)
+        if (Lifecycle is not { IsActive: true } || clock.UtcNow - _confirmedAt < options.Value.ConfirmInterval)
         {
             return;
         }
 
         await Room.ReconcileAsync();
-        _confirmedAt = time.GetUtcNow();
+        _confirmedAt = clock.UtcNow;
     }
 
     /// <summary>While on air, re-confirm on a timer so a live whose room moved on during a crash ends without waiting for a read.</summary>
@@ -166,7 +166,7 @@ public sealed class LiveGrain(
     private LiveDto ToDto()
     {
         var l = Lifecycle!;
-        var duration = (long)l.OnAir(time.GetUtcNow()).TotalSeconds;
+        var duration = (long)l.OnAir(clock.UtcNow).TotalSeconds;
         return new LiveDto(
             LiveId, state.State.RoomId, state.State.Title, l.Status, l.EndReason, l.CreatedAt, l.ScheduledStartTime,
             l.ReadyAt, l.StartedAt, l.PausedAt, l.EndedAt, duration, l.StartedBy, l.EndedBy,

@@ -16,7 +16,7 @@ namespace LiveGrains.Grains.Rooms;
 public sealed class RoomGrain(
     [PersistentState("room", LiveGrainsStorage.State)] IPersistentState<RoomState> state,
     IResourceEventSink events,
-    TimeProvider time,
+    LiveGrainsClock clock,
     ILogger<RoomGrain> logger) : Grain, IRoomGrain
 {
     private OutboxRelay? _relay;
@@ -50,7 +50,7 @@ public sealed class RoomGrain(
             return new DomainError(DomainErrorCode.RoomExists, $"Room '{RoomId}' already exists.", "room_id");
         }
 
-        var now = time.GetUtcNow();
+        var now = clock.UtcNow;
         S.Exists = true;
         S.Title = command.Title;
         S.HostId = command.HostId;
@@ -88,7 +88,7 @@ public sealed class RoomGrain(
         S.HostId = command.HostId ?? S.HostId;
         S.TakeoverPolicy = command.TakeoverPolicy ?? S.TakeoverPolicy;
         S.ReconnectWindowSeconds = command.ReconnectWindowSeconds ?? S.ReconnectWindowSeconds;
-        S.UpdatedAt = time.GetUtcNow();
+        S.UpdatedAt = clock.UtcNow;
         await state.WriteStateAsync();
         return ToDto();
     }
@@ -106,7 +106,7 @@ public sealed class RoomGrain(
             return refused;
         }
 
-        var now = time.GetUtcNow();
+        var now = clock.UtcNow;
         var liveId = Ids.NewLiveId(now);
         var closed = S.ActiveLiveId;
         var intents = new List<PendingLiveIntent>(2);
@@ -129,7 +129,7 @@ public sealed class RoomGrain(
         }
 
         await ApplyPendingAsync();
-        var now = time.GetUtcNow();
+        var now = clock.UtcNow;
         var liveId = Ids.NewLiveId(now);
         S.Lives.Add(liveId);
         var intent = Intent(liveId, now, null, new LiveCreation(Tenant, RoomId, command.Title, command.ScheduledStartTime, StartNow: false, null));
@@ -146,7 +146,7 @@ public sealed class RoomGrain(
 
         await ApplyPendingAsync();
         var live = GrainFactory.GetGrain<ILiveGrain>(liveId);
-        var now = time.GetUtcNow();
+        var now = clock.UtcNow;
         switch (command.Kind)
         {
             case LiveCommandKind.Start:
