@@ -1,0 +1,250 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using LiveGrains.Bench;
+
+if (args is ["--free-ports", var n])
+{
+    // For bench/run.sh: ports the OS just handed out, for redis, the gateway and its silo.
+    Console.WriteLine(string.Join(' ', FreePorts(int.Parse(n, CultureInfo.InvariantCulture))));
+    return 0;
+}
+
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine(e.Message);
+    Console.Error.WriteLine(BenchOptions.Usage);
+    return 2;
+}
+
+using var cancellation = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    // The first Ctrl-C stops measuring and still prints what was measured; bench/run.sh then stops the gateway.
+    e.Cancel = !cancellation.IsCancellationRequested;
+    cancellation.Cancel();
+};
+
+using var handler = new SocketsHttpHandler
+{
+    MaxConnectionsPerServer = options.Concurrency,
+    PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+    PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+    ConnectTimeout = TimeSpan.FromSeconds(10),
+    UseCookies = false,
+    UseProxy = false,
+    AutomaticDecompression = DecompressionMethods.None,
+};
+using var client = new HttpClient(handler) { BaseAddress = options.Target, Timeout = TimeSpan.FromSeconds(60) };
+client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
+var metrics = new ProcessMetrics(options.Pid);
+var report = new Report(options);
+
+try
+{
+    await WaitForAliveAsync(client, metrics, options.Wait, cancellation.Token);
+}
+catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+{
+    Console.Error.WriteLine(e.Message);
+    return 1;
+}
+
+var context = new BenchContext(client, options);
+foreach (var name in options.Scenarios.Prepend(Scenarios.Alive).Distinct())
+{
+    if (cancellation.IsCancellationRequested)
+    {
+        break;
+    }
+
+    Console.Error.WriteLine($"== {name}: setting up");
+    try
+    {
+        var setup = Stopwatch.StartNew();
+        var workload = await Scenarios.All[name](context, cancellation.Token);
+        Console.Error.WriteLine($"   set up in {setup.Elapsed.TotalSeconds:F1} s");
+        if (workload.Probe)
+        {
+            var (status, body) = await LoadRunner.ProbeAsync(client, workload, cancellation.Token);
+            if (!workload.IsSuccess(status))
+            {
+                using var probe = workload.NextRequest(new Worker(0, 1));
+                throw ScenarioSkippedException.For(probe.Method, probe.RequestUri?.OriginalString ?? "?", status, body);
+            }
+        }
+
+        for (var run = 1; run <= options.Runs; run++)
+        {
+            var result = await LoadRunner.RunAsync(client, workload, options.Concurrency, options.Warmup, options.Duration, metrics, cancellation.Token);
+            report.Add(name, run, result);
+        }
+    }
+    catch (ScenarioSkippedException e)
+    {
+        report.Skip(name, e.Message);
+    }
+    catch (HttpRequestException e) when (!cancellation.IsCancellationRequested)
+    {
+        report.Skip(name, $"failed: {e.Message}");
+    }
+    catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+    {
+        report.Skip(name, "interrupted");
+    }
+
+    if (options.Pid is not null && !metrics.IsAlive)
+    {
+        Console.Error.WriteLine($"The gateway (pid {options.Pid}) exited during {name}: stopping.");
+        break;
+    }
+}
+
+report.Print(Console.Out, metrics);
+return cancellation.IsCancellationRequested ? 130 : report.AliveMeasured ? 0 : 1;
+
+static async Task WaitForAliveAsync(HttpClient client, ProcessMetrics metrics, TimeSpan wait, CancellationToken cancellationToken)
+{
+    var deadline = DateTime.UtcNow + wait;
+    var last = "no answer";
+    while (DateTime.UtcNow < deadline)
+    {
+        if (metrics.Pid is { } pid && !metrics.IsAlive)
+        {
+            throw new TimeoutException($"The gateway (pid {pid}) exited before GET /alive answered 200.");
+        }
+
+        try
+        {
+            using var response = await client.GetAsync("/alive", cancellationToken);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                return;
+            }
+
+            last = $"status {(int)response.StatusCode}";
+        }
+        catch (HttpRequestException e)
+        {
+            last = e.Message;
+        }
+
+        await Task.Delay(250, cancellationToken);
+    }
+
+    throw new TimeoutException($"GET {client.BaseAddress}alive did not answer 200 within {wait.TotalSeconds:F0} s ({last}).");
+}
+
+static int[] FreePorts(int count)
+{
+    // Hold every listener until all are chosen so that the OS does not hand out the same port twice.
+    var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+    listeners.ForEach(l => l.Start());
+    var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+    listeners.ForEach(l => l.Stop());
+    return ports;
+}
+
+/// <summary>The command line; bench/run.sh passes its arguments through and adds --target and --pid.</summary>
+public sealed record BenchOptions
+{
+    public const string Usage = """
+        usage: LiveGrains.Bench --target http://host:port [scenario ...] [options]
+          scenarios   alive golive join-spread like-spread join-hot activity-batch callbacks million-viewers (default: all)
+          --duration S      measured seconds per run (20)        --warmup S       unmeasured seconds first (3)
+          --runs N          runs per scenario, median shown (1)  --concurrency N  workers and connections (64)
+          --rooms N         rooms, lives and streams set up (10000)
+          --batch N         ids per activity-batch request (1000)
+          --viewers N       million-viewers: viewers (1000000)   --hold S         million-viewers: seconds held (60)
+          --pid PID         the gateway's process, for the CPU and memory columns
+          --api-key KEY     (benchkey)   --secret S  ingest callback secret (benchsecret)   --wait S  for /alive (180)
+        """;
+
+    public required Uri Target { get; init; }
+
+    public int? Pid { get; init; }
+
+    public IReadOnlyList<string> Scenarios { get; init; } = [.. LiveGrains.Bench.Scenarios.All.Keys];
+
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(20);
+
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(3);
+
+    public int Runs { get; init; } = 1;
+
+    public int Concurrency { get; init; } = 64;
+
+    public int Rooms { get; init; } = 10_000;
+
+    public int Batch { get; init; } = 1_000;
+
+    public int Viewers { get; init; } = 1_000_000;
+
+    public TimeSpan Hold { get; init; } = TimeSpan.FromSeconds(60);
+
+    public string ApiKey { get; init; } = "benchkey";
+
+    public string Secret { get; init; } = "benchsecret";
+
+    public TimeSpan Wait { get; init; } = TimeSpan.FromSeconds(180);
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var scenarios = new List<string>();
+        var values = new Dictionary<string, string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                scenarios.Add(LiveGrains.Bench.Scenarios.All.ContainsKey(arg)
+                    ? arg
+                    : throw new ArgumentException($"unknown scenario '{arg}'"));
+                continue;
+            }
+
+            var equals = arg.IndexOf('=', StringComparison.Ordinal);
+            var (key, value) = equals > 0 ? (arg[2..equals], arg[(equals + 1)..])
+                : i + 1 < args.Length ? (arg[2..], args[++i])
+                : throw new ArgumentException($"{arg} needs a value");
+            values[key] = value;
+        }
+
+        int Int(string key, int fallback) => values.Remove(key, out var v)
+            ? int.TryParse(v, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"--{key} wants a positive whole number, not '{v}'")
+            : fallback;
+        TimeSpan Seconds(string key, TimeSpan fallback) => values.Remove(key, out var v)
+            ? double.TryParse(v, CultureInfo.InvariantCulture, out var s) && s >= 0 ? TimeSpan.FromSeconds(s) : throw new ArgumentException($"--{key} wants seconds, not '{v}'")
+            : fallback;
+        string Text(string key, string fallback) => values.Remove(key, out var v) ? v : fallback;
+
+        var defaults = new BenchOptions { Target = new Uri("http://127.0.0.1") };
+        var options = new BenchOptions
+        {
+            Target = values.Remove("target", out var target) && Uri.TryCreate(target, UriKind.Absolute, out var uri)
+                ? uri
+                : throw new ArgumentException("--target http://host:port is required"),
+            Pid = values.ContainsKey("pid") ? Int("pid", 0) : null,
+            Scenarios = scenarios.Count > 0 ? scenarios : defaults.Scenarios,
+            Duration = Seconds("duration", defaults.Duration),
+            Warmup = Seconds("warmup", defaults.Warmup),
+            Runs = Int("runs", defaults.Runs),
+            Concurrency = Int("concurrency", defaults.Concurrency),
+            Rooms = Int("rooms", defaults.Rooms),
+            Batch = Int("batch", defaults.Batch),
+            Viewers = Int("viewers", defaults.Viewers),
+            Hold = Seconds("hold", defaults.Hold),
+            ApiKey = Text("api-key", defaults.ApiKey),
+            Secret = Text("secret", defaults.Secret),
+            Wait = Seconds("wait", defaults.Wait),
+        };
+        return values.Count == 0 ? options : throw new ArgumentException($"unknown option --{values.Keys.First()}");
+    }
+}

@@ -1,0 +1,356 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace LiveGrains.Bench;
+
+/// <summary>A scenario could not be measured, e.g. because the gateway lacks its endpoint.</summary>
+public sealed partial class ScenarioSkippedException(string reason) : Exception(reason)
+{
+    public static ScenarioSkippedException For(HttpMethod method, string path, int status, string body)
+    {
+        var code = ReadCode(body);
+        // The route, not the ids or the query (which may hold the callback secret), says which endpoint it is.
+        var route = IdSegment().Replace(path.Split('?')[0], "/$1/{id}");
+        var detail = $"{method} {route}{(code is null ? string.Empty : ", code " + code)}";
+        return new ScenarioSkippedException(status is 404 or 405 or 501
+            ? $"endpoint missing (status {status}, {detail})"
+            : $"unexpected status {status} ({detail})");
+    }
+
+    [GeneratedRegex("/(rooms|lives|viewers|streams)/[^/]+")]
+    private static partial Regex IdSegment();
+
+    private static string? ReadCode(string body)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("code", out var code)
+                ? code.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>What setups share: the client, the options, and lives that several scenarios reuse.</summary>
+public sealed class BenchContext(HttpClient client, BenchOptions options)
+{
+    private string[]? _spreadLives;
+
+    public HttpClient Client { get; } = client;
+
+    public BenchOptions Options { get; } = options;
+
+    /// <summary>One live in each of <see cref="BenchOptions.Rooms"/> rooms, created once per invocation.</summary>
+    public async Task<string[]> SpreadLivesAsync(CancellationToken cancellationToken) =>
+        _spreadLives ??= await ForEachAsync(Options.Rooms, async (i, ct) =>
+        {
+            await CreateRoomAsync($"bench-s{i}", ct);
+            return await GoLiveAsync($"bench-s{i}", ct);
+        }, cancellationToken);
+
+    public Task CreateRoomAsync(string roomId, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, "/v1/rooms", new { room_id = roomId }, [201, 409], cancellationToken);
+
+    public async Task<string> GoLiveAsync(string roomId, CancellationToken cancellationToken)
+    {
+        var created = await SendAsync(HttpMethod.Post, $"/v1/rooms/{roomId}/go-live", new { title = "b" }, [201], cancellationToken);
+        return created.GetProperty("live").GetProperty("live_id").GetString()!;
+    }
+
+    /// <summary>Sends one setup request and returns its JSON answer; any other status skips the scenario.</summary>
+    public async Task<JsonElement> SendAsync(HttpMethod method, string path, object? body, int[] ok, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = Scenarios.Content(JsonSerializer.SerializeToUtf8Bytes(body));
+        }
+
+        using var response = await Client.SendAsync(request, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!ok.Contains((int)response.StatusCode))
+        {
+            throw ScenarioSkippedException.For(method, path, (int)response.StatusCode, text);
+        }
+
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return default;
+        }
+
+        using var json = JsonDocument.Parse(text);
+        return json.RootElement.Clone();
+    }
+
+    /// <summary>Runs <paramref name="body"/> for 0..count-1: the first alone, so a missing endpoint fails once, then concurrently.</summary>
+    public async Task<T[]> ForEachAsync<T>(int count, Func<int, CancellationToken, Task<T>> body, CancellationToken cancellationToken, int? parallelism = null)
+    {
+        var results = new T[count];
+        if (count == 0)
+        {
+            return results;
+        }
+
+        results[0] = await body(0, cancellationToken);
+        var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism ?? Options.Concurrency, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(Enumerable.Range(1, count - 1), options, async (i, ct) => results[i] = await body(i, ct));
+        return results;
+    }
+}
+
+/// <summary>Every scenario: a setup that prepares the gateway and returns the workload to measure.</summary>
+public static class Scenarios
+{
+    public const string Alive = "alive";
+
+    /// <summary>Ids per batch activity request when filling or heartbeating a million viewers (the API's maximum).</summary>
+    private const int MillionBatch = 10_000;
+    private static readonly TimeSpan HeartbeatPeriod = TimeSpan.FromSeconds(30);
+    private static readonly byte[] GoLiveBody = """{"title":"b"}"""u8.ToArray();
+    private static readonly byte[] LikeBody = """{"count":1}"""u8.ToArray();
+
+    public static IReadOnlyDictionary<string, Func<BenchContext, CancellationToken, Task<Workload>>> All { get; } =
+        new Dictionary<string, Func<BenchContext, CancellationToken, Task<Workload>>>
+        {
+            [Alive] = (_, _) => Task.FromResult(new Workload { NextRequest = _ => new HttpRequestMessage(HttpMethod.Get, "/alive"), ExpectedStatus = 200 }),
+            ["golive"] = GoLiveAsync,
+            ["join-spread"] = JoinSpreadAsync,
+            ["like-spread"] = LikeSpreadAsync,
+            ["join-hot"] = JoinHotAsync,
+            ["activity-batch"] = ActivityBatchAsync,
+            ["callbacks"] = CallbacksAsync,
+            ["million-viewers"] = MillionViewersAsync,
+        };
+
+    public static ByteArrayContent Content(byte[] body, string mediaType = "application/json") =>
+        new(body) { Headers = { ContentType = new MediaTypeHeaderValue(mediaType) } };
+
+    private static HttpRequestMessage Post(string path, byte[]? body = null) =>
+        new(HttpMethod.Post, path) { Content = body is null ? null : Content(body) };
+
+    private static async Task<Workload> GoLiveAsync(BenchContext context, CancellationToken cancellationToken)
+    {
+        var rooms = context.Options.Rooms;
+        await context.ForEachAsync(rooms, async (i, ct) =>
+        {
+            await context.CreateRoomAsync($"bench-r{i}", ct);
+            return true;
+        }, cancellationToken);
+
+        return new Workload
+        {
+            NextRequest = w => Post($"/v1/rooms/bench-r{w.Random.Next(rooms)}/go-live", GoLiveBody),
+            ExpectedStatus = 201,
+        };
+    }
+
+    private static async Task<Workload> JoinSpreadAsync(BenchContext context, CancellationToken cancellationToken)
+    {
+        var lives = await context.SpreadLivesAsync(cancellationToken);
+        return new Workload
+        {
+            NextRequest = w => Post($"/v1/lives/{lives[w.Random.Next(lives.Length)]}/viewers/v{w.Random.Next(1_000_000)}/join"),
+            ExpectedStatus = 202,
+        };
+    }
+
+    private static async Task<Workload> LikeSpreadAsync(BenchContext context, CancellationToken cancellationToken)
+    {
+        var lives = await context.SpreadLivesAsync(cancellationToken);
+        return new Workload
+        {
+            NextRequest = w => Post($"/v1/lives/{lives[w.Random.Next(lives.Length)]}/likes", LikeBody),
+            ExpectedStatus = 202,
+        };
+    }
+
+    private static async Task<Workload> JoinHotAsync(BenchContext context, CancellationToken cancellationToken)
+    {
+        await context.CreateRoomAsync("bench-hot", cancellationToken);
+        var live = await context.GoLiveAsync("bench-hot", cancellationToken);
+        return new Workload
+        {
+            NextRequest = w => Post($"/v1/lives/{live}/viewers/v{w.Random.Next(10_000_000)}/join"),
+            ExpectedStatus = 202,
+        };
+    }
+
+    private static async Task<Workload> ActivityBatchAsync(BenchContext context, CancellationToken cancellationToken)
+    {
+        var lives = await context.SpreadLivesAsync(cancellationToken);
+        // Bodies are built up front so that the load generator spends its share of the two cores on sending.
+        var bodies = Enumerable.Range(0, 64)
+            .Select(b => ActivityBody("joins", Enumerable.Range(0, context.Options.Batch).Select(i => $"a{b}-{i}")))
+            .ToArray();
+        return new Workload
+        {
+            NextRequest = w => Post($"/v1/lives/{lives[w.Random.Next(lives.Length)]}/activity", bodies[w.Random.Next(bodies.Length)]),
+            ExpectedStatus = 202,
+            CountsAccepted = true,
+        };
+    }
+
+    private static async Task<Workload> CallbacksAsync(BenchContext context, CancellationToken cancellationToken)
+    {
+        var concurrency = context.Options.Concurrency;
+        var count = Math.Max(context.Options.Rooms, concurrency);
+        var keys = await context.ForEachAsync(count, async (i, ct) =>
+        {
+            await context.CreateRoomAsync($"bench-c{i}", ct);
+            var stream = await context.SendAsync(HttpMethod.Post, "/v1/streams", new { room_id = $"bench-c{i}" }, [201], ct);
+            return stream.GetProperty("stream_key").GetString()!;
+        }, cancellationToken);
+
+        var hook = $"/v1/ingest-hooks/nginx-rtmp?secret={Uri.EscapeDataString(context.Options.Secret)}";
+        byte[] Form(string call, string key) => Encoding.ASCII.GetBytes(
+            $"call={call}&name={Uri.EscapeDataString(key)}&app=live&addr=127.0.0.1&clientid=1&tcurl=rtmp%3A%2F%2F127.0.0.1%2Flive");
+        var publish = keys.Select(k => Form("publish", k)).ToArray();
+        var done = keys.Select(k => Form("publish_done", k)).ToArray();
+        HttpRequestMessage Hook(byte[] form) =>
+            new(HttpMethod.Post, hook) { Content = Content(form, "application/x-www-form-urlencoded") };
+
+        // The probe: one key connects and disconnects, as every key then does over and over.
+        foreach (var form in new[] { publish[0], done[0] })
+        {
+            using var response = await context.Client.SendAsync(Hook(form), cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw ScenarioSkippedException.For(HttpMethod.Post, "/v1/ingest-hooks/nginx-rtmp", (int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
+            }
+        }
+
+        // Each worker owns the keys i ≡ worker (mod concurrency) and walks them publish, done, next key, so that
+        // every key strictly alternates: a connect, then its disconnect, then later a reconnect within the window.
+        var perWorker = count / concurrency;
+        return new Workload
+        {
+            NextRequest = w =>
+            {
+                var key = w.Index + (concurrency * (int)(w.Sequence / 2 % perWorker));
+                return Hook(w.Sequence % 2 == 0 ? publish[key] : done[key]);
+            },
+            Probe = false,
+        };
+    }
+
+    private static async Task<Workload> MillionViewersAsync(BenchContext context, CancellationToken cancellationToken)
+    {
+        var viewers = context.Options.Viewers;
+        await context.CreateRoomAsync("bench-m", cancellationToken);
+        var live = await context.GoLiveAsync("bench-m", cancellationToken);
+        var batches = (viewers + MillionBatch - 1) / MillionBatch;
+        IEnumerable<string> Batch(int b) => Enumerable.Range(b * MillionBatch, Math.Min(MillionBatch, viewers - (b * MillionBatch))).Select(i => $"m{i}");
+
+        var joining = Stopwatch.StartNew();
+        await context.ForEachAsync(batches, async (b, ct) =>
+        {
+            await context.SendAsync(HttpMethod.Post, $"/v1/lives/{live}/activity", new { joins = Batch(b) }, [202], ct);
+            return true;
+        }, cancellationToken, parallelism: 4);
+        var joinSeconds = joining.Elapsed.TotalSeconds;
+        Console.Error.WriteLine($"  joined {viewers:N0} viewers in {joinSeconds:F1} s ({viewers / joinSeconds:N0} ids/s)");
+
+        var heartbeats = Enumerable.Range(0, batches).Select(b => ActivityBody("heartbeats", Batch(b))).ToArray();
+        return new Workload
+        {
+            // The measured loop samples the stats every 100 ms; the load is the heartbeats beside it.
+            NextRequest = _ => new HttpRequestMessage(HttpMethod.Get, $"/v1/lives/{live}/stats"),
+            ExpectedStatus = 200,
+            Concurrency = 1,
+            Interval = TimeSpan.FromMilliseconds(100),
+            Warmup = TimeSpan.Zero,
+            Duration = context.Options.Hold,
+            Background = (measurement, stop) => HeartbeatAsync(context.Client, live, heartbeats, measurement, stop),
+            Summarize = async ct =>
+            {
+                var stats = await context.SendAsync(HttpMethod.Get, $"/v1/lives/{live}/stats", null, [200], ct);
+                var count = stats.GetProperty("viewer_count").GetInt64();
+                return $"viewer_count {count:N0}; {viewers:N0} joins took {joinSeconds:F1} s; events = heartbeats";
+            },
+        };
+    }
+
+    /// <summary>Heartbeats every viewer once per <see cref="HeartbeatPeriod"/>, batches spread evenly over it.</summary>
+    private static async Task HeartbeatAsync(HttpClient client, string live, byte[][] batches, Measurement measurement, CancellationToken stop)
+    {
+        var interval = (long)(HeartbeatPeriod.TotalSeconds / batches.Length * Stopwatch.Frequency);
+        using var inFlight = new SemaphoreSlim(8);
+        var sends = new List<Task>();
+        var next = Stopwatch.GetTimestamp();
+        for (var b = 0; await LoadRunner.DelayUntilAsync(next, stop) && await WaitAsync(inFlight, stop); b = (b + 1) % batches.Length)
+        {
+            next += interval;
+            var body = batches[b];
+            sends.Add(Task.Run(async () =>
+            {
+                var started = Stopwatch.GetTimestamp();
+                var (status, accepted) = (0, 0L);
+                try
+                {
+                    using var request = Post($"/v1/lives/{live}/activity", body);
+                    using var response = await client.SendAsync(request, CancellationToken.None);
+                    status = (int)response.StatusCode;
+                    accepted = status == 202 ? await LoadRunner.ReadAcceptedAsync(response, CancellationToken.None) : 0;
+                }
+                catch (HttpRequestException)
+                {
+                    status = -1;
+                }
+                finally
+                {
+                    inFlight.Release();
+                }
+
+                if (measurement.Contains(started))
+                {
+                    if (status == 202)
+                    {
+                        measurement.AddEvents(accepted);
+                    }
+                    else
+                    {
+                        measurement.AddError(status < 0 ? "heartbeat conn" : $"heartbeat {status}");
+                    }
+                }
+            }, CancellationToken.None));
+        }
+
+        await Task.WhenAll(sends);
+    }
+
+    private static async Task<bool> WaitAsync(SemaphoreSlim semaphore, CancellationToken stop)
+    {
+        try
+        {
+            await semaphore.WaitAsync(stop);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static byte[] ActivityBody(string kind, IEnumerable<string> ids)
+    {
+        var json = new StringBuilder();
+        json.Append(CultureInfo.InvariantCulture, $"{{\"{kind}\":[");
+        var first = true;
+        foreach (var id in ids)
+        {
+            json.Append(first ? "\"" : ",\"").Append(id).Append('"');
+            first = false;
+        }
+
+        return Encoding.UTF8.GetBytes(json.Append("]}").ToString());
+    }
+}
