@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Storage;
 using StackExchange.Redis;
 
@@ -59,6 +60,7 @@ public static class OrleansHostingExtensions
         }
 
         silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout(configuration));
+        silo.AddDashboard();
         silo.Services.AddLiveGrainsSiloServices(configuration);
         return silo;
     }
@@ -72,6 +74,7 @@ public static class OrleansHostingExtensions
         client.UseRedisClustering(o => o.ConfigurationOptions = redisOptions.Clone());
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout(configuration));
         client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+        client.AddDashboard();
         return client;
     }
 
@@ -84,6 +87,12 @@ public static class OrleansHostingExtensions
         services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
         services.TryAddSingleton<IResourceEventSink, NoWebhooksEventSink>();
         services.AddOptions<LiveOptions>().Bind(configuration.GetSection("Lives"));
+        services.AddOptions<LiveGrains.Grains.Streams.StreamOptions>().Bind(configuration.GetSection("Streams"));
+
+        // Orleans' default minimum reminder period (1 min) would let a reconnect window whose silo died fire
+        // up to a minute late; ingest windows are seconds (docs/ingest.md).
+        services.Configure<Orleans.Hosting.ReminderOptions>(o =>
+            o.MinimumReminderPeriod = TimeSpan.FromSeconds(configuration.GetValue("Orleans:MinimumReminderPeriodSeconds", 5.0)));
         return services;
     }
 

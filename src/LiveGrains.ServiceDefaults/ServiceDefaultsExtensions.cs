@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
+using Orleans.Dashboard;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -20,7 +21,8 @@ public static class ServiceDefaultsExtensions
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddMeter("Microsoft.Orleans", LiveGrainsTelemetry.MeterName))
+                .AddMeter("Microsoft.Orleans", LiveGrainsTelemetry.MeterName)
+                .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !IsProbe(ctx.Request.Path))
                 .AddHttpClientInstrumentation()
@@ -33,14 +35,25 @@ public static class ServiceDefaultsExtensions
 
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+        if (builder.Configuration.RedisConnectionString() is not null)
+        {
+            builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis");
+        }
+
+        builder.Services.AddOpsAuthentication();
         return builder;
     }
 
-    /// <summary><c>/alive</c>: the process answers. <c>/health</c>: every registered check passes (cluster, Redis).</summary>
+    /// <summary>
+    /// <c>/alive</c>: the process answers. <c>/health</c>: every registered check passes (cluster, Redis).
+    /// <c>/metrics</c> (Prometheus) and <c>/dashboard</c> (Orleans dashboard, where the host added it) need the operator key.
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.MapHealthChecks("/health").AllowAnonymous();
         app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) }).AllowAnonymous();
+        app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(OpsAuthenticationHandler.PolicyName);
+        app.MapOrleansDashboard(routePrefix: "/dashboard").RequireAuthorization(OpsAuthenticationHandler.PolicyName);
         return app;
     }
 
