@@ -97,6 +97,7 @@ step "gateway load balancer (infra/nginx/gateway-lb.conf)"
 # Wrapped in http{} as the nginx image's conf.d is; loopback upstreams (the compose names do not
 # resolve here) and without "resolve", which Debian's nginx 1.22 predates (image: 1.27).
 {
+    echo "pid $work/nginx.pid;"
     echo 'events {}'
     echo 'http {'
     sed -e 's/ resolve / /' -e 's/gateway1:8080/127.0.0.1:18081/' -e 's/gateway2:8080/127.0.0.1:18082/' \

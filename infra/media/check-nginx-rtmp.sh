@@ -35,6 +35,8 @@ LIVEGRAINS_HOOKS_URL=http://127.0.0.1:8080 LIVEGRAINS_CALLBACK_SECRET=check-secr
 grep -q 'on_publish *http://127.0.0.1:8080/v1/ingest-hooks/nginx-rtmp?secret=check-secret_1.0~x;' "$work/nginx-rtmp.conf"
 grep -q 'on_publish_done *http://127.0.0.1:8080/v1/ingest-hooks/nginx-rtmp?secret=' "$work/nginx-rtmp.conf"
 grep -q 'on_update *http://127.0.0.1:8080/v1/ingest-hooks/nginx-rtmp?secret=' "$work/nginx-rtmp.conf"
+# nginx -t creates the pid file if it is missing: keep that inside the scratch directory.
+sed -i "s|^pid .*;|pid $work/nginx.pid;|" "$work/nginx-rtmp.conf"
 nginx -t -q -e stderr -p "$work" -c "$work/nginx-rtmp.conf"
 echo "check-nginx-rtmp: nginx -t accepted the rendered nginx-rtmp.conf ($(nginx -v 2>&1 | sed 's/^nginx version: //'), rtmp module)"
 
