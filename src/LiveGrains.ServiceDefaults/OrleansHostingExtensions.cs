@@ -2,8 +2,9 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using LiveGrains.Grains;
-using LiveGrains.Grains.Events;
 using LiveGrains.Grains.Lives;
+using LiveGrains.Grains.Stats;
+using LiveGrains.Grains.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -59,7 +60,22 @@ public static class OrleansHostingExtensions
             });
         }
 
+        if (!string.IsNullOrEmpty(configuration["ORLEANS_SERVICE_ID"]) && !string.IsNullOrEmpty(configuration["POD_NAME"]))
+        {
+            // In Kubernetes (infra/k8s): identity and endpoints from the pod, and dead pods' silos are
+            // declared dead as soon as Kubernetes deletes them.
+            silo.UseKubernetesHosting();
+        }
+
         silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout(configuration));
+        if (string.Equals(configuration["Orleans:GrainDirectory"], "distributed", StringComparison.OrdinalIgnoreCase))
+        {
+            // Orleans' strongly consistent directory (experimental in 10.x); evaluated in docs/scale-out.md.
+#pragma warning disable ORLEANSEXP003
+            silo.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
+        }
+
         silo.AddDashboard();
         silo.Services.AddLiveGrainsSiloServices(configuration);
         return silo;
@@ -85,8 +101,9 @@ public static class OrleansHostingExtensions
 
         // Version-tolerant binary state ([GenerateSerializer]/[Id]) instead of the JSON default.
         services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
-        services.TryAddSingleton<IResourceEventSink, NoWebhooksEventSink>();
+        services.AddLiveGrainsWebhooks(configuration);
         services.AddOptions<LiveOptions>().Bind(configuration.GetSection("Lives"));
+        services.AddLiveStats(configuration);
         services.AddOptions<LiveGrains.Grains.Streams.StreamOptions>().Bind(configuration.GetSection("Streams"));
 
         // Orleans' default minimum reminder period (1 min) would let a reconnect window whose silo died fire
