@@ -4,6 +4,7 @@ using LiveGrains.Abstractions;
 using LiveGrains.Grains.Events;
 using LiveGrains.Grains.Lives;
 using Microsoft.Extensions.Logging;
+using Orleans.Core.Internal;
 
 namespace LiveGrains.Grains.Rooms;
 
@@ -20,6 +21,12 @@ public sealed class RoomGrain(
     ILogger<RoomGrain> logger) : Grain, IRoomGrain
 {
     private OutboxRelay? _relay;
+
+    /// <summary>A pending intent was re-sequenced after a failed apply; persist that before retrying it.</summary>
+    private bool _pendingRenumbered;
+
+    /// <summary>Lives whose last apply failed: their activation may hold state that storage does not.</summary>
+    private readonly HashSet<string> _suspectLives = new(StringComparer.Ordinal);
 
     private OutboxRelay Relay => _relay ??= new OutboxRelay(this, events, logger);
 
@@ -60,7 +67,7 @@ public sealed class RoomGrain(
         S.UpdatedAt = now;
         var dto = ToDto();
         S.Outbox.Record(EventTypes.RoomCreated, Tenant, "room", RoomId, now, dto);
-        await state.WriteStateAsync();
+        await WriteAsync();
         await Relay.FlushAsync(S.Outbox);
         return dto;
     }
@@ -89,7 +96,7 @@ public sealed class RoomGrain(
         S.TakeoverPolicy = command.TakeoverPolicy ?? S.TakeoverPolicy;
         S.ReconnectWindowSeconds = command.ReconnectWindowSeconds ?? S.ReconnectWindowSeconds;
         S.UpdatedAt = clock.UtcNow;
-        await state.WriteStateAsync();
+        await WriteAsync();
         return ToDto();
     }
 
@@ -229,8 +236,37 @@ public sealed class RoomGrain(
         S.ActiveLiveId = activeLiveId;
         S.UpdatedAt = now;
         S.Pending.AddRange(intents);
-        await state.WriteStateAsync();
+        await WriteAsync();
         return await ApplyPendingAsync();
+    }
+
+    /// <summary>
+    /// Writes the room. Every mutation happens in memory before its write, so a failed write must not leave
+    /// an unpersisted decision (say, a new active live) in this activation: reload what storage holds and let
+    /// the activation go, and the caller sees the failure.
+    /// </summary>
+    private async Task WriteAsync()
+    {
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (Exception writeError)
+        {
+            logger.LogWarning(writeError, "Room {RoomId}: state write failed; reloading it and deactivating", RoomId);
+            this.DeactivateOnIdle();
+            try
+            {
+                await state.ReadStateAsync();
+                _pendingRenumbered = false;
+            }
+            catch (Exception readError)
+            {
+                logger.LogWarning(readError, "Room {RoomId}: reloading state after a failed write failed too", RoomId);
+            }
+
+            throw;
+        }
     }
 
     /// <summary>
@@ -241,10 +277,32 @@ public sealed class RoomGrain(
     private async Task<Dictionary<string, LiveDto>> ApplyPendingAsync()
     {
         var applied = new Dictionary<string, LiveDto>(StringComparer.Ordinal);
+        if (_pendingRenumbered && S.Pending.Count > 0)
+        {
+            await WriteAsync();
+            _pendingRenumbered = false;
+        }
+
         while (S.Pending.Count > 0)
         {
             var intent = S.Pending[0];
-            var result = await GrainFactory.GetGrain<ILiveGrain>(intent.LiveId).ApplyAsync(intent.Operation);
+            var live = GrainFactory.GetGrain<ILiveGrain>(intent.LiveId);
+            if (_suspectLives.Remove(intent.LiveId))
+            {
+                await DeactivateAsync(live);
+            }
+
+            Result<LiveDto> result;
+            try
+            {
+                result = await live.ApplyAsync(intent.Operation);
+            }
+            catch (Exception ex)
+            {
+                ForgetUnpersistedLiveState(live, intent, ex);
+                throw;
+            }
+
             if (!result.IsSuccess)
             {
                 logger.LogError("Room {RoomId}: live {LiveId} refused intent {Sequence}: {Error}", RoomId, intent.LiveId, intent.Operation.Sequence, result.Error);
@@ -258,6 +316,39 @@ public sealed class RoomGrain(
         }
 
         return applied;
+    }
+
+    /// <summary>
+    /// A live whose write failed may still hold the intent in memory as applied (its in-memory sequence moved
+    /// on) although storage never got it; a retry with the same sequence would be skipped and the decision
+    /// lost at the live's next activation. So the live is told to drop its activation, and the intent gets a
+    /// fresh sequence (persisted before the retry) that no activation of that live can have seen.
+    /// </summary>
+    private void ForgetUnpersistedLiveState(ILiveGrain live, PendingLiveIntent intent, Exception error)
+    {
+        logger.LogWarning(error, "Room {RoomId}: live {LiveId} failed to apply intent {Sequence}; it will be retried", RoomId, intent.LiveId, intent.Operation.Sequence);
+
+        // Not awaited: the live may itself be waiting on this room (a read reconciling), which would deadlock.
+        live.Cast<IGrainManagementExtension>().DeactivateOnIdle().AsTask().Ignore();
+        _suspectLives.Add(intent.LiveId);
+        S.Pending[0] = intent with { Operation = intent.Operation with { Sequence = ++S.LastIntentSequence } };
+        _pendingRenumbered = true;
+    }
+
+    /// <summary>
+    /// Before retrying on a suspect live, make sure its old activation is gone; bounded, because the live may be
+    /// the caller waiting on this room, and then its queued deactivation runs only after we answer.
+    /// </summary>
+    private async Task DeactivateAsync(ILiveGrain live)
+    {
+        try
+        {
+            await live.Cast<IGrainManagementExtension>().DeactivateOnIdle().AsTask().WaitAsync(TimeSpan.FromSeconds(2));
+        }
+        catch (Exception ex)
+        {
+            logger.LogDebug(ex, "Room {RoomId}: deactivating live {LiveId} before a retry did not finish", RoomId, live.GetPrimaryKeyString());
+        }
     }
 
     private async Task<LiveDto> LiveAsync(Dictionary<string, LiveDto> applied, string liveId) =>
