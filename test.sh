@@ -59,6 +59,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 [ -f "$rtmp_module" ] || { echo "test.sh: $rtmp_module is missing after installing libnginx-mod-rtmp" >&2; exit 1; }
 
+# --- Deployment files: docker-compose config -q, offline Kubernetes schema check, nginx-rtmp/promtool checks ---
+log "bash infra/check.sh"
+bash infra/check.sh
+
 # --- Build once -----------------------------------------------------------------------------------------------
 log "dotnet build LiveGrains.sln -c Release"
 dotnet build LiveGrains.sln -c Release -nologo
