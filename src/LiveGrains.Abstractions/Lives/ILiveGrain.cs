@@ -24,6 +24,10 @@ public interface ILiveGrain : IGrainWithStringKey
     /// <summary>Room-only: the current state without any consistency check (null when the live does not exist).</summary>
     [AlwaysInterleave, Alias("Snapshot")]
     Task<LiveDto?> GetSnapshotAsync();
+
+    /// <summary>Stats-only: owner, status and on-air time (null when the live does not exist).</summary>
+    [AlwaysInterleave, Alias("GetStatsSubject")]
+    Task<LiveStatsSubject?> GetStatsSubjectAsync();
 }
 
 /// <summary>

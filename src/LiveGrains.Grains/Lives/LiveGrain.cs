@@ -16,6 +16,9 @@ public sealed class LiveGrain(
     private DateTimeOffset _confirmedAt = DateTimeOffset.MinValue;
     private IGrainTimer? _confirmTimer;
 
+    /// <summary>The last counters the stats grain reported; the duration always comes from the lifecycle.</summary>
+    private StatsDto? _stats;
+
     private OutboxRelay Relay => _relay ??= new OutboxRelay(this, events, logger);
 
     private string LiveId => this.GetPrimaryKeyString();
@@ -36,6 +39,11 @@ public sealed class LiveGrain(
         }
 
         await EnsureConfirmedByRoomAsync();
+        if (await Stats.GetStatsAsync(tenant) is { IsSuccess: true } stats)
+        {
+            _stats = stats.Value;
+        }
+
         return Result<LiveDto>.Ok(ToDto());
     }
 
@@ -90,6 +98,8 @@ public sealed class LiveGrain(
 
     public Task<LiveDto?> GetSnapshotAsync() => Task.FromResult(Lifecycle is null ? null : ToDto());
 
+    public Task<LiveStatsSubject?> GetStatsSubjectAsync() => Task.FromResult(Lifecycle is null ? null : StatsSubject());
+
     private async Task<Result<LiveDto>> CreateAsync(LiveOperation operation, LiveCreation create)
     {
         if (Lifecycle is not null)
@@ -110,19 +120,46 @@ public sealed class LiveGrain(
         state.State.RoomId = create.RoomId;
         state.State.Title = create.Title;
         state.State.Lifecycle = lifecycle;
-        await CommitAsync(operation.Sequence, eventType);
+        await CommitAsync(operation.Sequence, eventType, created: true);
         return Snapshot();
     }
 
-    private async Task CommitAsync(long sequence, string eventType)
+    private async Task CommitAsync(long sequence, string eventType, bool created = false)
     {
         state.State.LastAppliedSequence = Math.Max(state.State.LastAppliedSequence, sequence);
         var dto = ToDto();
         state.State.Outbox.Record(eventType, state.State.Tenant, "live", LiveId, clock.UtcNow, dto);
         await state.WriteStateAsync();
         UpdateConfirmTimer();
+        if (!created)
+        {
+            await PushToStatsAsync();
+        }
+
         await Relay.FlushAsync(state.State.Outbox);
     }
+
+    /// <summary>
+    /// Tells the stats grain about the transition (for the event stream and, on end, to drain and freeze the
+    /// stats) after the lifecycle is durable. A new live is not pushed: its stats grain pulls when first used.
+    /// </summary>
+    private async Task PushToStatsAsync()
+    {
+        try
+        {
+            _stats = await Stats.OnLifecycleAsync(StatsSubject());
+        }
+        catch (Exception ex)
+        {
+            // The lifecycle is decided; the stats grain pulls it again when it next activates.
+            logger.LogWarning(ex, "Live {LiveId}: telling the stats about {Status} failed", LiveId, Lifecycle?.Status);
+        }
+    }
+
+    private LiveStatsSubject StatsSubject() =>
+        new(state.State.Tenant, Lifecycle!.Status, Lifecycle.OnAirBeforeLastResume, Lifecycle.OnAirSince, ToDto());
+
+    private ILiveStatsGrain Stats => GrainFactory.GetGrain<ILiveStatsGrain>(LiveId);
 
     /// <summary>
     /// A live that believes it is on air asks its room to finish any decided-but-unapplied intent first:
@@ -170,6 +207,6 @@ public sealed class LiveGrain(
         return new LiveDto(
             LiveId, state.State.RoomId, state.State.Title, l.Status, l.EndReason, l.CreatedAt, l.ScheduledStartTime,
             l.ReadyAt, l.StartedAt, l.PausedAt, l.EndedAt, duration, l.StartedBy, l.EndedBy,
-            new StatsDto(0, 0, null, 0, 0, 0, 0, duration));
+            (_stats ?? new StatsDto(0, 0, null, 0, 0, 0, 0, 0)) with { DurationSeconds = duration });
     }
 }

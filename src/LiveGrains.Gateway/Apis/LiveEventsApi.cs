@@ -1,0 +1,107 @@
+using System.Security.Claims;
+using System.Text;
+using System.Text.Json;
+using LiveGrains.Abstractions;
+using LiveGrains.Gateway.Auth;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace LiveGrains.Gateway.Apis;
+
+/// <summary>
+/// <c>GET /v1/lives/{live_id}/events</c>: a server-sent event stream of the live's transitions (<c>status</c>,
+/// a Live) and its statistics (<c>stats</c>, at most once a second while they change). The current state comes
+/// first, so a late client needs nothing else. The stream long-polls the stats grain; nothing is pushed to a
+/// gateway that is not listening.
+/// </summary>
+public static class LiveEventsApi
+{
+    private static readonly TimeSpan PollWait = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan StatsInterval = TimeSpan.FromSeconds(1);
+
+    public static RouteGroupBuilder MapLiveEventsApi(this RouteGroupBuilder api)
+    {
+        api.MapGet("/{liveId}/events", StreamEventsAsync)
+            .WithName("LiveEvents").WithSummary("Server-sent events: 'status' on every transition, 'stats' at most once a second.")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
+        return api;
+    }
+
+    public static async Task<IResult> StreamEventsAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains, HttpContext http, CancellationToken cancellationToken)
+    {
+        var check = new RequestValidator().ServerId("live_id", liveId, LivesApi.LiveIdPrefix);
+        if (!check.IsValid)
+        {
+            return check.Problem;
+        }
+
+        var tenant = user.Tenant();
+        var live = await grains.GetGrain<ILiveGrain>(liveId).GetAsync(tenant);
+        if (!live.IsSuccess)
+        {
+            return Problems.From(live.Error!);
+        }
+
+        var stats = grains.GetGrain<ILiveStatsGrain>(liveId);
+        var first = await stats.PollEventsAsync(tenant, -1, -1, TimeSpan.Zero);
+        if (!first.IsSuccess)
+        {
+            return Problems.From(first.Error!);
+        }
+
+        var response = http.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+
+        var sequence = first.Value!.StatusSequence;
+        var version = first.Value.StatsVersion;
+        await WriteAsync(response, "status", live.Value!, cancellationToken);
+        await WriteAsync(response, "stats", first.Value.Stats ?? live.Value!.Stats, cancellationToken);
+        var lastStats = DateTimeOffset.UtcNow;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var poll = await stats.PollEventsAsync(tenant, sequence, version, PollWait);
+                if (!poll.IsSuccess)
+                {
+                    break;
+                }
+
+                foreach (var status in poll.Value!.StatusEvents)
+                {
+                    await WriteAsync(response, "status", status, cancellationToken);
+                }
+
+                sequence = Math.Max(sequence, poll.Value.StatusSequence);
+                if (poll.Value.StatsVersion != version && poll.Value.Stats is { } current)
+                {
+                    var wait = StatsInterval - (DateTimeOffset.UtcNow - lastStats);
+                    if (wait > TimeSpan.Zero)
+                    {
+                        // The next poll answers at once with the stats as they are then.
+                        await Task.Delay(wait, cancellationToken);
+                        continue;
+                    }
+
+                    await WriteAsync(response, "stats", current, cancellationToken);
+                    version = poll.Value.StatsVersion;
+                    lastStats = DateTimeOffset.UtcNow;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        return Results.Empty;
+    }
+
+    private static async Task WriteAsync<T>(HttpResponse response, string eventName, T data, CancellationToken cancellationToken)
+    {
+        var json = JsonSerializer.Serialize(data, LiveGrainsJson.Options);
+        await response.WriteAsync($"event: {eventName}\ndata: {json}\n\n", Encoding.UTF8, cancellationToken);
+        await response.Body.FlushAsync(cancellationToken);
+    }
+}

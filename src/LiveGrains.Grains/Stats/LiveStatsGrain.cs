@@ -1,0 +1,310 @@
+using LiveGrains.Abstractions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LiveGrains.Grains.Stats;
+
+/// <summary>
+/// A live's statistics. Activity arrives in batches from the silos' pre-aggregators; the counters and the
+/// viewer set are written behind every <see cref="StatsOptions.PersistIntervalSeconds"/> when changed, on
+/// deactivation and at the end (then frozen). The lifecycle stays in <c>LiveGrain</c>'s own state; this grain
+/// learns it from pushes on every transition and a pull when it activates.
+/// </summary>
+public sealed class LiveStatsGrain(
+    [PersistentState("stats", LiveGrainsStorage.State)] IPersistentState<LiveStatsState> state,
+    LiveGrainsClock clock,
+    IOptions<StatsOptions> options,
+    ILogger<LiveStatsGrain> logger) : Grain, ILiveStatsGrain
+{
+    private const int MaxStatusEvents = 32;
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly HashSet<ILiveActivityObserver> _silos = [];
+    private readonly LinkedList<(long Sequence, LiveDto Live)> _statusEvents = new();
+    private PresenceTracker _presence = null!;
+    private LiveStatsSubject? _subject;
+    private bool _dirty;
+    private bool _subjectLoaded;
+
+    // Sequences start at the activation's wall-clock ticks so that they only grow across reactivations.
+    private long _statusSequence = DateTime.UtcNow.Ticks;
+    private long _statsVersion = DateTime.UtcNow.Ticks;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private string LiveId => this.GetPrimaryKeyString();
+
+    private LiveStatsState S => state.State;
+
+    private long NowSecond => clock.UtcNow.ToUnixTimeSeconds();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _presence = PresenceTracker.Restore(Math.Max(1, options.Value.ViewerTimeoutSeconds), S.Present, S.Unique, NowSecond);
+        S.Present = [];
+        S.Unique = [];
+        await LoadSubjectAsync();
+
+        var persist = TimeSpan.FromSeconds(Math.Max(0.1, options.Value.PersistIntervalSeconds));
+        this.RegisterGrainTimer(static (grain, _) => grain.PersistIfChangedAsync(), this, new GrainTimerCreationOptions(persist, persist));
+        this.RegisterGrainTimer(static (grain, _) => grain.SweepTick(), this, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        await PersistIfChangedAsync();
+    }
+
+    public async Task<Result<StatsDto>> GetStatsAsync(string tenant)
+    {
+        await LoadSubjectAsync();
+        if (_subject is null || !string.Equals(_subject.Tenant, tenant, StringComparison.Ordinal))
+        {
+            return DomainError.NotFound("Live");
+        }
+
+        Sweep();
+        return Snapshot();
+    }
+
+    public async Task<LiveActivityGate> AttachAsync(ILiveActivityObserver silo)
+    {
+        await LoadSubjectAsync();
+        var gate = Gate();
+        if (gate.Error is null)
+        {
+            _silos.Add(silo);
+        }
+
+        return gate;
+    }
+
+    public Task<LiveActivityGate> ApplyAsync(ActivityBatch batch, ILiveActivityObserver silo)
+    {
+        if (S.Frozen)
+        {
+            // Only a silo that missed the end (unreachable while it closed) can get here.
+            logger.LogWarning("Live {LiveId}: dropped {Ops} ops flushed after the end", LiveId, batch.Ops.Length);
+            return Task.FromResult(Gate());
+        }
+
+        _silos.Add(silo);
+        Apply(batch);
+        return Task.FromResult(Gate());
+    }
+
+    public async Task<StatsDto> OnLifecycleAsync(LiveStatsSubject subject)
+    {
+        _subject = subject;
+        _subjectLoaded = true;
+        _statusEvents.AddLast((++_statusSequence, subject.Live));
+        if (_statusEvents.Count > MaxStatusEvents)
+        {
+            _statusEvents.RemoveFirst();
+        }
+
+        if (subject.Status == LiveStatus.Ended && !S.Frozen)
+        {
+            await FreezeAsync();
+        }
+
+        Changed();
+        return Snapshot();
+    }
+
+    public async Task<Result<LiveEventsPoll>> PollEventsAsync(string tenant, long afterStatusSequence, long afterStatsVersion, TimeSpan wait)
+    {
+        await LoadSubjectAsync();
+        if (_subject is null || !string.Equals(_subject.Tenant, tenant, StringComparison.Ordinal))
+        {
+            return DomainError.NotFound("Live");
+        }
+
+        if (afterStatusSequence >= 0 && afterStatusSequence >= _statusSequence && afterStatsVersion >= _statsVersion && wait > TimeSpan.Zero)
+        {
+            try
+            {
+                await _changed.Task.WaitAsync(wait);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+
+        var events = afterStatusSequence < 0
+            ? []
+            : _statusEvents.Where(e => e.Sequence > afterStatusSequence).Select(e => e.Live).ToArray();
+        return new LiveEventsPoll(_statusSequence, events, _statsVersion, Snapshot());
+    }
+
+    private async Task LoadSubjectAsync()
+    {
+        if (!_subjectLoaded)
+        {
+            _subject = await GrainFactory.GetGrain<ILiveGrain>(LiveId).GetStatsSubjectAsync();
+            _subjectLoaded = _subject is not null;
+            if (_subject is { Status: LiveStatus.Ended } && !S.Frozen)
+            {
+                // The end was decided while this grain was away (e.g. the push failed): freeze what we have.
+                await FreezeAsync();
+            }
+        }
+    }
+
+    private LiveActivityGate Gate() => _subject switch
+    {
+        null => new LiveActivityGate(null, DomainError.NotFound("Live")),
+        { Status: LiveStatus.Ended } s => new LiveActivityGate(s.Tenant, StatsErrors.Ended),
+        { Status: LiveStatus.Scheduled } s => new LiveActivityGate(s.Tenant, StatsErrors.Scheduled),
+        var s => new LiveActivityGate(s.Tenant, null),
+    };
+
+    private void Apply(ActivityBatch batch)
+    {
+        if (batch.IsEmpty)
+        {
+            return;
+        }
+
+        var now = clock.UtcNow;
+        var second = now.ToUnixTimeSeconds();
+        _presence.Sweep(second);
+        foreach (var op in batch.Ops)
+        {
+            var (delta, view) = _presence.Apply(op, second);
+            if (view)
+            {
+                S.ViewCount++;
+            }
+
+            if (delta > 0 && _presence.ViewerCount > S.PeakViewerCount)
+            {
+                S.PeakViewerCount = _presence.ViewerCount;
+                S.PeakAt = now;
+            }
+        }
+
+        S.LikeCount += batch.Likes;
+        S.ChatMessageCount += batch.ChatMessages;
+        _dirty = true;
+        Changed();
+    }
+
+    private Task SweepTick()
+    {
+        Sweep();
+        return Task.CompletedTask;
+    }
+
+    private void Sweep()
+    {
+        if (!S.Frozen && _presence.Sweep(NowSecond) > 0)
+        {
+            _dirty = true;
+            Changed();
+        }
+    }
+
+    /// <summary>Closes every silo's buffer (taking what they accepted), applies it, then freezes and persists.</summary>
+    private async Task FreezeAsync()
+    {
+        var gate = new LiveActivityGate(_subject?.Tenant, StatsErrors.Ended);
+        var closing = _silos.Select(async silo =>
+        {
+            try
+            {
+                return await silo.CloseAsync(LiveId, gate).WaitAsync(CloseTimeout);
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Live {LiveId}: a silo did not hand over its activity buffer at the end", LiveId);
+                return ActivityBatch.Empty;
+            }
+        }).ToList();
+        foreach (var drained in await Task.WhenAll(closing))
+        {
+            Apply(drained);
+        }
+
+        _silos.Clear();
+        Sweep();
+        S.ViewerCount = _presence.ViewerCount;
+        S.UniqueViewerCount = _presence.UniqueCount;
+        S.Frozen = true;
+        _presence.Release();
+        if (state.RecordExists || S.ViewCount > 0 || S.LikeCount > 0 || S.ChatMessageCount > 0)
+        {
+            _dirty = true;
+            await PersistIfChangedAsync();
+        }
+    }
+
+    private async Task PersistIfChangedAsync()
+    {
+        if (!_dirty)
+        {
+            return;
+        }
+
+        _dirty = false;
+        if (!S.Frozen)
+        {
+            S.ViewerCount = _presence.ViewerCount;
+            S.UniqueViewerCount = _presence.UniqueCount;
+            S.Present = _presence.PresentBytes();
+            S.Unique = _presence.UniqueBytes();
+        }
+        else
+        {
+            S.Present = [];
+            S.Unique = [];
+        }
+
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (Exception ex)
+        {
+            _dirty = true;
+            logger.LogWarning(ex, "Live {LiveId}: writing stats failed; retrying on the next tick", LiveId);
+            throw;
+        }
+        finally
+        {
+            // The arrays only exist to be written; holding them would double the set's memory.
+            S.Present = [];
+            S.Unique = [];
+        }
+    }
+
+    private StatsDto Snapshot()
+    {
+        var viewers = S.Frozen ? S.ViewerCount : _presence.ViewerCount;
+        var unique = S.Frozen ? S.UniqueViewerCount : _presence.UniqueCount;
+        return new StatsDto(viewers, S.PeakViewerCount, S.PeakAt, unique, S.ViewCount, S.LikeCount, S.ChatMessageCount, DurationSeconds());
+    }
+
+    private long DurationSeconds()
+    {
+        if (_subject is not { } s)
+        {
+            return 0;
+        }
+
+        var onAir = s.OnAirBeforeLastResume;
+        if (s.Status == LiveStatus.Live && s.OnAirSince is { } since && clock.UtcNow > since)
+        {
+            onAir += clock.UtcNow - since;
+        }
+
+        return (long)onAir.TotalSeconds;
+    }
+
+    private void Changed()
+    {
+        _statsVersion++;
+        var changed = _changed;
+        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        changed.TrySetResult();
+    }
+}
