@@ -12,6 +12,7 @@ app.UseLiveGrainsApi();
 app.MapDefaultEndpoints();
 app.MapRoomsApi();
 app.MapLivesApi();
+app.MapLiveStatsApi();
 app.PrintStartupBanner();
 
 app.Run();
