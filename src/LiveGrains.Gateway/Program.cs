@@ -13,6 +13,7 @@ app.MapDefaultEndpoints();
 app.MapRoomsApi();
 app.MapLivesApi();
 app.MapLiveStatsApi();
+app.MapWebhooksApi();
 app.PrintStartupBanner();
 
 app.Run();

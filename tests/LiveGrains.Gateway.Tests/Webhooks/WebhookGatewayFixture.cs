@@ -1,0 +1,88 @@
+using System.Net;
+using System.Text.Json;
+using LiveGrains.Testing;
+using LiveGrains.Webhooks.Testing;
+
+namespace LiveGrains.Gateway.Tests.Webhooks;
+
+/// <summary>
+/// A gateway with short webhook backoff and a tenant per test (so one test's endpoints never see another's
+/// events). <see cref="AllowPrivateNetworks"/> is false only for the SSRF fixture.
+/// </summary>
+public class WebhookGatewayFixture : IAsyncLifetime
+{
+    public const int Tenants = 64;
+    private int _nextTenant;
+
+    protected virtual bool AllowPrivateNetworks => true;
+
+    public GatewayFactory Factory { get; } = new();
+
+    public Task InitializeAsync()
+    {
+        Factory.Settings["Webhooks:AllowPrivateNetworks"] = AllowPrivateNetworks ? "true" : "false";
+        Factory.Settings["Webhooks:InitialBackoffMilliseconds"] = "50";
+        Factory.Settings["Webhooks:MaxBackoffMilliseconds"] = "1000";
+        Factory.Settings["Webhooks:AttemptTimeoutSeconds"] = "1";
+        for (var i = 0; i < Tenants; i++)
+        {
+            Factory.Settings[$"Auth:ApiKeys:key-webhooks-{i:00}-0123456789"] = $"wh-tenant-{i:00}";
+        }
+
+        _ = Factory.Server; // start the host now
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A client for a tenant no other test uses.</summary>
+    public HttpClient NewTenantClient() => Factory.CreateClient($"key-webhooks-{Interlocked.Increment(ref _nextTenant) - 1:00}-0123456789");
+
+    public async Task DisposeAsync() => await Factory.DisposeAsync();
+}
+
+public sealed class PublicOnlyWebhookGatewayFixture : WebhookGatewayFixture
+{
+    protected override bool AllowPrivateNetworks => false;
+}
+
+public static class WebhookTestApi
+{
+    /// <summary>Creates a webhook to the receiver and gives the receiver its secret.</summary>
+    public static async Task<string> SubscribeAsync(this HttpClient client, WebhookReceiver receiver, string[]? events = null)
+    {
+        var response = await client.PostJsonAsync("/v1/webhooks", new { url = receiver.Url, events, description = "test receiver" });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var json = await response.JsonAsync();
+        receiver.Secret = json.GetProperty("secret").GetString();
+        return json.GetProperty("webhook_id").GetString()!;
+    }
+
+    public static async Task<string> CreateRoomAsync(this HttpClient client, string takeover = "takeover")
+    {
+        var roomId = Http.Unique("room");
+        var response = await client.PostJsonAsync("/v1/rooms", new { room_id = roomId, takeover_policy = takeover });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return roomId;
+    }
+
+    public static async Task<string?> GoLiveAsync(this HttpClient client, string roomId)
+    {
+        var response = await client.PostJsonAsync($"/v1/rooms/{roomId}/go-live", new { });
+        return response.StatusCode == HttpStatusCode.Created
+            ? (await response.JsonAsync()).GetProperty("live").GetProperty("live_id").GetString()
+            : null;
+    }
+
+    public static async Task<JsonElement> DeliveriesAsync(this HttpClient client, string webhookId)
+    {
+        var response = await client.GetAsync($"/v1/webhooks/{webhookId}/deliveries?limit=100");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.JsonAsync()).GetProperty("items");
+    }
+
+    public static async Task<WebhookReceiver> StartReceiverAsync()
+    {
+        var receiver = new WebhookReceiver(FreePort.Next());
+        await receiver.StartAsync();
+        return receiver;
+    }
+}
