@@ -71,6 +71,7 @@ public static class GatewayHostingExtensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseMiddleware<IdempotencyMiddleware>();
+        app.UseMiddleware<GrainCallRetryMiddleware>();
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference(o => o.WithTitle("LiveGrains API")).AllowAnonymous();
         app.MapGet("/", () => TypedResults.Redirect("/scalar/v1")).ExcludeFromDescription().AllowAnonymous();

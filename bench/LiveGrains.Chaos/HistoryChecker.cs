@@ -1,0 +1,266 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace LiveGrains.Chaos;
+
+/// <summary>The outcome of a run: figures, every violation found, and a printable summary.</summary>
+public sealed record ChaosReport(
+    int Requests,
+    int Operations,
+    IReadOnlyDictionary<string, int> AttemptsByStatus,
+    IReadOnlyDictionary<string, int> OperationsByFinalStatus,
+    double LongestUnavailabilitySeconds,
+    string LongestUnavailabilityDetail,
+    IReadOnlyList<double> DetectionSeconds,
+    IReadOnlyList<string> Violations,
+    IReadOnlyList<string> Notes,
+    string Summary)
+{
+    /// <summary>Attempts that were not 2xx and not an expected business 4xx (so 5xx, connection errors, client timeouts).</summary>
+    public int FailedAttempts => AttemptsByStatus.Where(p => p.Key.StartsWith('5') || p.Key.StartsWith('0')).Sum(p => p.Value);
+}
+
+/// <summary>Reads the final state of every room through the API and checks it against every recorded answer.</summary>
+public sealed class HistoryChecker(ChaosClient client, History history, IReadOnlyList<string> rooms)
+{
+    private static readonly HashSet<string> Active = ["live", "paused"];
+
+    public async Task<ChaosReport> CheckAsync(ChaosOptions options, double loadSeconds)
+    {
+        var ops = history.Ops.Where(o => o.Kind != "check").ToList();
+        var attempts = history.Attempts.Where(a => ops.Any(o => o.Id == a.OpId) || a.Room is not null).ToList();
+        var opIds = ops.Select(o => o.Id).ToHashSet();
+        attempts = [.. history.Attempts.Where(a => opIds.Contains(a.OpId))];
+        var violations = new List<string>();
+        var notes = new List<string>();
+        var finals = new Dictionary<string, (string Room, JsonElement Live)>();
+
+        foreach (var room in rooms)
+        {
+            var roomBody = await client.GetCheckedAsync($"/v1/rooms/{room}");
+            var activeId = ChaosClient.Str(roomBody, "active_live_id");
+            var items = new List<JsonElement>();
+            string? cursor = null;
+            do
+            {
+                var page = await client.GetCheckedAsync($"/v1/rooms/{room}/lives?limit=100" + (cursor is null ? string.Empty : $"&cursor={Uri.EscapeDataString(cursor)}"));
+                items.AddRange(page.GetProperty("items").EnumerateArray());
+                cursor = ChaosClient.Str(page, "next_cursor");
+            }
+            while (cursor is not null);
+
+            var activeLives = items.Where(l => Active.Contains(ChaosClient.Str(l, "status") ?? string.Empty)).ToList();
+            if (activeLives.Count > 1)
+            {
+                violations.Add($"room {room}: {activeLives.Count} lives in live/paused: {string.Join(", ", activeLives.Select(l => ChaosClient.Str(l, "live_id")))}");
+            }
+
+            var theActive = activeLives.Count == 1 ? ChaosClient.Str(activeLives[0], "live_id") : null;
+            if (activeLives.Count <= 1 && theActive != activeId)
+            {
+                violations.Add($"room {room}: active_live_id is {activeId ?? "null"} but the live in live/paused is {theActive ?? "none"}");
+            }
+
+            foreach (var duplicate in items.GroupBy(l => ChaosClient.Str(l, "title")).Where(g => g.Key is not null && g.Count() > 1))
+            {
+                violations.Add($"room {room}: {duplicate.Count()} lives made by one request (title {duplicate.Key}, one Idempotency-Key): {string.Join(", ", duplicate.Select(l => ChaosClient.Str(l, "live_id")))}");
+            }
+
+            foreach (var live in items)
+            {
+                finals[ChaosClient.Str(live, "live_id")!] = (room, live);
+            }
+        }
+
+        var byLive = ops.Where(o => o.TargetLive is not null).GroupBy(o => o.TargetLive!).ToDictionary(g => g.Key, g => g.ToList());
+        foreach (var op in ops.Where(o => o.Acknowledged))
+        {
+            switch (op.Kind)
+            {
+                case "go_live" or "schedule":
+                    if (op.ResultLive is null || !finals.TryGetValue(op.ResultLive, out var made))
+                    {
+                        violations.Add($"op {op.Id} {op.Kind} on {op.Room} answered {op.Status} with live {op.ResultLive}, which is not in the room's history");
+                    }
+                    else if (ChaosClient.Str(made.Live, "title") != op.Title)
+                    {
+                        violations.Add($"op {op.Id} {op.Kind}: live {op.ResultLive} has title {ChaosClient.Str(made.Live, "title")}, expected {op.Title}");
+                    }
+
+                    if (op.ClosedLive is not null)
+                    {
+                        ExpectEnded(op.ClosedLive, "superseded", $"op {op.Id} go-live returned it as closed_live");
+                    }
+
+                    break;
+                case "end":
+                    ExpectEnded(op.TargetLive!, op.ResultEndReason, $"op {op.Id} end answered {op.Status}");
+                    break;
+            }
+        }
+
+        // The last acknowledged transition of a live is its final state, unless something that may have changed the
+        // live later was sent (another transition whose outcome is unknown or later) or the room superseded it.
+        foreach (var (liveId, list) in byLive)
+        {
+            if (!finals.TryGetValue(liveId, out var final))
+            {
+                continue;
+            }
+
+            var finalStatus = ChaosClient.Str(final.Live, "status");
+            var finalReason = ChaosClient.Str(final.Live, "end_reason");
+            var transitions = list.Where(o => o.Kind is "ready" or "start" or "pause" or "resume" or "end").ToList();
+            var last = transitions.Where(o => o.Acknowledged).MaxBy(o => o.End);
+            if (last is not null && !transitions.Any(o => o != last && o.MayHaveApplied && o.End > last.Start)
+                && finalStatus != last.ResultStatus && !(finalStatus == "ended" && finalReason == "superseded"))
+            {
+                violations.Add($"live {liveId}: the last acknowledged transition (op {last.Id} {last.Kind} -> {last.ResultStatus}) is not its final state ({finalStatus}/{finalReason})");
+            }
+
+            if (finalStatus == "ended" && finalReason == "ended" && !transitions.Any(o => o.Kind == "end" && o.MayHaveApplied))
+            {
+                violations.Add($"live {liveId}: ended with end_reason 'ended' but no end request that may have applied was ever sent");
+            }
+        }
+
+        foreach (var (liveId, (room, live)) in finals)
+        {
+            if (ChaosClient.Str(live, "end_reason") == "superseded"
+                && !finals.Values.Any(o => o.Room == room && string.CompareOrdinal(ChaosClient.Str(o.Live, "created_at"), ChaosClient.Str(live, "created_at")) > 0)
+                && !ops.Any(o => o.Kind == "start" && o.MayHaveApplied && finals.TryGetValue(o.TargetLive!, out var s) && s.Room == room && o.TargetLive != liveId))
+            {
+                violations.Add($"live {liveId}: superseded, but no later live in room {room} could have taken over");
+            }
+        }
+
+        CheckStats(ops, finals, notes);
+
+        // Availability: per room, the longest stretch from a failed attempt (5xx, connection error, client timeout)
+        // to the next answered attempt on that room.
+        var longest = 0.0;
+        var longestDetail = "no failed requests";
+        var events = history.Events.ToList();
+        foreach (var group in attempts.Where(a => a.Room is not null).GroupBy(a => a.Room!))
+        {
+            double? failingSince = null;
+            foreach (var a in group.OrderBy(a => a.End))
+            {
+                var failed = a.Status is 0 or >= 500;
+                if (failed)
+                {
+                    failingSince ??= a.Start;
+                }
+                else if (failingSince is { } since)
+                {
+                    var window = a.End - since;
+                    if (window > longest)
+                    {
+                        longest = window;
+                        var cause = events.Where(e => e.At <= since).Select(e => $"{e.What} at t={e.At:0.0}s").LastOrDefault() ?? "no chaos event before it";
+                        longestDetail = $"room {group.Key}, t={since:0.0}s..{a.End:0.0}s, after {cause}";
+                    }
+
+                    failingSince = null;
+                }
+            }
+        }
+
+        var byStatus = attempts.GroupBy(a => a.Status == 0 ? $"0 {a.Code}" : a.Code is null ? a.Status.ToString(CultureInfo.InvariantCulture) : $"{a.Status} {a.Code}")
+            .OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
+        var byFinal = ops.GroupBy(o => $"{o.Kind} {(o.Status == 0 ? "0 " + o.Code : o.Code is null ? o.Status.ToString(CultureInfo.InvariantCulture) : $"{o.Status} {o.Code}")}")
+            .OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
+        notes.AddRange(history.Skipped.Values);
+        var detection = history.DetectionSeconds.ToList();
+
+        var summary = new StringBuilder();
+        summary.AppendLine(CultureInfo.InvariantCulture, $"== LiveGrains chaos: mode {options.Mode}, directory {options.Directory}, {options.Silos} silos + {options.Gateways} gateways, {options.Concurrency} clients, {options.Rooms} rooms, load {loadSeconds:0} s ==");
+        summary.AppendLine(CultureInfo.InvariantCulture, $"requests (HTTP attempts): {attempts.Count}   operations: {ops.Count}   ({attempts.Count / Math.Max(1, loadSeconds):0} req/s)");
+        summary.AppendLine("attempts by status:");
+        foreach (var (k, v) in byStatus)
+        {
+            summary.AppendLine(CultureInfo.InvariantCulture, $"  {k,-36} {v}");
+        }
+
+        summary.AppendLine("operations by kind and final answer (after retries):");
+        foreach (var (k, v) in byFinal)
+        {
+            summary.AppendLine(CultureInfo.InvariantCulture, $"  {k,-36} {v}");
+        }
+
+        summary.AppendLine("chaos events:");
+        foreach (var (at, what) in events)
+        {
+            summary.AppendLine(CultureInfo.InvariantCulture, $"  t={at,6:0.0}s {what}");
+        }
+
+        if (detection.Count > 0)
+        {
+            summary.AppendLine(CultureInfo.InvariantCulture, $"killed silo declared dead after: min {detection.Min():0.0} s, median {detection.Order().ElementAt(detection.Count / 2):0.0} s, max {detection.Max():0.0} s ({detection.Count} kills)");
+        }
+
+        summary.AppendLine(CultureInfo.InvariantCulture, $"longest unavailability of a room: {longest:0.00} s ({longestDetail})");
+        foreach (var note in notes)
+        {
+            summary.AppendLine("note: " + note);
+        }
+
+        summary.AppendLine(CultureInfo.InvariantCulture, $"violations: {violations.Count}");
+        foreach (var v in violations.Take(50))
+        {
+            summary.AppendLine("  VIOLATION " + v);
+        }
+
+        return new ChaosReport(attempts.Count, ops.Count, byStatus, byFinal, longest, longestDetail, detection, violations, notes, summary.ToString());
+
+        void ExpectEnded(string liveId, string? reason, string because)
+        {
+            if (!finals.TryGetValue(liveId, out var f))
+            {
+                violations.Add($"live {liveId} ({because}) is not in any room's history");
+                return;
+            }
+
+            var status = ChaosClient.Str(f.Live, "status");
+            var endReason = ChaosClient.Str(f.Live, "end_reason");
+            if (status != "ended" || (reason is not null && endReason != reason))
+            {
+                violations.Add($"live {liveId}: {because}, so it must be ended ({reason}), but it is {status}/{endReason}");
+            }
+        }
+    }
+
+    private static void CheckStats(List<Op> ops, Dictionary<string, (string Room, JsonElement Live)> finals, List<string> notes)
+    {
+        var acked = ops.Where(o => o.Kind == "activity" && o.Acknowledged && o.TargetLive is not null)
+            .GroupBy(o => o.TargetLive!)
+            .ToDictionary(g => g.Key, g => g.SelectMany(o => o.Viewers).ToHashSet().Count);
+        if (acked.Count == 0)
+        {
+            return;
+        }
+
+        long expected = 0, seen = 0;
+        var short_ = 0;
+        foreach (var (liveId, unique) in acked)
+        {
+            if (!finals.TryGetValue(liveId, out var f) || !f.Live.TryGetProperty("stats", out var stats)
+                || stats.ValueKind != JsonValueKind.Object || !stats.TryGetProperty("unique_viewer_count", out var u) || u.ValueKind != JsonValueKind.Number)
+            {
+                continue;
+            }
+
+            expected += unique;
+            var count = u.GetInt64();
+            seen += Math.Min(count, unique);
+            if (count < unique)
+            {
+                short_++;
+            }
+        }
+
+        var lost = expected - seen;
+        notes.Add($"stats: {acked.Count} lives got acknowledged joins of {expected} distinct viewers; unique_viewer_count is short by {lost} ({(expected == 0 ? 0 : 100.0 * lost / expected):0.00}%) on {short_} lives (joins accepted just before a kill -9 may be lost: see docs/chaos.md)");
+    }
+}

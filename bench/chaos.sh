@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The LiveGrains chaos harness: one command, bounded in time, loopback only.
+#
+#   bash bench/chaos.sh [--duration 120] [--mode kill|rolling|none] [--directory default|distributed]
+#                       [--concurrency 16] [--rooms 8] [--kill-interval 20] [--no-redis-kill]
+#
+# Builds Release if needed, starts its own redis-server (free port, AOF everysec, temp dir), 3 LiveGrains.Silo
+# and 2 LiveGrains.Gateway (client mode) on free loopback ports, drives mixed load through both gateways while it
+# kill -9s a random silo every 20 s (and restarts it) and once kill -9s Redis (and restarts it), then checks the whole
+# recorded history. Prints the summary; exits 1 on any violation. Every process it starts is stopped on exit,
+# also on Ctrl-C or a failure (the harness owns them as child processes). Results: docs/chaos.md.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dll="$root/bench/LiveGrains.Chaos/bin/Release/net10.0/LiveGrains.Chaos.dll"
+
+if ! command -v redis-server >/dev/null; then
+  echo "installing redis-server..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq redis-server >&2 || { apt-get update -qq >&2 && apt-get install -y -qq redis-server >&2; }
+fi
+
+echo "building chaos harness, silo and gateway (Release)..." >&2
+dotnet build "$root/bench/LiveGrains.Chaos" -c Release -nologo -v quiet -clp:"ErrorsOnly;NoSummary" >&2
+
+# timeout bounds the whole run (load + settle + check) even if something hangs; SIGINT lets the harness clean up.
+duration=120
+prev=""
+for arg in "$@"; do
+  [[ "$prev" == "--duration" ]] && duration="$arg"
+  prev="$arg"
+done
+limit=$(( ${duration%.*} + 600 ))
+exec timeout --signal=INT --kill-after=60 "$limit" dotnet "$dll" "$@"

@@ -1,0 +1,60 @@
+using Orleans.Runtime.Messaging;
+
+namespace LiveGrains.Gateway.Hosting;
+
+/// <summary>
+/// Retries a request inside the gateway when the cluster could not take it right now, so a silo that restarts or
+/// dies costs the client some latency instead of a 503 (docs/scale-out.md):
+/// <list type="bullet">
+/// <item>GET (reads change nothing): on any transient cluster error, a client timeout included.</item>
+/// <item>POST with an Idempotency-Key: only when the call certainly did not run, i.e. the silo rejected the
+/// message or the connection could not be made. A timeout or a silo lost mid-call leaves the outcome unknown, and the
+/// grain calls behind a POST are not idempotent themselves, so those become a 503 that the client retries with the
+/// same key.</item>
+/// </list>
+/// Runs after the idempotency middleware, so a retry is one request for it; the body is buffered to be read again.
+/// </summary>
+public sealed class GrainCallRetryMiddleware(RequestDelegate next, ILogger<GrainCallRetryMiddleware> logger)
+{
+    private static readonly TimeSpan[] Backoff = [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)];
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var isRead = HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method);
+        var isKeyedPost = HttpMethods.IsPost(context.Request.Method) && context.Request.Headers.ContainsKey("Idempotency-Key");
+        if (!isRead && !isKeyedPost)
+        {
+            await next(context);
+            return;
+        }
+
+        if (isKeyedPost)
+        {
+            context.Request.EnableBuffering();
+        }
+
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await next(context);
+                return;
+            }
+            catch (Exception ex) when (attempt < Backoff.Length && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested
+                && (isRead ? IsTransient(ex) : CertainlyNotRun(ex)))
+            {
+                logger.LogWarning("Retrying {Method} {Path} after {Exception} (attempt {Attempt})", context.Request.Method, context.Request.Path, ex.GetType().Name, attempt + 1);
+                await Task.Delay(Backoff[attempt], context.RequestAborted);
+                if (isKeyedPost)
+                {
+                    context.Request.Body.Position = 0;
+                }
+            }
+        }
+    }
+
+    private static bool CertainlyNotRun(Exception ex) => ex is OrleansMessageRejectionException or ConnectionFailedException;
+
+    private static bool IsTransient(Exception ex) =>
+        ex is SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException;
+}
