@@ -61,6 +61,15 @@ public static class Problems
         _ => "error",
     };
 
+    /// <summary>The detail of a problem the framework raised (unknown route, wrong method): RFC 9457 bodies always carry one.</summary>
+    public static string DefaultDetail(int status) => status switch
+    {
+        StatusCodes.Status404NotFound => "There is nothing at this path.",
+        StatusCodes.Status405MethodNotAllowed => "This path does not accept this method.",
+        StatusCodes.Status415UnsupportedMediaType => "The body must be JSON (Content-Type: application/json).",
+        _ => "The request could not be completed.",
+    };
+
     public static void Fill(ProblemDetails problem, int status, string code, string? detail)
     {
         problem.Status = status;

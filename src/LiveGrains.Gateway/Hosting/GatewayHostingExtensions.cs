@@ -47,7 +47,7 @@ public static class GatewayHostingExtensions
             var status = ctx.ProblemDetails.Status ?? ctx.HttpContext.Response.StatusCode;
             if (!ctx.ProblemDetails.Extensions.ContainsKey("code"))
             {
-                Problems.Fill(ctx.ProblemDetails, status, Problems.CodeFor(status), null);
+                Problems.Fill(ctx.ProblemDetails, status, Problems.CodeFor(status), Problems.DefaultDetail(status));
             }
 
             ctx.ProblemDetails.Extensions.Remove("traceId");
@@ -71,7 +71,6 @@ public static class GatewayHostingExtensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseMiddleware<IdempotencyMiddleware>();
-        app.UseMiddleware<GrainCallRetryMiddleware>();
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference(o => o.WithTitle("LiveGrains API")).AllowAnonymous();
         app.MapGet("/", () => TypedResults.Redirect("/scalar/v1")).ExcludeFromDescription().AllowAnonymous();
