@@ -6,6 +6,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddLiveGrainsOrleans();
 builder.AddLiveGrainsApi();
+builder.AddLiveGrainsIngest();
 
 var app = builder.Build();
 app.UseLiveGrainsApi();
@@ -13,6 +14,8 @@ app.MapDefaultEndpoints();
 app.MapRoomsApi();
 app.MapLivesApi();
 app.MapLiveStatsApi();
+app.MapStreamsApi();
+app.MapIngestHooksApi();
 app.MapWebhooksApi();
 app.PrintStartupBanner();
 

@@ -20,6 +20,13 @@ public interface IRoomGrain : IGrainWithStringKey
     [Alias("GoLive")]
     Task<Result<GoLiveResult>> GoLiveAsync(GoLiveCommand command);
 
+    /// <summary>
+    /// Ingest publish: with no active live, starts a new one (as go-live, decided as an intent); with one
+    /// active, joins it and resumes it if paused. Atomic, since the room decides one call at a time.
+    /// </summary>
+    [Alias("GoLiveForIngest")]
+    Task<Result<IngestLiveResult>> GoLiveForIngestAsync(GoLiveCommand command);
+
     /// <summary>Creates a live in <c>scheduled</c>.</summary>
     [Alias("ScheduleLive")]
     Task<Result<LiveDto>> ScheduleLiveAsync(ScheduleLiveCommand command);

@@ -128,6 +128,39 @@ public sealed class RoomGrain(
         return new GoLiveResult(await LiveAsync(applied, liveId), closed is null ? null : await LiveAsync(applied, closed));
     }
 
+    public async Task<Result<IngestLiveResult>> GoLiveForIngestAsync(GoLiveCommand command)
+    {
+        if (!S.Exists)
+        {
+            return NotFound();
+        }
+
+        await ApplyPendingAsync();
+        var now = clock.UtcNow;
+        if (S.ActiveLiveId is { } active)
+        {
+            var live = GrainFactory.GetGrain<ILiveGrain>(active);
+            var current = await live.GetSnapshotAsync();
+            if (current is { Status: LiveStatus.Paused })
+            {
+                // Resuming does not change which live is active: the live applies it alone, as in TransitionLiveAsync.
+                var resumed = await live.ApplyAsync(new LiveOperation(0, now, new LiveCommand(LiveCommandKind.Resume, command.StartedBy), null));
+                current = resumed.IsSuccess ? resumed.Value : await live.GetSnapshotAsync();
+            }
+
+            if (current is { Status: LiveStatus.Live or LiveStatus.Paused })
+            {
+                return new IngestLiveResult(current, Created: false);
+            }
+        }
+
+        var liveId = Ids.NewLiveId(now);
+        S.Lives.Add(liveId);
+        var intent = Intent(liveId, now, null, new LiveCreation(Tenant, RoomId, command.Title, null, StartNow: true, command.StartedBy));
+        var applied = await DecideAsync(liveId, [intent], now);
+        return new IngestLiveResult(await LiveAsync(applied, liveId), Created: true);
+    }
+
     public async Task<Result<LiveDto>> ScheduleLiveAsync(ScheduleLiveCommand command)
     {
         if (!S.Exists)

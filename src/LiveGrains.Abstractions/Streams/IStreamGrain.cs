@@ -1,0 +1,44 @@
+namespace LiveGrains.Abstractions;
+
+/// <summary>
+/// One ingest endpoint bound to a room, keyed by its server-generated stream id (like <see cref="ILiveGrain"/>,
+/// the owning tenant is kept in state and checked on every API call). It owns the stream key (hashed), the
+/// connection status that media-server callbacks drive, the reconnect window and the recording sessions;
+/// anything that changes which live is on air it asks the room for (docs/ingest.md).
+/// </summary>
+[Alias("LiveGrains.IStreamGrain")]
+public interface IStreamGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the stream for a room of <paramref name="tenant"/>; the answer is the only time the new key is shown.</summary>
+    [Alias("Create")]
+    Task<Result<StreamWithKey>> CreateAsync(string tenant, CreateStreamCommand command);
+
+    [Alias("Get")]
+    Task<Result<StreamDto>> GetAsync(string tenant);
+
+    /// <summary>Enables or disables the stream; disabling a connected stream ends its live and drops the publisher.</summary>
+    [Alias("SetEnabled")]
+    Task<Result<StreamDto>> SetEnabledAsync(string tenant, bool enabled);
+
+    /// <summary>Replaces the key: the old one is refused at once (and its running publish is dropped at the next update).</summary>
+    [Alias("RotateKey")]
+    Task<Result<StreamWithKey>> RotateKeyAsync(string tenant);
+
+    [Alias("StartRecording")]
+    Task<Result<StreamDto>> StartRecordingAsync(string tenant);
+
+    [Alias("StopRecording")]
+    Task<Result<StreamDto>> StopRecordingAsync(string tenant);
+
+    /// <summary>A media server asks whether a publisher may start (nginx-rtmp on_publish, SRS on_publish, MediaMTX publish auth).</summary>
+    [Alias("Publish")]
+    Task<IngestDecision> PublishAsync(IngestCallback callback);
+
+    /// <summary>A media server re-checks a running publish (nginx-rtmp on_update); a refusal drops the publisher.</summary>
+    [Alias("Update")]
+    Task<IngestDecision> UpdateAsync(IngestCallback callback);
+
+    /// <summary>A publish ended (nginx-rtmp on_publish_done, SRS on_unpublish): pauses the live and opens the reconnect window.</summary>
+    [Alias("Unpublish")]
+    Task<IngestDecision> UnpublishAsync(IngestCallback callback);
+}

@@ -1,0 +1,195 @@
+using System.Text.Json;
+using LiveGrains.Abstractions;
+
+namespace LiveGrains.Gateway.Apis;
+
+/// <summary>
+/// The media servers' callbacks (docs/ingest.md). Anonymous to the API-key scheme, authenticated by the shared
+/// <c>Ingest:CallbackSecret</c>; each route translates its server's dialect into one <see cref="IStreamGrain"/>
+/// call and the grain's decision back into that server's allow/refuse answer. Keys are never logged: only the
+/// stream id, which is the public half of a key.
+/// </summary>
+public static class IngestHooksApi
+{
+    private const int MaxJsonBytes = 16 * 1024;
+
+    public static RouteGroupBuilder MapIngestHooksApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/ingest-hooks").WithTags("Ingest hooks").AllowAnonymous();
+        api.MapPost("/nginx-rtmp", NginxRtmpAsync).WithName("NginxRtmpHook")
+            .WithSummary("nginx-rtmp on_publish / on_publish_done / on_update (form field 'call'): 2xx allows, 403 refuses.")
+            .DisableAntiforgery();
+        api.MapPost("/srs", SrsAsync).WithName("SrsHook")
+            .WithSummary("SRS HTTP callbacks on_publish / on_unpublish (JSON): HTTP 200 with body 0 allows.");
+        api.MapPost("/mediamtx", MediaMtxAsync).WithName("MediaMtxHook")
+            .WithSummary("MediaMTX authHTTPAddress (JSON): 2xx allows a publish, 403 refuses.");
+        return api;
+    }
+
+    /// <summary>Form fields: call=publish|publish_done|update_publish|play|..., name=&lt;stream key&gt;, clientid, addr, app, tcurl.</summary>
+    public static async Task<IResult> NginxRtmpAsync(HttpRequest request, IGrainFactory grains, IngestHookSecret secret, ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger(typeof(IngestHooksApi));
+        if (!Authorized(request, secret, logger, "nginx-rtmp"))
+        {
+            return Forbidden();
+        }
+
+        if (!request.HasFormContentType)
+        {
+            return Problems.Validation("call", "nginx-rtmp callbacks are form-encoded (notify_method post).");
+        }
+
+        var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+        var call = form["call"].ToString();
+        var callback = new IngestCallback(form["name"].ToString(), MediaServerKind.NginxRtmp, form["clientid"].ToString(), form["addr"].ToString());
+        var decision = call switch
+        {
+            "publish" => await DecideAsync(grains, callback, static (g, c) => g.PublishAsync(c), logger),
+            "update_publish" or "update" => await DecideAsync(grains, callback, static (g, c) => g.UpdateAsync(c), logger),
+            "publish_done" => await DecideAsync(grains, callback, static (g, c) => g.UnpublishAsync(c), logger),
+
+            // Playback is open, like `allow play all` in infra/media/nginx-rtmp.conf.
+            "play" or "play_done" or "update_play" or "done" or "connect" or "disconnect" => new IngestDecision(IngestOutcome.Ignored),
+            _ => null,
+        };
+        return decision switch
+        {
+            null => Problems.Validation("call", "Unknown nginx-rtmp call."),
+            { Allowed: true } => TypedResults.Ok(),
+            _ => Forbidden(),
+        };
+    }
+
+    /// <summary>SRS 5 http_hooks: {"action":"on_publish","client_id":"...","ip":"...","app":"live","stream":"&lt;stream key&gt;",...}.</summary>
+    public static async Task<IResult> SrsAsync(HttpRequest request, IGrainFactory grains, IngestHookSecret secret, ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger(typeof(IngestHooksApi));
+        if (!Authorized(request, secret, logger, "srs"))
+        {
+            return SrsAnswer(false);
+        }
+
+        if (await ReadJsonAsync(request) is not { } json)
+        {
+            return SrsAnswer(false);
+        }
+
+        var callback = new IngestCallback(Field(json, "stream"), MediaServerKind.Srs, Field(json, "client_id"), Field(json, "ip"));
+        var decision = Field(json, "action") switch
+        {
+            "on_publish" => await DecideAsync(grains, callback, static (g, c) => g.PublishAsync(c), logger),
+            "on_unpublish" => await DecideAsync(grains, callback, static (g, c) => g.UnpublishAsync(c), logger),
+
+            // on_play, on_stop, on_dvr, on_hls...: nothing LiveGrains gates.
+            _ => new IngestDecision(IngestOutcome.Ignored),
+        };
+        return SrsAnswer(decision.Allowed);
+    }
+
+    /// <summary>
+    /// MediaMTX authHTTPAddress: {"user","password","token","ip","action","path","protocol","id","query"}. The key is
+    /// the first of password, token (WHIP bearer), query <c>key=</c> and the last path segment that is shaped like one.
+    /// </summary>
+    public static async Task<IResult> MediaMtxAsync(HttpRequest request, IGrainFactory grains, IngestHookSecret secret, ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger(typeof(IngestHooksApi));
+        if (!Authorized(request, secret, logger, "mediamtx"))
+        {
+            return Forbidden();
+        }
+
+        if (await ReadJsonAsync(request) is not { } json)
+        {
+            return Forbidden();
+        }
+
+        switch (Field(json, "action"))
+        {
+            case "publish":
+                var key = MediaMtxKey(json);
+                var callback = new IngestCallback(key, MediaServerKind.MediaMtx, Field(json, "id"), Field(json, "ip"));
+                var decision = await DecideAsync(grains, callback, static (g, c) => g.PublishAsync(c), logger);
+                return decision.Allowed ? TypedResults.NoContent() : Forbidden();
+
+            // Playback is public; MediaMTX's own API, metrics and pprof are not opened through this hook.
+            case "read" or "playback":
+                return TypedResults.NoContent();
+            default:
+                return Forbidden();
+        }
+    }
+
+    internal static string MediaMtxKey(JsonElement json)
+    {
+        var query = Field(json, "query");
+        string? fromQuery = null;
+        foreach (var pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (pair.StartsWith("key=", StringComparison.Ordinal))
+            {
+                fromQuery = Uri.UnescapeDataString(pair[4..]);
+            }
+        }
+
+        var path = Field(json, "path").TrimEnd('/');
+        var lastSegment = path[(path.LastIndexOf('/') + 1)..];
+        foreach (var candidate in new[] { Field(json, "password"), Field(json, "token"), fromQuery, lastSegment })
+        {
+            if (StreamKeys.StreamIdOf(candidate) is not null)
+            {
+                return candidate!;
+            }
+        }
+
+        return lastSegment;
+    }
+
+    private static async Task<IngestDecision> DecideAsync(
+        IGrainFactory grains, IngestCallback callback, Func<IStreamGrain, IngestCallback, Task<IngestDecision>> call, ILogger logger)
+    {
+        if (StreamKeys.StreamIdOf(callback.StreamKey) is not { } streamId)
+        {
+            logger.LogWarning("{Server} callback refused: the stream name is not a LiveGrains stream key (client {ClientId} from {Address})",
+                callback.Server, callback.ClientId, callback.RemoteAddress);
+            return new IngestDecision(IngestOutcome.UnknownStream);
+        }
+
+        return await call(grains.GetGrain<IStreamGrain>(streamId), callback);
+    }
+
+    private static bool Authorized(HttpRequest request, IngestHookSecret secret, ILogger logger, string server)
+    {
+        if (secret.Verify(request))
+        {
+            return true;
+        }
+
+        logger.LogWarning("{Server} callback from {Address} refused: {Why}",
+            server, request.HttpContext.Connection.RemoteIpAddress, secret.IsConfigured ? "wrong or missing callback secret" : "Ingest:CallbackSecret is not configured");
+        return false;
+    }
+
+    private static async Task<JsonElement?> ReadJsonAsync(HttpRequest request)
+    {
+        try
+        {
+            // Media servers add fields between versions: read leniently, not with the API's strict options.
+            using var document = await JsonDocument.ParseAsync(request.Body, default, request.HttpContext.RequestAborted);
+            return document.RootElement.ValueKind == JsonValueKind.Object ? document.RootElement.Clone() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string Field(JsonElement json, string name) =>
+        json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() ?? string.Empty : string.Empty;
+
+    /// <summary>SRS checks for HTTP 200 and a body of <c>0</c> (or {"code":0}); anything else refuses.</summary>
+    private static IResult SrsAnswer(bool allowed) =>
+        allowed ? TypedResults.Text("0", "text/plain") : TypedResults.Text("1", "text/plain", statusCode: StatusCodes.Status403Forbidden);
+
+    private static IResult Forbidden() => TypedResults.Text("refused", "text/plain", statusCode: StatusCodes.Status403Forbidden);
+}
