@@ -40,21 +40,24 @@ public sealed class LiveStatsApiTests(GatewayFactory factory)
     }
 
     [Fact]
-    public async Task TheBatchFormAcceptsUpTo10000IdsAndCountsThem()
+    public async Task TheBatchFormCountsItsIdsAndRefusesMoreThan10000()
     {
         var liveId = await GoLiveAsync();
-        var joins = Enumerable.Range(0, 10_000).Select(i => "b" + i).ToArray();
 
-        var response = await _acme.PostJsonAsync($"/v1/lives/{liveId}/activity", new { joins, heartbeats = new[] { "b1" }.Take(0), leaves = new[] { "b0" }, likes = 10, chat_messages = 5 });
+        // The test gateway caps bodies at 64 KB; the 10,000-id limit is checked with short repeated ids.
+        var joins = Enumerable.Range(0, 5_000).Select(i => "b" + i).ToArray();
+        var response = await _acme.PostJsonAsync($"/v1/lives/{liveId}/activity", new { joins, heartbeats = new[] { "b1" }, leaves = new[] { "b0" }, likes = 10, chat_messages = 5 });
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        Assert.Equal(10_016, (await response.JsonAsync()).GetProperty("accepted").GetInt32());
+        Assert.Equal(5_017, (await response.JsonAsync()).GetProperty("accepted").GetInt32());
 
         var stats = await StatsWhenAsync(liveId, s => s.GetProperty("like_count").GetInt64() == 10);
-        Assert.Equal(9_999, stats.GetProperty("viewer_count").GetInt64());
-        Assert.Equal(10_000, stats.GetProperty("unique_viewer_count").GetInt64());
+        Assert.Equal(4_999, stats.GetProperty("viewer_count").GetInt64());
+        Assert.Equal(5_000, stats.GetProperty("unique_viewer_count").GetInt64());
         Assert.Equal(5, stats.GetProperty("chat_message_count").GetInt64());
 
-        var tooMany = await _acme.PostJsonAsync($"/v1/lives/{liveId}/activity", new { joins, leaves = new[] { "x" } });
+        var exactly = Enumerable.Repeat("x", 10_000).ToArray();
+        Assert.Equal(HttpStatusCode.Accepted, (await _acme.PostJsonAsync($"/v1/lives/{liveId}/activity", new { joins = exactly })).StatusCode);
+        var tooMany = await _acme.PostJsonAsync($"/v1/lives/{liveId}/activity", new { joins = exactly, leaves = new[] { "x" } });
         Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
         Assert.Equal("validation_failed", (await tooMany.JsonAsync()).GetProperty("code").GetString());
     }
