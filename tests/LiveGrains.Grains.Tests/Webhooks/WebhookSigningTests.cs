@@ -5,7 +5,6 @@ using LiveGrains.Abstractions;
 using LiveGrains.Grains.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace LiveGrains.Grains.Tests.Webhooks;
 
