@@ -212,10 +212,22 @@ public sealed partial class ChaosCluster : IAsyncDisposable
     public async Task<MemberRow?> CurrentRowAsync(ClusterNode silo) =>
         (await ReadMembershipAsync()).Where(r => r.SiloPort == silo.SiloPort).MaxBy(r => r.Generation);
 
+    /// <summary>Where the output of every process is written when the cluster stops.</summary>
+    public string LogDirectory { get; } = Path.Combine(Path.GetTempPath(), "livegrains-chaos", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+
     public async ValueTask DisposeAsync()
     {
         foreach (var node in Gateways.Concat(Silos))
         {
+            try
+            {
+                System.IO.Directory.CreateDirectory(LogDirectory);
+                await File.WriteAllTextAsync(Path.Combine(LogDirectory, node.Name + ".log"), node.Process.Output.ToString());
+            }
+            catch (IOException)
+            {
+            }
+
             try
             {
                 await node.Process.DisposeAsync();
@@ -228,6 +240,7 @@ public sealed partial class ChaosCluster : IAsyncDisposable
 
         _redisClient?.Dispose();
         await Redis.DisposeAsync();
+        _log($"process output: {LogDirectory}");
     }
 
     [GeneratedRegex(@":(\d+)[:@](\d+)$")]

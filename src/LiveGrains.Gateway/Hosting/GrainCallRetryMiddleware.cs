@@ -1,4 +1,5 @@
 using Orleans.Runtime.Messaging;
+using Orleans.Storage;
 
 namespace LiveGrains.Gateway.Hosting;
 
@@ -10,7 +11,7 @@ namespace LiveGrains.Gateway.Hosting;
 /// <item>POST with an Idempotency-Key: only when the call certainly did not run, i.e. the silo rejected the
 /// message or the connection could not be made. A timeout or a silo lost mid-call leaves the outcome unknown, and the
 /// grain calls behind a POST are not idempotent themselves, so those become a 503 that the client retries with the
-/// same key.</item>
+/// same key. An ETag conflict (<see cref="InconsistentStateException"/>) also means nothing was stored.</item>
 /// </list>
 /// Runs after the idempotency middleware, so a retry is one request for it; the body is buffered to be read again.
 /// </summary>
@@ -53,8 +54,10 @@ public sealed class GrainCallRetryMiddleware(RequestDelegate next, ILogger<Grain
         }
     }
 
-    private static bool CertainlyNotRun(Exception ex) => ex is OrleansMessageRejectionException or ConnectionFailedException;
+    // InconsistentStateException: a duplicate activation (left by a directory handoff while a silo stops) lost the
+    // ETag race on its first write and is deactivated; nothing was stored, and the retry reaches the surviving one.
+    private static bool CertainlyNotRun(Exception ex) => ex is OrleansMessageRejectionException or ConnectionFailedException or InconsistentStateException;
 
     private static bool IsTransient(Exception ex) =>
-        ex is SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException;
+        ex is SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException or InconsistentStateException;
 }
