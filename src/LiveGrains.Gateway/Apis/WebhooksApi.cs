@@ -5,7 +5,6 @@ using LiveGrains.Abstractions;
 using LiveGrains.Gateway.Auth;
 using LiveGrains.Grains.Webhooks;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 
 namespace LiveGrains.Gateway.Apis;
 
@@ -38,7 +37,7 @@ public static class WebhooksApi
     }
 
     public static async Task<Results<Created<WebhookDto>, ProblemHttpResult>> CreateWebhookAsync(
-        CreateWebhookRequest? body, ClaimsPrincipal user, IGrainFactory grains, IOptions<WebhookOptions> options, CancellationToken cancellationToken)
+        CreateWebhookRequest? body, ClaimsPrincipal user, IGrainFactory grains, IConfiguration configuration, CancellationToken cancellationToken)
     {
         body ??= new CreateWebhookRequest();
         var check = new RequestValidator().Text("description", body.Description, MaxDescriptionLength);
@@ -46,7 +45,7 @@ public static class WebhooksApi
         {
             check.Add("url", invalidUrl);
         }
-        else if (!options.Value.AllowPrivateNetworks && await RefuseAddressAsync(uri!, cancellationToken) is { } refused)
+        else if (!AllowPrivateNetworks(configuration) && await RefuseAddressAsync(uri!, cancellationToken) is { } refused)
         {
             check.Add("url", refused);
         }
@@ -166,6 +165,10 @@ public static class WebhooksApi
 
     private static async Task<Results<Ok<T>, ProblemHttpResult>> WithWebhookIdAsync<T>(string webhookId, Func<Task<Result<T>>> call) =>
         InvalidWebhookId(webhookId) is { } invalid ? invalid : RoomsApi.Ok(await call());
+
+    /// <summary>From configuration, not options: a client-mode gateway hosts no silo services.</summary>
+    private static bool AllowPrivateNetworks(IConfiguration configuration) =>
+        configuration.GetValue($"{WebhookOptions.SectionName}:{nameof(WebhookOptions.AllowPrivateNetworks)}", false);
 
     private static ProblemHttpResult? InvalidWebhookId(string webhookId)
     {

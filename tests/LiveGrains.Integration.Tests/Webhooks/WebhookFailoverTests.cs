@@ -76,7 +76,7 @@ public sealed class WebhookFailoverTests
                         : null;
                 }));
                 lives.AddRange(raced.OfType<string>());
-                (await api.PostAsJsonAsync($"/v1/lives/{lives[^1]}/pause", new { }, LiveGrainsJson.Options)).Dispose();
+                await PostIgnoringConflictAsync(api, $"/v1/lives/{lives[^1]}/pause");
             }
         }
 
@@ -93,7 +93,7 @@ public sealed class WebhookFailoverTests
         receiver.Mode = ReceiverMode.Ack;
         foreach (var live in lives)
         {
-            (await api.PostAsJsonAsync($"/v1/lives/{live}/end", new { }, LiveGrainsJson.Options)).Dispose();
+            await PostIgnoringConflictAsync(api, $"/v1/lives/{live}/end");
         }
 
         // Resource logs that lived on the dead silo resume on a new event or on their durable reminder.
@@ -114,12 +114,45 @@ public sealed class WebhookFailoverTests
         Assert.True(silo2.IsRunning, Describe());
     }
 
+    /// <summary>POSTs, retrying 503s while membership notices the dead silo (the API asks clients to retry).</summary>
     private static async Task<JsonElement> PostAsync(HttpClient api, string path, object body)
     {
-        using var response = await api.PostAsJsonAsync(path, body, LiveGrainsJson.Options);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
+        var retried = false;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            using var response = await api.PostAsJsonAsync(path, body, LiveGrainsJson.Options);
+            var text = await response.Content.ReadAsStringAsync();
+            if ((int)response.StatusCode == 503 && DateTime.UtcNow < deadline)
+            {
+                retried = true;
+                await Task.Delay(250);
+                continue;
+            }
+
+            if (retried && (int)response.StatusCode == 409)
+            {
+                return default; // the first try went through after all
+            }
+
+            Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {text}");
+            return JsonDocument.Parse(text).RootElement.Clone();
+        }
+    }
+
+    private static async Task PostIgnoringConflictAsync(HttpClient api, string path)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            using var response = await api.PostAsJsonAsync(path, new { }, LiveGrainsJson.Options);
+            if ((int)response.StatusCode != 503 || DateTime.UtcNow >= deadline)
+            {
+                return;
+            }
+
+            await Task.Delay(250);
+        }
     }
 
     private static ServiceProcess StartSilo(string name, Dictionary<string, string?> environment, List<(ServiceProcess, string)> silos)
