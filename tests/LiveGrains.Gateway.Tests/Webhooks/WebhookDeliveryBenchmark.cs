@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using LiveGrains.Webhooks.Testing;
 using Xunit.Abstractions;
 
 namespace LiveGrains.Gateway.Tests.Webhooks;
