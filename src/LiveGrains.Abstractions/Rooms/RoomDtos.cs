@@ -26,7 +26,8 @@ public sealed record CreateRoomCommand(
     [property: Id(0)] string? Title,
     [property: Id(1)] string? HostId,
     [property: Id(2)] TakeoverPolicy TakeoverPolicy,
-    [property: Id(3)] int ReconnectWindowSeconds);
+    [property: Id(3)] int ReconnectWindowSeconds,
+    [property: Id(4)] string? RequestId = null);
 
 /// <summary>A partial update: null members are left as they are.</summary>
 [GenerateSerializer, Immutable, Alias("LiveGrains.UpdateRoomCommand")]
@@ -36,15 +37,21 @@ public sealed record UpdateRoomCommand(
     [property: Id(2)] TakeoverPolicy? TakeoverPolicy,
     [property: Id(3)] int? ReconnectWindowSeconds);
 
+/// <summary>
+/// <see cref="RequestId"/> (a digest of the client's Idempotency-Key) lets the room answer a retry of a
+/// go-live it already decided with that decision, even when the first attempt's response was lost.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("LiveGrains.GoLiveCommand")]
 public sealed record GoLiveCommand(
     [property: Id(0)] string? Title,
-    [property: Id(1)] string? StartedBy);
+    [property: Id(1)] string? StartedBy,
+    [property: Id(2)] string? RequestId = null);
 
 [GenerateSerializer, Immutable, Alias("LiveGrains.ScheduleLiveCommand")]
 public sealed record ScheduleLiveCommand(
     [property: Id(0)] string? Title,
-    [property: Id(1)] DateTimeOffset? ScheduledStartTime);
+    [property: Id(1)] DateTimeOffset? ScheduledStartTime,
+    [property: Id(2)] string? RequestId = null);
 
 [GenerateSerializer, Immutable, Alias("LiveGrains.GoLiveResult")]
 public sealed record GoLiveResult(

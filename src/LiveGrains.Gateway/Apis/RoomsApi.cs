@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using LiveGrains.Abstractions;
 using LiveGrains.Gateway.Auth;
+using LiveGrains.Gateway.Idempotency;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace LiveGrains.Gateway.Apis;
@@ -25,7 +26,7 @@ public static class RoomsApi
     }
 
     public static async Task<Results<Created<RoomDto>, ProblemHttpResult>> CreateRoomAsync(
-        CreateRoomRequest? body, ClaimsPrincipal user, IGrainFactory grains, TimeProvider time)
+        CreateRoomRequest? body, ClaimsPrincipal user, IGrainFactory grains, TimeProvider time, HttpContext context)
     {
         body ??= new CreateRoomRequest();
         var check = new RequestValidator()
@@ -39,9 +40,11 @@ public static class RoomsApi
             return check.Problem;
         }
 
-        var roomId = body.RoomId ?? Ids.NewRoomId(time.GetUtcNow());
+        // A retried create without room_id must reach the same room, so its id derives from the Idempotency-Key.
+        var requestId = IdempotencyMiddleware.RequestIdOf(context);
+        var roomId = body.RoomId ?? (requestId is null ? Ids.NewRoomId(time.GetUtcNow()) : "rm_" + requestId[..26].ToLowerInvariant());
         var result = await Room(grains, user, roomId).CreateAsync(new CreateRoomCommand(
-            body.Title, body.HostId, body.TakeoverPolicy ?? TakeoverPolicy.Takeover, body.ReconnectWindowSeconds ?? DefaultReconnectWindowSeconds));
+            body.Title, body.HostId, body.TakeoverPolicy ?? TakeoverPolicy.Takeover, body.ReconnectWindowSeconds ?? DefaultReconnectWindowSeconds, requestId));
         return result.IsSuccess ? TypedResults.Created($"/v1/rooms/{roomId}", result.Value) : Problems.From(result.Error!);
     }
 
@@ -93,7 +96,7 @@ public static class RoomsApi
     }
 
     public static async Task<Results<Created<GoLiveResult>, ProblemHttpResult>> GoLiveAsync(
-        string roomId, GoLiveRequest? body, ClaimsPrincipal user, IGrainFactory grains)
+        string roomId, GoLiveRequest? body, ClaimsPrincipal user, IGrainFactory grains, HttpContext context)
     {
         body ??= new GoLiveRequest();
         var check = new RequestValidator()
@@ -105,14 +108,14 @@ public static class RoomsApi
             return check.Problem;
         }
 
-        var result = await Room(grains, user, roomId).GoLiveAsync(new GoLiveCommand(body.Title, body.StartedBy));
+        var result = await Room(grains, user, roomId).GoLiveAsync(new GoLiveCommand(body.Title, body.StartedBy, IdempotencyMiddleware.RequestIdOf(context)));
         return result.IsSuccess
             ? TypedResults.Created($"/v1/lives/{result.Value!.Live.LiveId}", result.Value)
             : Problems.From(result.Error!);
     }
 
     public static async Task<Results<Created<LiveDto>, ProblemHttpResult>> ScheduleLiveAsync(
-        string roomId, ScheduleLiveRequest? body, ClaimsPrincipal user, IGrainFactory grains)
+        string roomId, ScheduleLiveRequest? body, ClaimsPrincipal user, IGrainFactory grains, HttpContext context)
     {
         body ??= new ScheduleLiveRequest();
         var check = new RequestValidator()
@@ -123,7 +126,7 @@ public static class RoomsApi
             return check.Problem;
         }
 
-        var result = await Room(grains, user, roomId).ScheduleLiveAsync(new ScheduleLiveCommand(body.Title, body.ScheduledStartTime));
+        var result = await Room(grains, user, roomId).ScheduleLiveAsync(new ScheduleLiveCommand(body.Title, body.ScheduledStartTime, IdempotencyMiddleware.RequestIdOf(context)));
         return result.IsSuccess
             ? TypedResults.Created($"/v1/lives/{result.Value!.LiveId}", result.Value)
             : Problems.From(result.Error!);

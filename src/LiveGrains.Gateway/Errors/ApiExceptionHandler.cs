@@ -29,7 +29,9 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
                     new Dictionary<string, string[]> { [field] = [message] });
                 return true;
 
-            case SiloUnavailableException or TimeoutException or OrleansMessageRejectionException or InconsistentStateException or Orleans.Runtime.Messaging.ConnectionFailedException:
+            // OrleansException covers storage-provider failures (Redis down) and the runtime's own transient errors.
+            case SiloUnavailableException or TimeoutException or OrleansMessageRejectionException or InconsistentStateException
+                or Orleans.Runtime.Messaging.ConnectionFailedException or OrleansException or StackExchange.Redis.RedisException:
                 logger.LogWarning(exception, "Cluster unavailable for {Method} {Path}", context.Request.Method, context.Request.Path);
                 context.Response.Headers.RetryAfter = "1";
                 await Problems.Write(context, StatusCodes.Status503ServiceUnavailable, "unavailable", "The cluster could not complete the request right now; retry it (with the same Idempotency-Key).");

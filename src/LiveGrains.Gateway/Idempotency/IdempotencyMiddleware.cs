@@ -15,6 +15,15 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
     public const int MaxKeyLength = 255;
     private const int MaxStoredBodyBytes = 1 << 20;
 
+    /// <summary>
+    /// A digest of the request's Idempotency-Key (never the key itself), passed to grains that must answer a
+    /// retry of a decision they already made, e.g. when the first attempt timed out after the room decided.
+    /// </summary>
+    public static string? RequestIdOf(HttpContext context) =>
+        context.Request.Headers.TryGetValue(HeaderName, out var values) && values.ToString() is { Length: > 0 and <= MaxKeyLength } key
+            ? Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..32]
+            : null;
+
     public async Task InvokeAsync(HttpContext context)
     {
         if (!HttpMethods.IsPost(context.Request.Method)

@@ -84,7 +84,7 @@ public sealed class LiveGrain(
                 // decision already holds, so acknowledge it rather than wedge the room's pending list.
                 logger.LogWarning("Live {LiveId}: intent {Sequence} ({Command}) no longer applies in {Status}", LiveId, operation.Sequence, operation.Command.Kind, Lifecycle.Status);
                 state.State.LastAppliedSequence = operation.Sequence;
-                await state.WriteStateAsync();
+                await WriteOrReloadAsync();
                 return Snapshot();
             }
 
@@ -124,12 +124,41 @@ public sealed class LiveGrain(
         return Snapshot();
     }
 
+    /// <summary>
+    /// A refused write (storage down, or an ETag conflict with a newer activation) must not leave the change
+    /// in memory: the room would see it applied and never retry it. Reload what storage holds and let the
+    /// caller (the room) retry the intent.
+    /// </summary>
+    private async Task WriteOrReloadAsync()
+    {
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (Exception writeError)
+        {
+            logger.LogWarning(writeError, "Live {LiveId}: state write failed; reloading it", LiveId);
+            try
+            {
+                await state.ReadStateAsync();
+            }
+            catch (Exception readError)
+            {
+                // Memory now holds a change storage never took: drop this activation.
+                logger.LogWarning(readError, "Live {LiveId}: reloading state after a failed write failed too; deactivating", LiveId);
+                this.DeactivateOnIdle();
+            }
+
+            throw;
+        }
+    }
+
     private async Task CommitAsync(long sequence, string eventType, bool created = false)
     {
         state.State.LastAppliedSequence = Math.Max(state.State.LastAppliedSequence, sequence);
         var dto = ToDto();
         state.State.Outbox.Record(eventType, state.State.Tenant, "live", LiveId, clock.UtcNow, dto);
-        await state.WriteStateAsync();
+        await WriteOrReloadAsync();
         UpdateConfirmTimer();
         if (!created)
         {

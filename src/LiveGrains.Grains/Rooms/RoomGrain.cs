@@ -20,6 +20,9 @@ public sealed class RoomGrain(
     LiveGrainsClock clock,
     ILogger<RoomGrain> logger) : Grain, IRoomGrain
 {
+    /// <summary>How many go-live/schedule request ids a room remembers for retries.</summary>
+    public const int RecentRequestLimit = 64;
+
     private OutboxRelay? _relay;
 
     /// <summary>A pending intent was re-sequenced after a failed apply; persist that before retrying it.</summary>
@@ -52,6 +55,11 @@ public sealed class RoomGrain(
 
     public async Task<Result<RoomDto>> CreateAsync(CreateRoomCommand command)
     {
+        if (S.Exists && command.RequestId is not null && command.RequestId == S.CreatedByRequest)
+        {
+            return ToDto();
+        }
+
         if (S.Exists)
         {
             return new DomainError(DomainErrorCode.RoomExists, $"Room '{RoomId}' already exists.", "room_id");
@@ -65,6 +73,7 @@ public sealed class RoomGrain(
         S.ReconnectWindowSeconds = command.ReconnectWindowSeconds;
         S.CreatedAt = now;
         S.UpdatedAt = now;
+        S.CreatedByRequest = command.RequestId;
         var dto = ToDto();
         S.Outbox.Record(EventTypes.RoomCreated, Tenant, "room", RoomId, now, dto);
         await WriteAsync();
@@ -108,6 +117,13 @@ public sealed class RoomGrain(
         }
 
         await ApplyPendingAsync();
+        if (DecidedBefore(command.RequestId) is { } decided)
+        {
+            return new GoLiveResult(
+                await LiveAsync([], decided.LiveId),
+                decided.ClosedLiveId is null ? null : await LiveAsync([], decided.ClosedLiveId));
+        }
+
         if (RefuseTakeover() is { } refused)
         {
             return refused;
@@ -116,6 +132,7 @@ public sealed class RoomGrain(
         var now = clock.UtcNow;
         var liveId = Ids.NewLiveId(now);
         var closed = S.ActiveLiveId;
+        RememberRequest(command.RequestId, liveId, closed);
         var intents = new List<PendingLiveIntent>(2);
         if (closed is not null)
         {
@@ -169,8 +186,14 @@ public sealed class RoomGrain(
         }
 
         await ApplyPendingAsync();
+        if (DecidedBefore(command.RequestId) is { } decided)
+        {
+            return await LiveAsync([], decided.LiveId);
+        }
+
         var now = clock.UtcNow;
         var liveId = Ids.NewLiveId(now);
+        RememberRequest(command.RequestId, liveId, null);
         S.Lives.Add(liveId);
         var intent = Intent(liveId, now, null, new LiveCreation(Tenant, RoomId, command.Title, command.ScheduledStartTime, StartNow: false, null));
         var applied = await DecideAsync(S.ActiveLiveId, [intent], now);
@@ -266,10 +289,12 @@ public sealed class RoomGrain(
     /// <summary>Persists the decision (new active live and its intents) in one write, then applies it.</summary>
     private async Task<Dictionary<string, LiveDto>> DecideAsync(string? activeLiveId, List<PendingLiveIntent> intents, DateTimeOffset now)
     {
+        var wasActive = S.ActiveLiveId is not null;
         S.ActiveLiveId = activeLiveId;
         S.UpdatedAt = now;
         S.Pending.AddRange(intents);
         await WriteAsync();
+        RecordMetrics(wasActive, intents);
         return await ApplyPendingAsync();
     }
 
@@ -389,6 +414,47 @@ public sealed class RoomGrain(
             ? live
             : await GrainFactory.GetGrain<ILiveGrain>(liveId).GetSnapshotAsync()
               ?? throw new InvalidOperationException($"Live {liveId} of room {RoomId} has no state after its intent was applied.");
+
+    private DecidedRequest? DecidedBefore(string? requestId) =>
+        requestId is null ? null : S.RecentRequests.Find(r => r.RequestId == requestId);
+
+    /// <summary>Recorded in memory now and persisted by the decision's own write, so it is exactly as durable as the decision.</summary>
+    private void RememberRequest(string? requestId, string liveId, string? closedLiveId)
+    {
+        if (requestId is null)
+        {
+            return;
+        }
+
+        if (S.RecentRequests.Count >= RecentRequestLimit)
+        {
+            S.RecentRequests.RemoveAt(0);
+        }
+
+        S.RecentRequests.Add(new DecidedRequest(requestId, liveId, closedLiveId));
+    }
+
+    private void RecordMetrics(bool wasActive, List<PendingLiveIntent> intents)
+    {
+        var isActive = S.ActiveLiveId is not null;
+        if (wasActive != isActive)
+        {
+            LiveGrainsMetrics.LivesActive.Add(isActive ? 1 : -1);
+        }
+
+        foreach (var intent in intents)
+        {
+            var operation = intent.Operation;
+            if (operation.Create is { StartNow: true } || operation.Command?.Kind == LiveCommandKind.Start)
+            {
+                LiveGrainsMetrics.GoLives.Add(1);
+            }
+            else if (operation.Command is { Kind: LiveCommandKind.End, Reason: EndReason.Superseded })
+            {
+                LiveGrainsMetrics.Takeovers.Add(1);
+            }
+        }
+    }
 
     private static string EncodeCursor(int position) =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes("p:" + position.ToString(CultureInfo.InvariantCulture))).TrimEnd('=').Replace('+', '-').Replace('/', '_');

@@ -47,7 +47,21 @@ public sealed class RoomState
 
     [Id(11)]
     public EventOutbox Outbox { get; set; } = new();
+
+    /// <summary>The request id that created the room, so a retried create answers with the room.</summary>
+    [Id(12)]
+    public string? CreatedByRequest { get; set; }
+
+    /// <summary>The last <see cref="RoomGrain.RecentRequestLimit"/> go-live/schedule decisions by request id, oldest first.</summary>
+    [Id(13)]
+    public List<DecidedRequest> RecentRequests { get; set; } = [];
 }
+
+[GenerateSerializer, Immutable, Alias("LiveGrains.DecidedRequest")]
+public sealed record DecidedRequest(
+    [property: Id(0)] string RequestId,
+    [property: Id(1)] string LiveId,
+    [property: Id(2)] string? ClosedLiveId);
 
 [GenerateSerializer, Immutable, Alias("LiveGrains.PendingLiveIntent")]
 public sealed record PendingLiveIntent(
