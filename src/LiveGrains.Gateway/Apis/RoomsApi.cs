@@ -42,7 +42,7 @@ public static class RoomsApi
 
         // A retried create without room_id must reach the same room, so its id derives from the Idempotency-Key.
         var requestId = IdempotencyMiddleware.RequestIdOf(context);
-        var roomId = body.RoomId ?? (requestId is null ? Ids.NewRoomId(time.GetUtcNow()) : "rm_" + requestId[..26].ToLowerInvariant());
+        var roomId = body.RoomId ?? (requestId is null ? Ids.NewRoomId(time.GetUtcNow()) : DerivedRoomId(user.Tenant(), requestId));
         var result = await Room(grains, user, roomId).CreateAsync(new CreateRoomCommand(
             body.Title, body.HostId, body.TakeoverPolicy ?? TakeoverPolicy.Takeover, body.ReconnectWindowSeconds ?? DefaultReconnectWindowSeconds, requestId));
         return result.IsSuccess ? TypedResults.Created($"/v1/rooms/{roomId}", result.Value) : Problems.From(result.Error!);
@@ -140,6 +140,10 @@ public static class RoomsApi
         var check = new RequestValidator().ClientId("room_id", roomId);
         return check.IsValid ? null : check.Problem;
     }
+
+    /// <summary>Stable per (tenant, Idempotency-Key), so a retry reaches the same room and tenants never share an id.</summary>
+    private static string DerivedRoomId(string tenant, string requestId) =>
+        "rm_" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(tenant + "/" + requestId)))[..26].ToLowerInvariant();
 
     private static IRoomGrain Room(IGrainFactory grains, ClaimsPrincipal user, string roomId) =>
         grains.GetGrain<IRoomGrain>(TenantKey.Compose(user.Tenant(), roomId));
