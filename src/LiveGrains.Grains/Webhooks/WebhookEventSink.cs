@@ -11,10 +11,21 @@ public sealed class WebhookEventSink(IGrainFactory grains) : IResourceEventSink
 {
     public async Task PublishAsync(IReadOnlyList<ResourceEvent> events)
     {
-        foreach (var group in events.GroupBy(e => (e.Tenant, e.ResourceType, e.ResourceId)))
+        foreach (var tenant in events.GroupBy(e => e.Tenant))
         {
-            var key = TenantKey.Compose(group.Key.Tenant, group.Key.ResourceType + ":" + group.Key.ResourceId);
-            await grains.GetGrain<IResourceEventLogGrain>(key).AppendAsync([.. group]);
+            // The registry read is interleaved and in memory. When no endpoint of the tenant wants any of these
+            // events, the log grain would drop them too: skip its activation (a storage read) on the hot path.
+            var targets = await grains.GetGrain<IWebhookRegistryGrain>(tenant.Key).GetTargetsAsync();
+            foreach (var group in tenant.GroupBy(e => (e.ResourceType, e.ResourceId)))
+            {
+                if (!group.Any(e => targets.Any(t => t.Wants(e.Type))))
+                {
+                    continue;
+                }
+
+                var key = TenantKey.Compose(tenant.Key, group.Key.ResourceType + ":" + group.Key.ResourceId);
+                await grains.GetGrain<IResourceEventLogGrain>(key).AppendAsync([.. group]);
+            }
         }
     }
 }
