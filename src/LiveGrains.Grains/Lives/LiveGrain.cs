@@ -14,6 +14,13 @@ public sealed class LiveGrain(
 {
     private OutboxRelay? _relay;
     private DateTimeOffset _confirmedAt = DateTimeOffset.MinValue;
+
+    /// <summary>
+    /// False only for a live created in this activation whose stats grain has not pulled it yet: then no stats
+    /// grain exists to tell about a transition (a later one pulls the lifecycle when it activates), and ending a
+    /// superseded live with no audience costs no stats activation. Unknown after a reactivation, so true.
+    /// </summary>
+    private bool _statsMayBeActive = true;
     private IGrainTimer? _confirmTimer;
 
     /// <summary>The last counters the stats grain reported; the duration always comes from the lifecycle.</summary>
@@ -98,7 +105,12 @@ public sealed class LiveGrain(
 
     public Task<LiveDto?> GetSnapshotAsync() => Task.FromResult(Lifecycle is null ? null : ToDto());
 
-    public Task<LiveStatsSubject?> GetStatsSubjectAsync() => Task.FromResult(Lifecycle is null ? null : StatsSubject());
+    public Task<LiveStatsSubject?> GetStatsSubjectAsync()
+    {
+        // The stats grain pulls this when it activates: from now on it must hear about every transition.
+        _statsMayBeActive = true;
+        return Task.FromResult(Lifecycle is null ? null : StatsSubject());
+    }
 
     private async Task<Result<LiveDto>> CreateAsync(LiveOperation operation, LiveCreation create)
     {
@@ -120,6 +132,7 @@ public sealed class LiveGrain(
         state.State.RoomId = create.RoomId;
         state.State.Title = create.Title;
         state.State.Lifecycle = lifecycle;
+        _statsMayBeActive = false;
         await CommitAsync(operation.Sequence, eventType, created: true);
         return Snapshot();
     }
@@ -160,7 +173,7 @@ public sealed class LiveGrain(
         state.State.Outbox.Record(eventType, state.State.Tenant, "live", LiveId, clock.UtcNow, dto);
         await WriteOrReloadAsync();
         UpdateConfirmTimer();
-        if (!created)
+        if (!created && _statsMayBeActive)
         {
             await PushToStatsAsync();
         }
