@@ -38,6 +38,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
+        GrainTestKit.Grains = Cluster.Client;
     }
 
     public async Task DisposeAsync()

@@ -166,7 +166,7 @@ public sealed class FaultInjectionTests(FaultyClusterFixture fixture) : IClassFi
         var live = (await room.GoLiveAsync(new GoLiveCommand("only", null))).Value().Live;
         ArmLiveWrite(id => id == live.LiveId);
 
-        await Assert.ThrowsAnyAsync<Exception>(() => Grains.Live(live.LiveId).TransitionAsync(GrainTestKit.Acme, new LiveCommand(LiveCommandKind.End)));
+        await Assert.ThrowsAnyAsync<Exception>(() => Grains.TransitionLiveAsync(GrainTestKit.Acme, live.LiveId, new LiveCommand(LiveCommandKind.End)));
 
         var (roomNow, lives) = await ConvergedAsync(room);
         Assert.Null(roomNow.ActiveLiveId);

@@ -8,6 +8,13 @@ internal static class GrainTestKit
     public const string Acme = "acme";
     public const string Globex = "globex";
 
+    /// <summary>The cluster client, set once by <see cref="ClusterFixture"/> (one cluster per test assembly run).</summary>
+    public static IGrainFactory Grains { get; set; } = null!;
+
+    /// <summary>A live's transition as the gateway performs it: routed by the live, decided by its room.</summary>
+    public static Task<Result<LiveDto>> TransitionAsync(this ILiveGrain live, string tenant, LiveCommand command) =>
+        Grains.TransitionLiveAsync(tenant, live.GetPrimaryKeyString(), command);
+
     public static string NewRoomId(string prefix = "room") => prefix + "-" + Guid.NewGuid().ToString("N")[..12];
 
     public static IRoomGrain Room(this IGrainFactory grains, string roomId, string tenant = Acme) =>

@@ -13,9 +13,14 @@ public interface ILiveGrain : IGrainWithStringKey
     [Alias("Get")]
     Task<Result<LiveDto>> GetAsync(string tenant);
 
-    /// <summary>ready|start|pause|resume|end, decided by the room.</summary>
-    [Alias("Transition")]
-    Task<Result<LiveDto>> TransitionAsync(string tenant, LiveCommand command);
+    /// <summary>
+    /// The grain key of the room that decides this live's transitions, for <paramref name="tenant"/> only.
+    /// Callers then call the room (see <see cref="LiveTransitions"/>): a live never calls its room on behalf
+    /// of a command, so no call chain comes back into a live (which, while its silo shuts down, would wait
+    /// for the live's own running request and time out).
+    /// </summary>
+    [Alias("GetRoomKey"), ReadOnly]
+    Task<Result<string>> GetRoomKeyAsync(string tenant);
 
     /// <summary>Room-only: applies a decided lifecycle operation. Idempotent per operation sequence.</summary>
     [AlwaysInterleave, Alias("Apply")]

@@ -53,6 +53,6 @@ public static class LivesApi
             return check.Problem;
         }
 
-        return RoomsApi.Ok(await grains.GetGrain<ILiveGrain>(liveId).TransitionAsync(user.Tenant(), new LiveCommand(kind, body?.By)));
+        return RoomsApi.Ok(await grains.TransitionLiveAsync(user.Tenant(), liveId, new LiveCommand(kind, body?.By)));
     }
 }

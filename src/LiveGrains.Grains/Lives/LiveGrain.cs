@@ -54,15 +54,10 @@ public sealed class LiveGrain(
         return Result<LiveDto>.Ok(ToDto());
     }
 
-    public Task<Result<LiveDto>> TransitionAsync(string tenant, LiveCommand command)
-    {
-        if (!BelongsTo(tenant))
-        {
-            return Task.FromResult<Result<LiveDto>>(DomainError.NotFound("Live"));
-        }
-
-        return Room.TransitionLiveAsync(LiveId, command);
-    }
+    public Task<Result<string>> GetRoomKeyAsync(string tenant) =>
+        Task.FromResult(BelongsTo(tenant)
+            ? Result<string>.Ok(TenantKey.Compose(state.State.Tenant, state.State.RoomId))
+            : DomainError.NotFound("Live"));
 
     public async Task<Result<LiveDto>> ApplyAsync(LiveOperation operation)
     {
