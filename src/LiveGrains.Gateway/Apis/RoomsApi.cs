@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using LiveGrains.Abstractions;
 using LiveGrains.Gateway.Auth;
+using LiveGrains.Gateway.Hosting;
 using LiveGrains.Gateway.Idempotency;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -15,13 +16,13 @@ public static class RoomsApi
     public static RouteGroupBuilder MapRoomsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1/rooms").WithTags("Rooms").RequireAuthorization();
-        api.MapPost("/", CreateRoomAsync).WithName("CreateRoom").WithSummary("Creates a room (a channel that holds at most one active live).");
+        api.MapPost("/", CreateRoomAsync).WithMetadata(new DeduplicatedByRequestId()).WithName("CreateRoom").WithSummary("Creates a room (a channel that holds at most one active live).");
         api.MapGet("/{roomId}", GetRoomAsync).WithName("GetRoom").WithSummary("Gets a room and its active live id.");
         api.MapPatch("/{roomId}", UpdateRoomAsync).WithName("UpdateRoom").WithSummary("Changes a room's title, host, takeover policy or reconnect window.");
         api.MapGet("/{roomId}/lives", ListLivesAsync).WithName("ListRoomLives").WithSummary("Every live the room ever had, newest first, with cursor paging.");
-        api.MapPost("/{roomId}/go-live", GoLiveAsync).WithName("GoLive")
+        api.MapPost("/{roomId}/go-live", GoLiveAsync).WithMetadata(new DeduplicatedByRequestId()).WithName("GoLive")
             .WithSummary("Creates a live and starts it now; an active live is superseded (takeover) or the call is refused (reject).");
-        api.MapPost("/{roomId}/lives", ScheduleLiveAsync).WithName("ScheduleLive").WithSummary("Creates a live in 'scheduled'.");
+        api.MapPost("/{roomId}/lives", ScheduleLiveAsync).WithMetadata(new DeduplicatedByRequestId()).WithName("ScheduleLive").WithSummary("Creates a live in 'scheduled'.");
         return api;
     }
 

@@ -13,6 +13,8 @@ namespace LiveGrains.Gateway.Hosting;
 /// grain calls behind a POST are not idempotent themselves, so those become a 503 that the client retries with the
 /// same key. An ETag conflict (<see cref="InconsistentStateException"/>) also means nothing was stored.</item>
 /// </list>
+/// <item>POST with an Idempotency-Key to an endpoint marked <see cref="DeduplicatedByRequestId"/> (create room,
+/// go-live, schedule): like a read, since the room answers a repeated request id with its first decision.</item>
 /// Runs after the idempotency middleware, so a retry is one request for it; the body is buffered to be read again.
 /// </summary>
 public sealed class GrainCallRetryMiddleware(RequestDelegate next, ILogger<GrainCallRetryMiddleware> logger)
@@ -23,6 +25,7 @@ public sealed class GrainCallRetryMiddleware(RequestDelegate next, ILogger<Grain
     {
         var isRead = HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method);
         var isKeyedPost = HttpMethods.IsPost(context.Request.Method) && context.Request.Headers.ContainsKey("Idempotency-Key");
+        var deduplicated = isKeyedPost && context.GetEndpoint()?.Metadata.GetMetadata<DeduplicatedByRequestId>() is not null;
         if (!isRead && !isKeyedPost)
         {
             await next(context);
@@ -42,7 +45,7 @@ public sealed class GrainCallRetryMiddleware(RequestDelegate next, ILogger<Grain
                 return;
             }
             catch (Exception ex) when (attempt < Backoff.Length && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested
-                && (isRead ? IsTransient(ex) : CertainlyNotRun(ex)))
+                && (isRead || deduplicated ? IsTransient(ex) : CertainlyNotRun(ex)))
             {
                 logger.LogWarning("Retrying {Method} {Path} after {Exception} (attempt {Attempt})", context.Request.Method, context.Request.Path, ex.GetType().Name, attempt + 1);
                 await Task.Delay(Backoff[attempt], context.RequestAborted);
@@ -61,3 +64,9 @@ public sealed class GrainCallRetryMiddleware(RequestDelegate next, ILogger<Grain
     private static bool IsTransient(Exception ex) =>
         ex is SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException or InconsistentStateException;
 }
+
+/// <summary>
+/// Marks an endpoint whose grain deduplicates by the request id derived from the Idempotency-Key, so the gateway
+/// may retry it even when the first attempt's outcome is unknown (a timeout).
+/// </summary>
+public sealed class DeduplicatedByRequestId;
