@@ -70,6 +70,9 @@ public static class GatewayHostingExtensions
         app.UseMiddleware<RequestSizeLimitMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();
+
+        // Outside the idempotency middleware, so a retry re-runs the whole keyed request, idempotency grain included.
+        app.UseMiddleware<GrainCallRetryMiddleware>();
         app.UseMiddleware<IdempotencyMiddleware>();
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference(o => o.WithTitle("LiveGrains API")).AllowAnonymous();

@@ -15,7 +15,8 @@ namespace LiveGrains.Gateway.Hosting;
 /// </list>
 /// <item>POST with an Idempotency-Key to an endpoint marked <see cref="DeduplicatedByRequestId"/> (create room,
 /// go-live, schedule): like a read, since the room answers a repeated request id with its first decision.</item>
-/// Runs after the idempotency middleware, so a retry is one request for it; the body is buffered to be read again.
+/// Runs outside the idempotency middleware, so a retry re-runs the keyed request from the start (the first attempt's
+/// 5xx was not stored there); the body is buffered to be read again.
 /// </summary>
 public sealed class GrainCallRetryMiddleware(RequestDelegate next, ILogger<GrainCallRetryMiddleware> logger)
 {

@@ -69,7 +69,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
         }
         catch
         {
-            await grain.AbandonAsync(fingerprint);
+            await TryAbandonAsync(grain, fingerprint);
             throw;
         }
         finally
@@ -89,6 +89,22 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
         }
 
         await buffer.CopyToAsync(original, context.RequestAborted);
+    }
+
+    /// <summary>
+    /// Best effort: the original failure is what the caller must see. If the abandon is lost too, the key's lease
+    /// runs out after 60 s and a retry in the meantime gets 409 idempotency_in_progress.
+    /// </summary>
+    private static async Task TryAbandonAsync(IIdempotencyGrain grain, string fingerprint)
+    {
+        try
+        {
+            await grain.AbandonAsync(fingerprint);
+        }
+        catch (Exception)
+        {
+            // Deliberately ignored; see the summary.
+        }
     }
 
     private static async Task<string> FingerprintAsync(HttpRequest request)
