@@ -7,6 +7,7 @@ namespace LiveGrains.Bench;
 public sealed class Report(BenchOptions options)
 {
     private readonly List<Row> _rows = [];
+    private readonly Dictionary<(string Scenario, string Run), RunResult> _baselines = [];
 
     public bool AliveMeasured => _rows.Any(r => r.Scenario == Scenarios.Alive && r.Result is not null);
 
@@ -16,6 +17,13 @@ public sealed class Report(BenchOptions options)
         Console.Error.WriteLine(
             $"   run {run}: {result.RequestsPerSecond:N0} req/s, p50 {Ms(result.Latency.Percentile(50))} ms, " +
             $"p99 {Ms(result.Latency.Percentile(99))} ms, errors {Errors(result.Errors)}{(result.Note is null ? string.Empty : "; " + result.Note)}");
+    }
+
+    /// <summary>GET /alive measured just before run <paramref name="run"/> of <paramref name="scenario"/>.</summary>
+    public void AddBaseline(string scenario, int run, RunResult alive)
+    {
+        _baselines[(scenario, run.ToString(CultureInfo.InvariantCulture))] = alive;
+        Console.Error.WriteLine($"   /alive before run {run}: {alive.RequestsPerSecond:N0} req/s");
     }
 
     public void Skip(string scenario, string reason)
@@ -47,15 +55,19 @@ public sealed class Report(BenchOptions options)
                 rows.Add(new Row(scenario, "median", Median(results), Median(results)!.Note));
             }
 
+            var paired = _baselines.Where(b => b.Key.Scenario == scenario).Select(b => b.Value).ToList();
             foreach (var row in rows)
             {
-                output.WriteLine(Format(row, baseline));
+                var rowBaseline = _baselines.TryGetValue((scenario, row.Run), out var own) ? own
+                    : row.Run == "median" && paired.Count > 0 ? Median(paired)
+                    : baseline;
+                output.WriteLine(Format(row, rowBaseline));
             }
         }
 
         output.WriteLine();
         output.WriteLine("req/s: answers with the expected status per second; latencies cover every answer. " +
-            "vs /alive: req/s over the median GET /alive req/s of this invocation. " +
+            "vs /alive: req/s over GET /alive req/s measured right before that run (median row: over the median of those). " +
             "RSS, peak RSS (VmHWM within the measured window) and CPU (100% = one core) are the gateway process's. " +
             "events/s: ids accepted by batch activity per second.");
     }
