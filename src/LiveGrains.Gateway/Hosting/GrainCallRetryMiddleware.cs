@@ -16,7 +16,8 @@ namespace LiveGrains.Gateway.Hosting;
 /// <item>POST with an Idempotency-Key to an endpoint marked <see cref="DeduplicatedByRequestId"/> (create room,
 /// go-live, schedule): like a read, since the room answers a repeated request id with its first decision.</item>
 /// Runs outside the idempotency middleware, so a retry re-runs the keyed request from the start (the first attempt's
-/// 5xx was not stored there); the body is buffered to be read again.
+/// 5xx was not stored there); the body is buffered once and each attempt reads a fresh copy, and the response (status,
+/// headers) is reset to what it was before the first attempt.
 /// </summary>
 public sealed class GrainCallRetryMiddleware(RequestDelegate next, ILogger<GrainCallRetryMiddleware> logger)
 {
@@ -33,13 +34,25 @@ public sealed class GrainCallRetryMiddleware(RequestDelegate next, ILogger<Grain
             return;
         }
 
+        // A keyed POST is buffered once, and every attempt reads it from a fresh stream: a rewound stream is not
+        // enough, since the request's PipeReader (what model binding reads) caches the end of the first read.
+        byte[]? body = null;
         if (isKeyedPost)
         {
-            context.Request.EnableBuffering();
+            using var copy = new MemoryStream();
+            await context.Request.Body.CopyToAsync(copy, context.RequestAborted);
+            body = copy.ToArray();
         }
 
+        // Headers set before this middleware (by outer middleware) survive a reset between attempts.
+        var outerHeaders = context.Response.Headers.ToArray();
         for (var attempt = 0; ; attempt++)
         {
+            if (body is not null)
+            {
+                context.Request.Body = new MemoryStream(body, writable: false);
+            }
+
             try
             {
                 await next(context);
@@ -49,11 +62,16 @@ public sealed class GrainCallRetryMiddleware(RequestDelegate next, ILogger<Grain
                 && (isRead || deduplicated ? IsTransient(ex) : CertainlyNotRun(ex)))
             {
                 logger.LogWarning("Retrying {Method} {Path} after {Exception} (attempt {Attempt})", context.Request.Method, context.Request.Path, ex.GetType().Name, attempt + 1);
-                await Task.Delay(Backoff[attempt], context.RequestAborted);
-                if (isKeyedPost)
+
+                // The failed attempt may have set a status and headers (201 and Location, then a later step threw):
+                // the next attempt starts from a clean response, or it could answer 201 with another attempt's body.
+                context.Response.Clear();
+                foreach (var (name, value) in outerHeaders)
                 {
-                    context.Request.Body.Position = 0;
+                    context.Response.Headers[name] = value;
                 }
+
+                await Task.Delay(Backoff[attempt], context.RequestAborted);
             }
         }
     }

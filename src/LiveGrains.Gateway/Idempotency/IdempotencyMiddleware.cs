@@ -9,7 +9,7 @@ namespace LiveGrains.Gateway.Idempotency;
 /// the same request; the same key on a different request is refused, and a concurrent duplicate gets 409.
 /// Responses of 5xx are not stored, so a failed attempt can be retried with the same key.
 /// </summary>
-public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory grains)
+public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory grains, ILogger<IdempotencyMiddleware> logger)
 {
     public const string HeaderName = "Idempotency-Key";
     public const int MaxKeyLength = 255;
@@ -78,14 +78,32 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
         }
 
         buffer.Position = 0;
-        if (context.Response.StatusCode >= 500 || buffer.Length > MaxStoredBodyBytes)
+        var status = context.Response.StatusCode;
+        if (status == StatusCodes.Status201Created && buffer.Length == 0)
         {
-            await grain.AbandonAsync(fingerprint);
+            // A 201 always carries what it created; one without a body is a bug (e.g. a status left by an earlier
+            // attempt) and must never become the stored answer of this key.
+            logger.LogError("{Method} {Path} answered 201 without a body; not stored for its Idempotency-Key", context.Request.Method, context.Request.Path);
+            await TryAbandonAsync(grain, fingerprint);
+        }
+        else if (status >= 500 || buffer.Length > MaxStoredBodyBytes)
+        {
+            await TryAbandonAsync(grain, fingerprint);
         }
         else
         {
-            await grain.CompleteAsync(fingerprint, new StoredResponse(
-                context.Response.StatusCode, context.Response.ContentType, context.Response.Headers.Location.ToString() is { Length: > 0 } l ? l : null, buffer.ToArray()));
+            try
+            {
+                await grain.CompleteAsync(fingerprint, new StoredResponse(
+                    status, context.Response.ContentType, context.Response.Headers.Location.ToString() is { Length: > 0 } l ? l : null, buffer.ToArray()));
+            }
+            catch (Exception ex)
+            {
+                // The work happened (the room decided, the live changed): the caller must get its answer, not a 503
+                // that invites a retry. The key stays leased until its lease runs out; a retry after that re-runs
+                // the request, which the room answers with its first decision (request id), see docs/consistency.md.
+                logger.LogWarning(ex, "Idempotency-Key response for {Method} {Path} could not be stored; answering it anyway", context.Request.Method, context.Request.Path);
+            }
         }
 
         await buffer.CopyToAsync(original, context.RequestAborted);
