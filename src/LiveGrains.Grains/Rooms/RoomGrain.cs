@@ -20,8 +20,19 @@ public sealed class RoomGrain(
     LiveGrainsClock clock,
     ILogger<RoomGrain> logger) : Grain, IRoomGrain
 {
-    /// <summary>How many go-live/schedule request ids a room remembers for retries.</summary>
-    public const int RecentRequestLimit = 64;
+    /// <summary>
+    /// How long a room remembers a go-live/schedule request id for retries: longer than a retry of an unanswered
+    /// request can come (the Idempotency-Key lease is 60 s, a client retries for up to minutes). A count alone is
+    /// not enough: 64 ids covered only about 15-30 s of a busy room under chaos load (2-4 decisions/s), less than a
+    /// go-live retried after 10 s call timeouts, a 15 s client timeout and backoff may take to come back.
+    /// </summary>
+    public static readonly TimeSpan RequestMemory = TimeSpan.FromMinutes(10);
+
+    /// <summary>Hard bound on remembered request ids (state size); the oldest go first.</summary>
+    public const int RecentRequestLimit = 2048;
+
+    /// <summary>The last ids kept whatever their age.</summary>
+    public const int RecentRequestMinimum = 64;
 
     private OutboxRelay? _relay;
 
@@ -426,12 +437,21 @@ public sealed class RoomGrain(
             return;
         }
 
-        if (S.RecentRequests.Count >= RecentRequestLimit)
+        var now = clock.UtcNow;
+        var expired = 0;
+        var recent = S.RecentRequests;
+        while (expired < recent.Count - RecentRequestMinimum + 1
+            && (recent.Count - expired >= RecentRequestLimit || now - recent[expired].DecidedAt > RequestMemory))
         {
-            S.RecentRequests.RemoveAt(0);
+            expired++;
         }
 
-        S.RecentRequests.Add(new DecidedRequest(requestId, liveId, closedLiveId));
+        if (expired > 0)
+        {
+            recent.RemoveRange(0, expired);
+        }
+
+        recent.Add(new DecidedRequest(requestId, liveId, closedLiveId, now));
     }
 
     private void RecordMetrics(bool wasActive, List<PendingLiveIntent> intents)

@@ -52,7 +52,10 @@ public sealed class RoomState
     [Id(12)]
     public string? CreatedByRequest { get; set; }
 
-    /// <summary>The last <see cref="RoomGrain.RecentRequestLimit"/> go-live/schedule decisions by request id, oldest first.</summary>
+    /// <summary>
+    /// Go-live/schedule decisions by request id, oldest first: every one younger than <see cref="RoomGrain.RequestMemory"/>
+    /// (at most <see cref="RoomGrain.RecentRequestLimit"/>) and at least the last <see cref="RoomGrain.RecentRequestMinimum"/>.
+    /// </summary>
     [Id(13)]
     public List<DecidedRequest> RecentRequests { get; set; } = [];
 }
@@ -61,7 +64,8 @@ public sealed class RoomState
 public sealed record DecidedRequest(
     [property: Id(0)] string RequestId,
     [property: Id(1)] string LiveId,
-    [property: Id(2)] string? ClosedLiveId);
+    [property: Id(2)] string? ClosedLiveId,
+    [property: Id(3)] DateTimeOffset DecidedAt = default);
 
 [GenerateSerializer, Immutable, Alias("LiveGrains.PendingLiveIntent")]
 public sealed record PendingLiveIntent(
