@@ -13,7 +13,7 @@ public sealed record ClusterNode(string Name, ServiceProcess Process, int HttpPo
 }
 
 /// <summary>
-/// A loopback cluster of real processes: one redis-server (AOF everysec, own temp dir), N LiveGrains.Silo and M
+/// A loopback cluster of real processes: one redis-server (AOF with appendfsync always, own temp dir), N LiveGrains.Silo and M
 /// LiveGrains.Gateway in client mode, each on free ports. Disposing it kills everything it started.
 /// </summary>
 public sealed partial class ChaosCluster : IAsyncDisposable
@@ -43,12 +43,12 @@ public sealed partial class ChaosCluster : IAsyncDisposable
     /// <summary>Starts redis, the silos (one at a time, so each joins a formed cluster) and the gateways.</summary>
     public static async Task<ChaosCluster> StartAsync(int silos, int gateways, IReadOnlyDictionary<string, string?>? siloEnvironment, Action<string> log)
     {
-        var redis = await RedisServer.StartAsync(new RedisServerOptions { AppendOnly = true, AppendFsync = "everysec" });
+        var redis = await RedisServer.StartAsync(new RedisServerOptions { AppendOnly = true, AppendFsync = "always" });
         var clusterId = "chaos-" + Guid.NewGuid().ToString("N")[..8];
         var cluster = new ChaosCluster(redis, clusterId, log);
         try
         {
-            log($"redis-server on 127.0.0.1:{redis.Port} (AOF everysec, {redis.DataDirectory}); cluster id {clusterId}");
+            log($"redis-server on 127.0.0.1:{redis.Port} (AOF, appendfsync always, {redis.DataDirectory}); cluster id {clusterId}");
             for (var i = 0; i < silos; i++)
             {
                 var node = cluster.CreateSilo(i, siloEnvironment);
