@@ -4,7 +4,7 @@
 #   bash bench/chaos.sh [--duration 120] [--mode kill|rolling|none] [--directory default|distributed]
 #                       [--concurrency 16] [--rooms 8] [--kill-interval 20] [--no-redis-kill]
 #
-# Builds Release if needed, starts its own redis-server (free port, AOF everysec, temp dir), 3 LiveGrains.Silo
+# Builds Release if needed, starts its own redis-server (free port, AOF with appendfsync always, temp dir), 3 LiveGrains.Silo
 # and 2 LiveGrains.Gateway (client mode) on free loopback ports, drives mixed load through both gateways while it
 # kill -9s a random silo every 20 s (and restarts it) and once kill -9s Redis (and restarts it), then checks the whole
 # recorded history. Prints the summary; exits 1 on any violation. Every process it starts is stopped on exit,
