@@ -52,6 +52,14 @@ public sealed class LiveActivityBuffers(IGrainFactory grains, ILogger<LiveActivi
 
         var drained = buffer.Close(gate);
         await buffer.WhenFlushedAsync();
+
+        // A flush that failed meanwhile put its (earlier) batch back in front: hand it over too, first.
+        var returned = buffer.Close(gate);
+        if (returned.Ops.Length > 0 || returned.Likes != 0 || returned.ChatMessages != 0)
+        {
+            drained = new ActivityBatch([.. returned.Ops, .. drained.Ops], returned.Likes + drained.Likes, returned.ChatMessages + drained.ChatMessages);
+        }
+
         logger.LogDebug("Live {LiveId}: closed this silo's activity buffer ({Ops} ops handed over)", liveId, drained.Ops.Length);
         return drained;
     }
@@ -73,6 +81,17 @@ public sealed class LiveActivityBuffer
     public LiveActivityGate? Gate { get; private set; }
 
     public bool IsClosed => Gate?.Error?.Code == DomainErrorCode.LiveEnded;
+
+    internal bool HasBuffered
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _ops.Count > 0 || _likes != 0 || _chatMessages != 0;
+            }
+        }
+    }
 
     internal bool IsIdle
     {

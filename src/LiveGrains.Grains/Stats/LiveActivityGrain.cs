@@ -34,7 +34,25 @@ public sealed class LiveActivityGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _timer?.Dispose();
-        await FlushAsync();
+
+        // A graceful stop must not drop what was acknowledged: a flush that failed (the stats grain deactivating
+        // on a stopping silo, a rejected message) put its batch back, so retry with backoff while we may.
+        for (var attempt = 1; ; attempt++)
+        {
+            await FlushAsync();
+            if (!_buffer.HasBuffered || cancellationToken.IsCancellationRequested || attempt >= 20)
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(50 * attempt, 500)), CancellationToken.None);
+        }
+
+        if (_buffer.HasBuffered)
+        {
+            logger.LogError("Live {LiveId}: deactivating with activity still buffered; it stays in the silo's buffer for the next flush", LiveId);
+        }
+
         buffers.Release(LiveId, _buffer);
     }
 

@@ -1,6 +1,7 @@
 using LiveGrains.Abstractions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 
 namespace LiveGrains.Grains.Stats;
 
@@ -17,6 +18,7 @@ public sealed class LiveStatsGrain(
     ILogger<LiveStatsGrain> logger) : Grain, ILiveStatsGrain
 {
     private const int MaxStatusEvents = 32;
+    private const int MaxWriteAttempts = 5;
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
 
     private readonly HashSet<ILiveActivityObserver> _silos = [];
@@ -25,6 +27,16 @@ public sealed class LiveStatsGrain(
     private LiveStatsSubject? _subject;
     private bool _dirty;
     private bool _subjectLoaded;
+
+    // Activity applied in memory and not yet in storage. Another activation of this live (a duplicate left by a
+    // directory handoff while a silo stops, or one that read before the previous activation's last write) may
+    // have written meanwhile; then the write fails on the ETag and what it stored is merged with these.
+    private long _unsavedViews;
+    private long _unsavedLikes;
+    private long _unsavedChatMessages;
+    private bool _released;
+    private List<ActivityBatch>? _deferred;
+    private readonly SemaphoreSlim _persisting = new(1, 1);
 
     // Sequences start at the activation's wall-clock ticks so that they only grow across reactivations.
     private long _statusSequence = DateTime.UtcNow.Ticks;
@@ -42,6 +54,8 @@ public sealed class LiveStatsGrain(
         _presence = PresenceTracker.Restore(Math.Max(1, options.Value.ViewerTimeoutSeconds), S.Present, S.Unique, NowSecond);
         S.Present = [];
         S.Unique = [];
+        _released = S.Frozen;
+        AddStoredSilos(S.Silos);
         await LoadSubjectAsync();
 
         var persist = TimeSpan.FromSeconds(Math.Max(0.1, options.Value.PersistIntervalSeconds));
@@ -51,7 +65,19 @@ public sealed class LiveStatsGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        await PersistIfChangedAsync();
+        // Nothing accepted may be lost on a graceful stop: retry a failed write while the deactivation may run.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await PersistIfChangedAsync();
+                return;
+            }
+            catch (Exception) when (attempt < MaxWriteAttempts && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), CancellationToken.None);
+            }
+        }
     }
 
     public async Task<Result<StatsDto>> GetStatsAsync(string tenant)
@@ -72,7 +98,7 @@ public sealed class LiveStatsGrain(
         var gate = Gate();
         if (gate.Error is null)
         {
-            _silos.Add(silo);
+            AddSilo(silo);
         }
 
         return gate;
@@ -87,7 +113,7 @@ public sealed class LiveStatsGrain(
             return Task.FromResult(Gate());
         }
 
-        _silos.Add(silo);
+        AddSilo(silo);
         Apply(batch);
         return Task.FromResult(Gate());
     }
@@ -165,6 +191,13 @@ public sealed class LiveStatsGrain(
             return;
         }
 
+        if (_deferred is not null)
+        {
+            // A stored state is being merged in: apply this right after it.
+            _deferred.Add(batch);
+            return;
+        }
+
         var now = clock.UtcNow;
         var second = now.ToUnixTimeSeconds();
         _presence.Sweep(second);
@@ -174,6 +207,7 @@ public sealed class LiveStatsGrain(
             if (view)
             {
                 S.ViewCount++;
+                _unsavedViews++;
             }
 
             if (delta > 0 && _presence.ViewerCount > S.PeakViewerCount)
@@ -185,6 +219,8 @@ public sealed class LiveStatsGrain(
 
         S.LikeCount += batch.Likes;
         S.ChatMessageCount += batch.ChatMessages;
+        _unsavedLikes += batch.Likes;
+        _unsavedChatMessages += batch.ChatMessages;
         _dirty = true;
         Changed();
     }
@@ -230,51 +266,188 @@ public sealed class LiveStatsGrain(
         S.ViewerCount = _presence.ViewerCount;
         S.UniqueViewerCount = _presence.UniqueCount;
         S.Frozen = true;
-        _presence.Release();
         if (state.RecordExists || S.ViewCount > 0 || S.LikeCount > 0 || S.ChatMessageCount > 0)
         {
+            // The viewer set is released only once the frozen counts are stored: a conflicting write merges it.
             _dirty = true;
             await PersistIfChangedAsync();
         }
+        else
+        {
+            ReleasePresence();
+        }
+    }
+
+    /// <summary>A silo that may buffer accepted activity; persisted so that a later activation closes it at the end.</summary>
+    private void AddSilo(ILiveActivityObserver silo)
+    {
+        if (_silos.Add(silo))
+        {
+            _dirty = true;
+        }
+    }
+
+    private void AddStoredSilos(string[]? silos)
+    {
+        foreach (var id in silos ?? [])
+        {
+            try
+            {
+                _silos.Add(GrainFactory.GetGrain(GrainId.Parse(id)).AsReference<ILiveActivityObserver>());
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Live {LiveId}: ignoring stored silo {Silo}", LiveId, id);
+            }
+        }
+    }
+
+    private void ReleasePresence()
+    {
+        _presence.Release();
+        _released = true;
     }
 
     private async Task PersistIfChangedAsync()
     {
-        if (!_dirty)
-        {
-            return;
-        }
-
-        _dirty = false;
-        if (!S.Frozen)
-        {
-            S.ViewerCount = _presence.ViewerCount;
-            S.UniqueViewerCount = _presence.UniqueCount;
-            S.Present = _presence.PresentBytes();
-            S.Unique = _presence.UniqueBytes();
-        }
-        else
-        {
-            S.Present = [];
-            S.Unique = [];
-        }
-
+        await _persisting.WaitAsync();
         try
         {
-            await state.WriteStateAsync();
-        }
-        catch (Exception ex)
-        {
-            _dirty = true;
-            logger.LogWarning(ex, "Live {LiveId}: writing stats failed; retrying on the next tick", LiveId);
-            throw;
+            if (!_dirty)
+            {
+                return;
+            }
+
+            for (var attempt = 1; ; attempt++)
+            {
+                _dirty = false;
+                var (views, likes, chatMessages) = (_unsavedViews, _unsavedLikes, _unsavedChatMessages);
+                if (!_released)
+                {
+                    S.ViewerCount = _presence.ViewerCount;
+                    S.UniqueViewerCount = Math.Max(S.UniqueViewerCount, _presence.UniqueCount);
+                }
+
+                S.Silos = S.Frozen ? [] : [.. _silos.Select(silo => silo.GetGrainId().ToString())];
+                S.Present = S.Frozen ? [] : _presence.PresentBytes();
+                S.Unique = S.Frozen ? [] : _presence.UniqueBytes();
+                try
+                {
+                    await state.WriteStateAsync();
+                    _unsavedViews -= views;
+                    _unsavedLikes -= likes;
+                    _unsavedChatMessages -= chatMessages;
+                    break;
+                }
+                catch (Exception ex) when (IsConflict(ex) && attempt < MaxWriteAttempts)
+                {
+                    // Another activation of this live wrote since this one read: take what it stored and add ours.
+                    _dirty = true;
+                    logger.LogWarning("Live {LiveId}: another activation wrote the stats; merging what it stored (attempt {Attempt})", LiveId, attempt);
+                    await MergeStoredAsync();
+                }
+                catch (Exception ex)
+                {
+                    _dirty = true;
+                    logger.LogWarning(ex, "Live {LiveId}: writing stats failed; retrying on the next tick", LiveId);
+                    throw;
+                }
+                finally
+                {
+                    // The arrays only exist to be written; holding them would double the set's memory.
+                    S.Present = [];
+                    S.Unique = [];
+                }
+            }
+
+            if (S.Frozen && !_released)
+            {
+                ReleasePresence();
+            }
         }
         finally
         {
-            // The arrays only exist to be written; holding them would double the set's memory.
-            S.Present = [];
-            S.Unique = [];
+            _persisting.Release();
         }
+    }
+
+    /// <summary>
+    /// Re-reads the stored stats (and ETag) and adds what this activation holds and storage does not: the unsaved
+    /// counters, the union of the viewer sets, the higher peak. Batches arriving meanwhile wait and apply after.
+    /// </summary>
+    private async Task MergeStoredAsync()
+    {
+        var mine = S;
+        _deferred = [];
+        try
+        {
+            await state.ReadStateAsync();
+            var stored = S;
+            if (!_released)
+            {
+                _presence.Merge(stored.Present, stored.Unique, NowSecond);
+            }
+
+            if (!stored.Frozen)
+            {
+                AddStoredSilos(stored.Silos);
+            }
+
+            stored.Present = [];
+            stored.Unique = [];
+            stored.ViewCount += _unsavedViews;
+            stored.LikeCount += _unsavedLikes;
+            stored.ChatMessageCount += _unsavedChatMessages;
+            if (mine.PeakViewerCount > stored.PeakViewerCount)
+            {
+                stored.PeakViewerCount = mine.PeakViewerCount;
+                stored.PeakAt = mine.PeakAt;
+            }
+
+            if (!_released && _presence.ViewerCount > stored.PeakViewerCount)
+            {
+                stored.PeakViewerCount = _presence.ViewerCount;
+                stored.PeakAt = clock.UtcNow;
+            }
+
+            stored.UniqueViewerCount = Math.Max(stored.UniqueViewerCount, mine.UniqueViewerCount);
+            if (mine.Frozen && !stored.Frozen)
+            {
+                stored.Frozen = true;
+                stored.ViewerCount = mine.ViewerCount;
+            }
+        }
+        finally
+        {
+            var deferred = _deferred;
+            _deferred = null;
+            foreach (var batch in deferred)
+            {
+                if (!S.Frozen)
+                {
+                    Apply(batch);
+                }
+                else
+                {
+                    logger.LogWarning("Live {LiveId}: dropped {Ops} ops flushed after the end", LiveId, batch.Ops.Length);
+                }
+            }
+
+            Changed();
+        }
+    }
+
+    private static bool IsConflict(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is InconsistentStateException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private StatsDto Snapshot()

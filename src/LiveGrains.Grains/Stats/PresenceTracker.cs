@@ -91,6 +91,30 @@ public sealed class PresenceTracker(int timeoutSeconds)
         return expired;
     }
 
+    /// <summary>
+    /// Merges a set persisted by another activation of the same live (a duplicate left by a directory handoff
+    /// while a silo stopped, or an activation that read before the previous one's last write): the unique sets
+    /// are united, and a viewer present there and not expired is present here with the later second. A leave
+    /// applied only there cannot be told from a viewer never seen here, so such a viewer stays until its timeout.
+    /// </summary>
+    public void Merge(byte[]? present, byte[]? unique, long now)
+    {
+        foreach (var hash in HashSet64.FromBytes(unique).Keys())
+        {
+            _unique.Add(hash);
+        }
+
+        foreach (var (hash, last) in HashMap64.FromBytes(present).Entries())
+        {
+            _unique.Add(hash);
+            if (last + timeoutSeconds > now && (!_present.TryGetValue(hash, out var mine) || mine < last))
+            {
+                _present.Set(hash, last);
+                Bucket(last).Add(hash);
+            }
+        }
+    }
+
     public byte[] PresentBytes() => _present.ToBytes();
 
     public byte[] UniqueBytes() => _unique.ToBytes();

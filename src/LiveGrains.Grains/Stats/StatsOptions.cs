@@ -64,6 +64,13 @@ public sealed class LiveStatsState
     /// <summary>Every viewer hash ever seen, u64 little-endian.</summary>
     [Id(9)]
     public byte[] Unique { get; set; } = [];
+
+    /// <summary>
+    /// The silos (their <see cref="ILiveActivityObserver"/> ids) that attached or flushed, so that an activation
+    /// after a restart still closes every buffer that may hold accepted activity when the live ends.
+    /// </summary>
+    [Id(10)]
+    public string[] Silos { get; set; } = [];
 }
 
 internal static class StatsErrors

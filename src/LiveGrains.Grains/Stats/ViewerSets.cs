@@ -278,6 +278,17 @@ public sealed class HashSet64
         Count = 0;
     }
 
+    public IEnumerable<ulong> Keys()
+    {
+        for (var i = 0; i < _keys.Length; i++)
+        {
+            if (_keys[i] != 0)
+            {
+                yield return _keys[i];
+            }
+        }
+    }
+
     public byte[] ToBytes()
     {
         var bytes = new byte[Count * 8];
