@@ -22,6 +22,30 @@ public sealed class LiveActivityBuffers(IGrainFactory grains, ILogger<LiveActivi
     public Task<ILiveActivityObserver> SelfAsync() =>
         _self ??= Task.Run(() => grains.CreateObjectReference<ILiveActivityObserver>(this));
 
+    /// <summary>Flushes every live's buffer once, in parallel; a failed batch goes back into its buffer.</summary>
+    public async Task FlushAllAsync(CancellationToken cancellationToken)
+    {
+        var self = await SelfAsync();
+        await Task.WhenAll(_lives.Select(async entry =>
+        {
+            if (entry.Value.BeginFlush() is not { } batch)
+            {
+                return;
+            }
+
+            try
+            {
+                entry.Value.SetGate(await grains.GetGrain<ILiveStatsGrain>(entry.Key).ApplyAsync(batch, self).WaitAsync(cancellationToken));
+                entry.Value.EndFlush(null);
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Live {LiveId}: flushing activity at shutdown failed; the worker's own flush retries it", entry.Key);
+                entry.Value.EndFlush(batch);
+            }
+        }));
+    }
+
     public LiveActivityBuffer Acquire(string liveId)
     {
         lock (_lock)

@@ -24,6 +24,7 @@ public static class StatsServiceCollectionExtensions
     {
         services.AddOptions<StatsOptions>().Bind(configuration.GetSection("Stats"));
         services.AddSingleton<LiveActivityBuffers>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, LiveActivityShutdownFlush>();
         return services;
     }
 }
