@@ -38,7 +38,7 @@ public sealed record ChaosOptions
     public bool KillRedis { get; init; } = true;
 
     /// <summary><c>default</c> or <c>distributed</c> (Orleans:GrainDirectory, read by the silo host).</summary>
-    public string Directory { get; init; } = "default";
+    public string Directory { get; init; } = "distributed";
 
     /// <summary>A pause between requests of one client, to keep the load modest.</summary>
     public TimeSpan ThinkTime { get; init; } = TimeSpan.FromMilliseconds(20);
