@@ -91,6 +91,7 @@ echo "starting gateway on http://127.0.0.1:$http_port (redis :$redis_port, clust
     ConnectionStrings__redis="127.0.0.1:$redis_port" \
     Auth__ApiKeys__benchkey=bench \
     Ingest__CallbackSecret=benchsecret \
+    Webhooks__AllowPrivateNetworks=true \
     Logging__LogLevel__Default=Warning \
     Orleans__ClusterId="$cluster" \
     Orleans__SiloPort="$silo_port" \

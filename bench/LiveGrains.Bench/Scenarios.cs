@@ -129,6 +129,7 @@ public static class Scenarios
             ["activity-batch"] = ActivityBatchAsync,
             ["callbacks"] = CallbacksAsync,
             ["million-viewers"] = MillionViewersAsync,
+            ["webhooks"] = WebhookScenario.SetUpAsync,
         };
 
     public static ByteArrayContent Content(byte[] body, string mediaType = "application/json") =>

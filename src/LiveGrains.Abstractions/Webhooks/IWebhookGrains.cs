@@ -34,8 +34,11 @@ public interface IWebhookRegistryGrain : IGrainWithStringKey
 [Alias("LiveGrains.IResourceEventLogGrain")]
 public interface IResourceEventLogGrain : IGrainWithStringKey
 {
-    /// <summary>Durably queues the events for the endpoints that want them; idempotent by sequence.</summary>
-    [Alias("Append")] Task AppendAsync(IReadOnlyList<ResourceEvent> events);
+    /// <summary>
+    /// Durably queues the events for the endpoints of <paramref name="targets"/> (the tenant's registry as the
+    /// caller read it while handling the request that caused them) that want them; idempotent by sequence.
+    /// </summary>
+    [Alias("Append")] Task AppendAsync(IReadOnlyList<ResourceEvent> events, IReadOnlyList<WebhookTarget> targets);
 
     /// <summary>Retries an endpoint's queue now, resetting its backoff.</summary>
     [Alias("RetryNow")] Task RetryNowAsync(string webhookId);

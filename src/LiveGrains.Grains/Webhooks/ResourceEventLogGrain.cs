@@ -40,8 +40,14 @@ public sealed class ResourceEventLogGrain(
     private const string ReminderName = "webhook-delivery";
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
 
+    /// <summary>How long an acknowledgment may stay unsaved: a crash within it re-sends those events (same ids).</summary>
+    internal static readonly TimeSpan AckSaveDelay = TimeSpan.FromSeconds(1);
+
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private IGrainTimer? _timer;
+    private IGrainTimer? _saveTimer;
+    private bool _unsaved;
+    private bool _saveScheduled;
     private bool _pumping;
     private bool _again;
     private bool _reminderRegistered;
@@ -59,6 +65,10 @@ public sealed class ResourceEventLogGrain(
             static (grain, _) => grain.PumpAsync(),
             this,
             new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { Interleave = true, KeepAlive = true });
+        _saveTimer = this.RegisterGrainTimer(
+            static (grain, _) => grain.SaveUnsavedAsync(),
+            this,
+            new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { Interleave = true, KeepAlive = true });
         _reminderRegistered = Backlog() > 0; // a backlog found on activation was written with its reminder
         AdjustBacklogMetric();
         if (Backlog() > 0)
@@ -71,6 +81,19 @@ public sealed class ResourceEventLogGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        if (_unsaved)
+        {
+            try
+            {
+                await SaveAsync();
+            }
+            catch (Exception ex)
+            {
+                // Still safe: the unsaved changes are acknowledgments and retry bookkeeping; events are re-sent.
+                logger.LogWarning(ex, "Webhook log {Key}: saving acknowledgments on deactivation failed", this.GetPrimaryKeyString());
+            }
+        }
+
         WebhookMetrics.Backlog.Add(-_countedBacklog);
         _countedBacklog = 0;
         if (_reminderRegistered && Backlog() == 0 && reason.ReasonCode == DeactivationReasonCode.ActivationIdle)
@@ -79,24 +102,23 @@ public sealed class ResourceEventLogGrain(
         }
     }
 
-    public async Task AppendAsync(IReadOnlyList<ResourceEvent> events)
+    public async Task AppendAsync(IReadOnlyList<ResourceEvent> events, IReadOnlyList<WebhookTarget> targets)
     {
         var fresh = events.Where(e => e.Sequence > state.State.LastSequence).OrderBy(e => e.Sequence).ToList();
         if (fresh.Count == 0)
         {
-            // A replayed hand-off: already durable. Make sure its delivery can resume after a crash.
+            // A replayed hand-off: durable once no failed write is pending (the first hand-off's write may have
+            // failed after these events were queued in memory). Make sure its delivery can resume after a crash.
+            if (_unsaved)
+            {
+                await SaveAsync();
+            }
+
             if (Backlog() > 0)
             {
                 await EnsureReminderAsync();
             }
 
-            return;
-        }
-
-        var targets = await GrainFactory.GetGrain<IWebhookRegistryGrain>(fresh[0].Tenant).GetTargetsAsync();
-        fresh = [.. fresh.Where(e => e.Sequence > state.State.LastSequence)]; // an interleaved duplicate may have won
-        if (fresh.Count == 0)
-        {
             return;
         }
 
@@ -241,7 +263,9 @@ public sealed class ResourceEventLogGrain(
             await Task.WhenAll(work);
             if (changed)
             {
-                await SaveAsync();
+                // Acknowledgments are saved behind (within AckSaveDelay, or with the next append): a crash before
+                // that re-sends the acknowledged events with the same webhook-id, which at-least-once allows.
+                ScheduleSave();
             }
 
             AdjustBacklogMetric();
@@ -311,12 +335,52 @@ public sealed class ResourceEventLogGrain(
         }
     }
 
+    private void ScheduleSave()
+    {
+        _unsaved = true;
+        if (!_saveScheduled)
+        {
+            _saveScheduled = true;
+            _saveTimer?.Change(AckSaveDelay, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private async Task SaveUnsavedAsync()
+    {
+        _saveScheduled = false;
+        if (!_unsaved)
+        {
+            return;
+        }
+
+        try
+        {
+            await SaveAsync();
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Webhook log {Key}: saving acknowledgments failed; retrying", this.GetPrimaryKeyString());
+            ScheduleSave();
+        }
+    }
+
+    /// <summary>Writes everything in memory: queued events and acknowledgments alike.</summary>
     private async Task SaveAsync()
     {
         await _writeLock.WaitAsync();
         try
         {
-            await state.WriteStateAsync();
+            _unsaved = false;
+            try
+            {
+                await state.WriteStateAsync();
+            }
+            catch
+            {
+                // Memory is ahead of storage now, whatever this write carried.
+                _unsaved = true;
+                throw;
+            }
         }
         finally
         {

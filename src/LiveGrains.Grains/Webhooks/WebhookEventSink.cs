@@ -4,8 +4,9 @@ using LiveGrains.Grains.Events;
 namespace LiveGrains.Grains.Webhooks;
 
 /// <summary>
-/// Hands a resource's outbox events to that resource's webhook log: one grain call, one storage write (none
-/// when no endpoint wants them). Durable when it returns; a replay of the same events is ignored by sequence.
+/// Hands a resource's outbox events to that resource's webhook log, with the tenant's endpoints as read here: one
+/// grain call, one storage write (none when no endpoint wants them). Durable when it returns; a replay of the same
+/// events is ignored by sequence.
 /// </summary>
 public sealed class WebhookEventSink(IGrainFactory grains) : IResourceEventSink
 {
@@ -24,7 +25,7 @@ public sealed class WebhookEventSink(IGrainFactory grains) : IResourceEventSink
                 }
 
                 var key = TenantKey.Compose(tenant.Key, group.Key.ResourceType + ":" + group.Key.ResourceId);
-                await grains.GetGrain<IResourceEventLogGrain>(key).AppendAsync([.. group]);
+                await grains.GetGrain<IResourceEventLogGrain>(key).AppendAsync([.. group], targets);
             }
         }
     }

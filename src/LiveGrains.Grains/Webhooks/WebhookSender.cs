@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using LiveGrains.Abstractions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -70,18 +69,23 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhookOp
         }
     }
 
-    /// <summary>The payload: <c>{type, timestamp, data}</c>; data is the resource with its <c>sequence</c>.</summary>
+    /// <summary>The payload: <c>{type, timestamp, data}</c>; data is the resource with its <c>sequence</c> last.</summary>
     public static byte[] Body(ResourceEvent @event)
     {
-        var data = JsonNode.Parse(@event.DataJson) as JsonObject ?? new JsonObject();
-        data["sequence"] = @event.Sequence;
-        var payload = new JsonObject
+        // DataJson is the resource as this service serialized it: an object, spliced as is (no parse per attempt).
+        var data = @event.DataJson.AsSpan().Trim();
+        if (data.Length < 2 || data[0] != '{' || data[^1] != '}')
         {
-            ["type"] = @event.Type,
-            ["timestamp"] = JsonSerializer.SerializeToNode(@event.Timestamp, LiveGrainsJson.Options),
-            ["data"] = data,
-        };
-        return Encoding.UTF8.GetBytes(payload.ToJsonString());
+            data = "{}";
+        }
+
+        var inner = data[1..^1].Trim();
+        var sequence = $"\"sequence\":{@event.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        var json = string.Concat(
+            "{\"type\":", JsonSerializer.Serialize(@event.Type, LiveGrainsJson.Options),
+            ",\"timestamp\":", JsonSerializer.Serialize(@event.Timestamp, LiveGrainsJson.Options),
+            ",\"data\":{", inner.IsEmpty ? sequence : string.Concat(inner, ",", sequence), "}}");
+        return Encoding.UTF8.GetBytes(json);
     }
 
     public static string Truncate(string text, int max) => text.Length <= max ? text : text[..max] + "…";

@@ -1,0 +1,222 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace LiveGrains.Bench;
+
+/// <summary>
+/// Webhook delivery: workers pause and resume lives (one <c>live.paused</c>/<c>live.resumed</c> event per call) while
+/// a receiver in this process acknowledges every delivery at once. It reports events delivered per second and the
+/// time from the API call that caused an event to the event's arrival. The gateway must allow loopback webhook
+/// targets (<c>Webhooks__AllowPrivateNetworks=true</c>, which bench/run.sh sets).
+/// </summary>
+public sealed class WebhookScenario
+{
+    private const int MaxLives = 2_000;
+    private static readonly TimeSpan DrainWait = TimeSpan.FromSeconds(60);
+    private static readonly byte[] EmptyBody = "{}"u8.ToArray();
+
+    private readonly Dictionary<string, int> _index;
+    private readonly ConcurrentQueue<long>[] _calls;
+    private readonly ConcurrentDictionary<string, byte> _seen = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private Histogram _latency = new();
+    private Measurement? _measurement;
+    private long _callsInWindow;
+    private long _matchedInWindow;
+    private long _duplicates;
+    private long _unmatched;
+
+    private WebhookScenario(string[] lives)
+    {
+        _index = lives.Select((live, i) => (live, i)).ToDictionary(p => p.live, p => p.i, StringComparer.Ordinal);
+        _calls = [.. lives.Select(_ => new ConcurrentQueue<long>())];
+    }
+
+    public static async Task<Workload> SetUpAsync(BenchContext context, CancellationToken cancellationToken)
+    {
+        var count = Math.Min(context.Options.Rooms, MaxLives);
+        WebhookScenario? scenario = null; // the receiver outlives the runs: it stops with the process
+        var receiver = await StartReceiverAsync(http => scenario?.ReceiveAsync(http) ?? Task.CompletedTask, cancellationToken);
+        var url = receiver.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/hook";
+
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/v1/webhooks")
+        {
+            Content = Scenarios.Content(JsonSerializer.SerializeToUtf8Bytes(new { url, events = new[] { "live.paused", "live.resumed" }, description = "bench" })),
+        })
+        using (var response = await context.Client.SendAsync(request, cancellationToken))
+        {
+            if (response.StatusCode != HttpStatusCode.Created)
+            {
+                var body = await response.Content.ReadAsStringAsync(cancellationToken);
+                await receiver.DisposeAsync();
+                throw response.StatusCode == HttpStatusCode.BadRequest
+                    ? new ScenarioSkippedException($"the gateway refused a loopback webhook URL: start it with Webhooks__AllowPrivateNetworks=true ({body})")
+                    : ScenarioSkippedException.For(HttpMethod.Post, "/v1/webhooks", (int)response.StatusCode, body);
+            }
+        }
+
+        var lives = await context.ForEachAsync(count, async (i, ct) =>
+        {
+            await context.CreateRoomAsync($"bench-w{i}", ct);
+            return await context.GoLiveAsync($"bench-w{i}", ct);
+        }, cancellationToken);
+
+        scenario = new WebhookScenario(lives);
+
+        // A first pause and resume of every live activates its event log and registers its reminder before measuring.
+        foreach (var action in new[] { "pause", "resume" })
+        {
+            await context.ForEachAsync(count, async (i, ct) =>
+            {
+                scenario._calls[i].Enqueue(Stopwatch.GetTimestamp());
+                await context.SendAsync(HttpMethod.Post, $"/v1/lives/{lives[i]}/{action}", new { }, [200], ct);
+                return true;
+            }, cancellationToken);
+        }
+
+        await scenario.WaitForDeliveriesAsync(cancellationToken);
+        var concurrency = context.Options.Concurrency;
+        var perWorker = Math.Max(1, count / concurrency);
+        return new Workload
+        {
+            // Worker w owns the lives i ≡ w (mod concurrency) and walks them: a round of pauses, then a round of resumes.
+            NextRequest = w =>
+            {
+                var i = Math.Min(count - 1, w.Index + (concurrency * (int)(w.Sequence % perWorker)));
+                var action = w.Sequence / perWorker % 2 == 0 ? "pause" : "resume";
+                scenario.Called(i);
+                return new HttpRequestMessage(HttpMethod.Post, $"/v1/lives/{lives[i]}/{action}") { Content = Scenarios.Content(EmptyBody) };
+            },
+            ExpectedStatus = 200,
+            Probe = false,
+            Background = async (measurement, stop) =>
+            {
+                scenario.Open(measurement);
+                await Task.Delay(Timeout.Infinite, stop).ContinueWith(_ => { }, TaskScheduler.Default);
+            },
+            Summarize = scenario.SummarizeAsync,
+        };
+    }
+
+    private static async Task<WebApplication> StartReceiverAsync(Func<HttpContext, Task> receive, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        app.MapPost("/hook", receive);
+        await app.StartAsync(cancellationToken);
+        return app;
+    }
+
+    private void Called(int live)
+    {
+        var now = Stopwatch.GetTimestamp();
+        _calls[live].Enqueue(now);
+        if (_measurement?.Contains(now) == true)
+        {
+            Interlocked.Increment(ref _callsInWindow);
+        }
+    }
+
+    private void Open(Measurement measurement)
+    {
+        lock (_gate)
+        {
+            _latency = new Histogram();
+        }
+
+        Interlocked.Exchange(ref _callsInWindow, 0);
+        Interlocked.Exchange(ref _matchedInWindow, 0);
+        Volatile.Write(ref _measurement, measurement);
+    }
+
+    /// <summary>Acknowledges at once; matches the event to the oldest unanswered call on its live (delivery is in order per live).</summary>
+    private async Task ReceiveAsync(HttpContext http)
+    {
+        var arrived = Stopwatch.GetTimestamp();
+        var id = http.Request.Headers["webhook-id"].ToString();
+        using var body = await JsonDocument.ParseAsync(http.Request.Body);
+        http.Response.StatusCode = StatusCodes.Status204NoContent;
+        if (!_seen.TryAdd(id, 0))
+        {
+            Interlocked.Increment(ref _duplicates); // at least once: a redelivery is acknowledged, not counted
+            return;
+        }
+
+        var live = body.RootElement.GetProperty("data").GetProperty("live_id").GetString();
+        if (live is null || !_index.TryGetValue(live, out var i) || !_calls[i].TryDequeue(out var called))
+        {
+            Interlocked.Increment(ref _unmatched);
+            return;
+        }
+
+        var measurement = Volatile.Read(ref _measurement);
+        if (measurement is null)
+        {
+            return;
+        }
+
+        if (measurement.IsOpen)
+        {
+            measurement.AddEvents(1);
+        }
+
+        if (measurement.Contains(called))
+        {
+            Interlocked.Increment(ref _matchedInWindow);
+            lock (_gate)
+            {
+                _latency.Record((long)Stopwatch.GetElapsedTime(called, arrived).TotalMicroseconds);
+            }
+        }
+    }
+
+    private async Task WaitForDeliveriesAsync(CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(DrainWait.TotalSeconds * Stopwatch.Frequency);
+        while (_calls.Any(q => !q.IsEmpty) && Stopwatch.GetTimestamp() < deadline)
+        {
+            await Task.Delay(50, cancellationToken);
+        }
+    }
+
+    /// <summary>After the window: waits until the window's events arrived (the tail counts), then reports their latency.</summary>
+    private async Task<string> SummarizeAsync(CancellationToken cancellationToken)
+    {
+        var waiting = Stopwatch.StartNew();
+        await WaitForDeliveriesAsync(cancellationToken);
+        var drained = waiting.Elapsed.TotalSeconds;
+        Histogram latency;
+        lock (_gate)
+        {
+            latency = _latency;
+        }
+
+        var missing = Interlocked.Read(ref _callsInWindow) - Interlocked.Read(ref _matchedInWindow);
+        var duplicates = Interlocked.Read(ref _duplicates);
+        var unmatched = Interlocked.Read(ref _unmatched);
+        var note = FormattableString.Invariant(
+            $"events = deliveries; API call -> delivery p50 {latency.Percentile(50) / 1000.0:0.0} ms, p99 {latency.Percentile(99) / 1000.0:0.0} ms, max {latency.Max / 1000.0:0.0} ms over {latency.Count:N0} events; backlog drained {drained:0.0} s after the window");
+        if (missing > 0)
+        {
+            note += FormattableString.Invariant($"; {missing:N0} events of failed or undelivered calls");
+        }
+
+        if (duplicates > 0)
+        {
+            note += FormattableString.Invariant($"; {duplicates:N0} duplicate deliveries");
+        }
+
+        return unmatched > 0 ? note + FormattableString.Invariant($"; {unmatched:N0} unmatched deliveries") : note;
+    }
+}
