@@ -2,22 +2,44 @@
 # Benchmarks the LiveGrains gateway on this host and prints a Markdown table for docs/benchmarks.md.
 #
 #   bash bench/run.sh [scenario ...] [--duration 20] [--runs 3] [--concurrency 64] ...
+#   bash bench/run.sh --topology cluster [scenario ...] [options]   (3 silos + 2 client-mode gateways)
 #   bash bench/run.sh --target http://host:port [--pid PID] [scenario ...]   (an already-running gateway)
 #
-# Without --target it builds Release, starts its own redis-server and gateway on free loopback ports,
-# runs the scenarios and stops both again, also on Ctrl-C or a failure. Options: bench/README.md.
+# Without --target it builds Release, starts its own redis-server and gateway on free loopback ports
+# (--topology single, the default: one gateway with a co-hosted silo; --topology cluster: 3 LiveGrains.Silo
+# and 2 LiveGrains.Gateway in client mode, measured through both gateways), runs the scenarios and stops
+# everything again, also on Ctrl-C or a failure. Options: bench/README.md.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bench_dll="$root/bench/LiveGrains.Bench/bin/Release/net10.0/LiveGrains.Bench.dll"
 gateway_dir="$root/src/LiveGrains.Gateway/bin/Release/net10.0"
+silo_dir="$root/src/LiveGrains.Silo/bin/Release/net10.0"
+silos=3
+gateways=2
 
+# --topology is run.sh's own option; everything else goes to LiveGrains.Bench.
 external=false
-for arg in "$@"; do
-  case "$arg" in
-    --target | --target=*) external=true ;;
+topology=single
+args=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --topology) [[ $# -ge 2 ]] || { echo "--topology needs single or cluster" >&2; exit 2; }; topology="$2"; shift 2; continue ;;
+    --topology=*) topology="${1#--topology=}" ;;
+    --target | --target=*) external=true; args+=("$1") ;;
+    *) args+=("$1") ;;
   esac
+  shift
 done
+set -- ${args[@]+"${args[@]}"}
+case "$topology" in
+  single | cluster) ;;
+  *) echo "--topology wants single or cluster, not '$topology'" >&2; exit 2 ;;
+esac
+if $external && [[ "$topology" != single ]]; then
+  echo "--topology cluster starts its own processes; it cannot be combined with --target" >&2
+  exit 2
+fi
 
 echo "building bench (Release)..." >&2
 dotnet build "$root/bench/LiveGrains.Bench" -c Release -nologo -v quiet -clp:"ErrorsOnly;NoSummary" >&2
@@ -28,6 +50,10 @@ fi
 
 echo "building gateway (Release)..." >&2
 dotnet build "$root/src/LiveGrains.Gateway" -c Release -nologo -v quiet -clp:"ErrorsOnly;NoSummary" >&2
+if [[ "$topology" == cluster ]]; then
+  echo "building silo (Release)..." >&2
+  dotnet build "$root/src/LiveGrains.Silo" -c Release -nologo -v quiet -clp:"ErrorsOnly;NoSummary" >&2
+fi
 
 if ! command -v redis-server >/dev/null; then
   echo "installing redis-server..." >&2
@@ -38,6 +64,8 @@ fi
 work="$(mktemp -d -t livegrains-bench.XXXXXX)"
 redis_pid=""
 gateway_pid=""
+# Cluster topology: "name pid" of every silo and gateway, in start order.
+nodes=()
 
 # Stops a child: TERM, up to 20 s for a graceful exit, then KILL. A child that exited stays a zombie
 # until waited for, so /proc/<pid>/stat's state, not kill -0, tells whether it is gone.
@@ -54,14 +82,51 @@ stop() {
   wait "$pid" 2>/dev/null || true
 }
 
+# Stops several children at once (TERM to all, then one shared 20 s grace period), so that a cluster's
+# silos shut down together instead of one after another.
+stop_all() {
+  local pid state alive
+  [[ $# -gt 0 ]] || return 0
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 200); do
+    alive=false
+    for pid in "$@"; do
+      state="$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null || true)"
+      [[ -z "$state" || "$state" == Z ]] || { alive=true; break; }
+    done
+    $alive || break
+    sleep 0.1
+  done
+  for pid in "$@"; do
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+}
+
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   stop "$gateway_pid"
+  local node name pid gateway_pids=() silo_pids=()
+  for node in ${nodes[@]+"${nodes[@]}"}; do
+    read -r name pid <<<"$node"
+    if [[ "$name" == gateway* ]]; then gateway_pids+=("$pid"); else silo_pids+=("$pid"); fi
+  done
+  stop_all ${gateway_pids[@]+"${gateway_pids[@]}"}
+  stop_all ${silo_pids[@]+"${silo_pids[@]}"}
   stop "$redis_pid"
   if [[ $rc -ne 0 && $rc -ne 130 && $rc -ne 143 && -s "$work/gateway.log" ]]; then
     echo "--- last lines of the gateway's log ---" >&2
     tail -n 40 "$work/gateway.log" >&2
+  fi
+  if [[ $rc -ne 0 && $rc -ne 130 && $rc -ne 143 ]]; then
+    for node in ${nodes[@]+"${nodes[@]}"}; do
+      read -r name pid <<<"$node"
+      if [[ -s "$work/$name.log" ]]; then
+        echo "--- last lines of $name's log ---" >&2
+        tail -n 20 "$work/$name.log" >&2
+      fi
+    done
   fi
   rm -rf "$work"
   exit "$rc"
@@ -70,7 +135,13 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-read -r redis_port http_port silo_port gateway_port < <(dotnet "$bench_dll" --free-ports 4)
+if [[ "$topology" == cluster ]]; then
+  # redis, then http/silo/gateway ports of each silo, then each gateway's http port.
+  read -r -a ports < <(dotnet "$bench_dll" --free-ports $((1 + 3 * silos + gateways)))
+  redis_port="${ports[0]}"
+else
+  read -r redis_port http_port silo_port gateway_port < <(dotnet "$bench_dll" --free-ports 4)
+fi
 
 redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --dir "$work" \
   --logfile "$work/redis.log" --daemonize no &
@@ -82,6 +153,91 @@ for _ in $(seq 100); do
 done
 
 cluster="bench-$(date +%s)-$RANDOM"
+
+# Polls $1 until it answers 200; fails when the process $2 ($3) exits first or $4 seconds pass.
+wait_http() {
+  local url="$1" pid="$2" name="$3" timeout="$4" state
+  for _ in $(seq $((timeout * 4))); do
+    curl -fs -o /dev/null --max-time 5 "$url" && return 0
+    state="$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null || true)"
+    if [[ -z "$state" || "$state" == Z ]]; then
+      echo "$name (pid $pid) exited before $url answered 200" >&2
+      return 1
+    fi
+    sleep 0.25
+  done
+  echo "$url did not answer 200 within $timeout s" >&2
+  return 1
+}
+
+if [[ "$topology" == cluster ]]; then
+  # The same environment as the single topology; each process runs from its output folder (its content root,
+  # for appsettings.json), and --urls wins over the silo's appsettings.json "Urls". Silos start one at a time,
+  # each once the previous one answers /health (a grain call through the cluster), so each joins a formed
+  # cluster, as bench/LiveGrains.Chaos does.
+  common=(
+    ASPNETCORE_ENVIRONMENT=Production
+    ConnectionStrings__redis="127.0.0.1:$redis_port"
+    Auth__ApiKeys__benchkey=bench
+    Ingest__CallbackSecret=benchsecret
+    Logging__LogLevel__Default=Warning
+    Orleans__ClusterId="$cluster"
+  )
+  echo "starting $silos silos and $gateways client-mode gateways (redis :$redis_port, cluster $cluster)..." >&2
+  for ((i = 0; i < silos; i++)); do
+    http="${ports[1 + 3 * i]}"
+    (
+      cd "$silo_dir"
+      exec env "${common[@]}" \
+        Orleans__SiloPort="${ports[2 + 3 * i]}" \
+        Orleans__GatewayPort="${ports[3 + 3 * i]}" \
+        dotnet LiveGrains.Silo.dll --urls "http://127.0.0.1:$http"
+    ) >"$work/silo$i.log" 2>&1 &
+    nodes+=("silo$i $!")
+    wait_http "http://127.0.0.1:$http/health" "$!" "silo$i" 180
+    echo "silo$i up: pid $!, http $http, silo ${ports[2 + 3 * i]}, gateway ${ports[3 + 3 * i]}" >&2
+  done
+
+  targets=()
+  gateway_nodes=()
+  for ((i = 0; i < gateways; i++)); do
+    http="${ports[1 + 3 * silos + i]}"
+    (
+      cd "$gateway_dir"
+      exec env "${common[@]}" Gateway__Mode=client dotnet LiveGrains.Gateway.dll --urls "http://127.0.0.1:$http"
+    ) >"$work/gateway$i.log" 2>&1 &
+    nodes+=("gateway$i $!")
+    gateway_nodes+=("gateway$i $!")
+    targets+=("http://127.0.0.1:$http")
+  done
+  # Ready: each gateway answers /health, a grain call through its Orleans client into the cluster.
+  for ((i = 0; i < gateways; i++)); do
+    read -r name pid <<<"${gateway_nodes[i]}"
+    wait_http "${targets[i]}/health" "$pid" "$name" 180
+    echo "$name up: pid $pid, ${targets[i]}" >&2
+  done
+  # And every silo is Active in the Orleans membership table (hash <serviceId>/members/<clusterId> in Redis).
+  active=0
+  for _ in $(seq 120); do
+    active="$(redis-cli -p "$redis_port" --raw hvals "livegrains/members/$cluster" | grep -cE '"Status" *: *("?Active"?|3)[,}]' || true)"
+    [[ "$active" -ge "$silos" ]] && break
+    sleep 0.5
+  done
+  [[ "$active" -ge "$silos" ]] || { echo "only $active of $silos silos are Active in the membership table" >&2; exit 1; }
+  echo "cluster ready: $active silos Active, both gateways answer /health" >&2
+
+  pids=()
+  for node in "${nodes[@]}"; do
+    read -r name pid <<<"$node"
+    pids+=("$name=$pid")
+  done
+  target_list="$(IFS=,; echo "${targets[*]}")"
+  pid_list="$(IFS=,; echo "${pids[*]}")"
+  echo "LiveGrains $(git -C "$root" describe --always --dirty 2>/dev/null || echo '(no commit)'), $silos silos + $gateways gateways: $pid_list" >&2
+  dotnet "$bench_dll" --target "$target_list" --pid "$pid_list" "$@"
+  exit $?
+fi
+
 echo "starting gateway on http://127.0.0.1:$http_port (redis :$redis_port, cluster $cluster)..." >&2
 # The gateway runs from its output folder, its content root, so that it finds its appsettings.json.
 (

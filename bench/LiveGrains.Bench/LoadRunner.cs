@@ -113,8 +113,22 @@ public static class LoadRunner
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
     }
 
-    public static async Task<RunResult> RunAsync(
+    public static Task<RunResult> RunAsync(
         HttpClient client,
+        Workload workload,
+        int concurrency,
+        TimeSpan warmup,
+        TimeSpan duration,
+        ProcessMetrics metrics,
+        CancellationToken cancellationToken) =>
+        RunAsync([client], workload, concurrency, warmup, duration, metrics, cancellationToken);
+
+    /// <summary>
+    /// Measures <paramref name="workload"/> through several gateways: worker i sends every request through
+    /// <c>clients[i % clients.Count]</c> (round-robin), each client with its own connection pool.
+    /// </summary>
+    public static async Task<RunResult> RunAsync(
+        IReadOnlyList<HttpClient> clients,
         Workload workload,
         int concurrency,
         TimeSpan warmup,
@@ -122,6 +136,7 @@ public static class LoadRunner
         ProcessMetrics metrics,
         CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfZero(clients.Count);
         concurrency = workload.Concurrency ?? concurrency;
         warmup = workload.Warmup ?? warmup;
         duration = workload.Duration ?? duration;
@@ -134,6 +149,7 @@ public static class LoadRunner
         {
             var worker = new Worker(i, Random.Shared.Next());
             var histogram = histograms[i] = new Histogram();
+            var client = clients[i % clients.Count];
             workers[i] = Task.Run(() => WorkAsync(client, workload, worker, histogram, measurement, stopIssuing.Token, cancellationToken), CancellationToken.None);
         }
 

@@ -32,24 +32,18 @@ Console.CancelKeyPress += (_, e) =>
     cancellation.Cancel();
 };
 
-using var handler = new SocketsHttpHandler
-{
-    MaxConnectionsPerServer = options.Concurrency,
-    PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
-    PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-    ConnectTimeout = TimeSpan.FromSeconds(10),
-    UseCookies = false,
-    UseProxy = false,
-    AutomaticDecompression = DecompressionMethods.None,
-};
-using var client = new HttpClient(handler) { BaseAddress = options.Target, Timeout = TimeSpan.FromSeconds(60) };
-client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
-var metrics = new ProcessMetrics(options.Pid);
+// One client and connection pool per gateway; setups and probes go through the first, measured runs through all.
+using var gateways = new GatewayClients(options);
+var client = gateways.Clients[0];
+var metrics = new ProcessMetrics(options.Processes);
 var report = new Report(options);
 
 try
 {
-    await WaitForAliveAsync(client, metrics, options.Wait, cancellation.Token);
+    foreach (var gateway in gateways.Clients)
+    {
+        await WaitForAliveAsync(gateway, metrics, options.Wait, cancellation.Token);
+    }
 }
 catch (Exception e) when (e is TimeoutException or OperationCanceledException)
 {
@@ -88,10 +82,10 @@ foreach (var name in options.Scenarios.Prepend(Scenarios.Alive).Distinct())
             {
                 // The ratio's baseline is measured right before each run, so a machine that gets busier or
                 // quieter during the invocation moves both figures alike.
-                report.AddBaseline(name, run, await LoadRunner.RunAsync(client, aliveWorkload, options.Concurrency, options.Warmup, options.Duration, metrics, cancellation.Token));
+                report.AddBaseline(name, run, await LoadRunner.RunAsync(gateways.Clients, aliveWorkload, options.Concurrency, options.Warmup, options.Duration, metrics, cancellation.Token));
             }
 
-            var result = await LoadRunner.RunAsync(client, workload, options.Concurrency, options.Warmup, options.Duration, metrics, cancellation.Token);
+            var result = await LoadRunner.RunAsync(gateways.Clients, workload, options.Concurrency, options.Warmup, options.Duration, metrics, cancellation.Token);
             report.Add(name, run, result);
         }
     }
@@ -108,9 +102,9 @@ foreach (var name in options.Scenarios.Prepend(Scenarios.Alive).Distinct())
         report.Skip(name, "interrupted");
     }
 
-    if (options.Pid is not null && !metrics.IsAlive)
+    if (metrics.Exited is { } exited)
     {
-        Console.Error.WriteLine($"The gateway (pid {options.Pid}) exited during {name}: stopping.");
+        Console.Error.WriteLine($"{metrics.Describe(exited)} exited during {name}: stopping.");
         break;
     }
 }
@@ -124,9 +118,9 @@ static async Task WaitForAliveAsync(HttpClient client, ProcessMetrics metrics, T
     var last = "no answer";
     while (DateTime.UtcNow < deadline)
     {
-        if (metrics.Pid is { } pid && !metrics.IsAlive)
+        if (metrics.Exited is { } exited)
         {
-            throw new TimeoutException($"The gateway (pid {pid}) exited before GET /alive answered 200.");
+            throw new TimeoutException($"{metrics.Describe(exited)} exited before GET /alive answered 200.");
         }
 
         try
@@ -160,7 +154,7 @@ static int[] FreePorts(int count)
     return ports;
 }
 
-/// <summary>The command line; bench/run.sh passes its arguments through and adds --target and --pid.</summary>
+/// <summary>The command line; bench/run.sh passes its arguments through and adds --target and --pid (one or several).</summary>
 public sealed record BenchOptions
 {
     public const string Usage = """
@@ -171,13 +165,21 @@ public sealed record BenchOptions
           --rooms N         rooms, lives and streams set up (10000)
           --batch N         ids per activity-batch request (1000)
           --viewers N       million-viewers: viewers (1000000)   --hold S         million-viewers: seconds held (60)
-          --pid PID         the gateway's process, for the CPU and memory columns
+          --pid [NAME=]PID[,...]  the gateway's process, for the CPU and memory columns; several (repeat, or
+                            comma-separated: a cluster's silos and gateways) are summed, NAME labels them
+          --target URL[,URL...]   several gateways (repeat, or comma-separated): workers are bound to them
+                            round-robin, one connection pool each; setups go through the first
           --api-key KEY     (benchkey)   --secret S  ingest callback secret (benchsecret)   --wait S  for /alive (180)
         """;
 
-    public required Uri Target { get; init; }
+    /// <summary>The gateways measured; worker i sends through <c>Targets[i % Targets.Count]</c>.</summary>
+    public required IReadOnlyList<Uri> Targets { get; init; }
 
-    public int? Pid { get; init; }
+    /// <summary>The first gateway: setups and probes go through it.</summary>
+    public Uri Target => Targets[0];
+
+    /// <summary>The processes whose CPU and memory are summed into the table (none: those columns stay empty).</summary>
+    public IReadOnlyList<MeasuredProcess> Processes { get; init; } = [];
 
     public IReadOnlyList<string> Scenarios { get; init; } = [.. LiveGrains.Bench.Scenarios.All.Keys];
 
@@ -222,7 +224,8 @@ public sealed record BenchOptions
             var (key, value) = equals > 0 ? (arg[2..equals], arg[(equals + 1)..])
                 : i + 1 < args.Length ? (arg[2..], args[++i])
                 : throw new ArgumentException($"{arg} needs a value");
-            values[key] = value;
+            // --target and --pid may be repeated; their values add up like a comma-separated list.
+            values[key] = key is "target" or "pid" && values.TryGetValue(key, out var earlier) ? $"{earlier},{value}" : value;
         }
 
         int Int(string key, int fallback) => values.Remove(key, out var v)
@@ -232,14 +235,25 @@ public sealed record BenchOptions
             ? double.TryParse(v, CultureInfo.InvariantCulture, out var s) && s >= 0 ? TimeSpan.FromSeconds(s) : throw new ArgumentException($"--{key} wants seconds, not '{v}'")
             : fallback;
         string Text(string key, string fallback) => values.Remove(key, out var v) ? v : fallback;
+        static string[] List(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is { Length: > 0 } items
+            ? items
+            : throw new ArgumentException($"an empty list: '{value}'");
+        static MeasuredProcess Process(string item)
+        {
+            var equals = item.IndexOf('=', StringComparison.Ordinal);
+            var (name, pid) = equals > 0 ? (item[..equals], item[(equals + 1)..]) : (null, item);
+            return int.TryParse(pid, CultureInfo.InvariantCulture, out var n) && n > 0
+                ? new MeasuredProcess(name, n)
+                : throw new ArgumentException($"--pid wants [NAME=]PID with a positive whole number, not '{item}'");
+        }
 
-        var defaults = new BenchOptions { Target = new Uri("http://127.0.0.1") };
+        var defaults = new BenchOptions { Targets = [new Uri("http://127.0.0.1")] };
         var options = new BenchOptions
         {
-            Target = values.Remove("target", out var target) && Uri.TryCreate(target, UriKind.Absolute, out var uri)
-                ? uri
+            Targets = values.Remove("target", out var targets)
+                ? [.. List(targets).Select(t => Uri.TryCreate(t, UriKind.Absolute, out var uri) ? uri : throw new ArgumentException($"--target wants http://host:port, not '{t}'"))]
                 : throw new ArgumentException("--target http://host:port is required"),
-            Pid = values.ContainsKey("pid") ? Int("pid", 0) : null,
+            Processes = values.Remove("pid", out var pids) ? [.. List(pids).Select(Process)] : [],
             Scenarios = scenarios.Count > 0 ? scenarios : defaults.Scenarios,
             Duration = Seconds("duration", defaults.Duration),
             Warmup = Seconds("warmup", defaults.Warmup),
@@ -254,5 +268,39 @@ public sealed record BenchOptions
             Wait = Seconds("wait", defaults.Wait),
         };
         return values.Count == 0 ? options : throw new ArgumentException($"unknown option --{values.Keys.First()}");
+    }
+}
+
+/// <summary>One <see cref="HttpClient"/> and connection pool per target gateway, disposed together.</summary>
+public sealed class GatewayClients : IDisposable
+{
+    public GatewayClients(BenchOptions options)
+    {
+        Clients = [.. options.Targets.Select(target =>
+        {
+            var handler = new SocketsHttpHandler
+            {
+                MaxConnectionsPerServer = options.Concurrency,
+                PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+                UseCookies = false,
+                UseProxy = false,
+                AutomaticDecompression = DecompressionMethods.None,
+            };
+            var client = new HttpClient(handler, disposeHandler: true) { BaseAddress = target, Timeout = TimeSpan.FromSeconds(60) };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
+            return client;
+        })];
+    }
+
+    public IReadOnlyList<HttpClient> Clients { get; }
+
+    public void Dispose()
+    {
+        foreach (var client in Clients)
+        {
+            client.Dispose();
+        }
     }
 }

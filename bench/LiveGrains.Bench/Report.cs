@@ -39,12 +39,17 @@ public sealed class Report(BenchOptions options)
             ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
             : null;
         output.WriteLine();
-        output.WriteLine(Invariant($"LiveGrains gateway benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; target {options.Target}{(metrics.Pid is { } pid ? $" (pid {pid})" : string.Empty)}"));
+        var summed = metrics.Processes.Count > 1;
+        output.WriteLine(options.Targets.Count == 1 && !summed
+            ? Invariant($"LiveGrains gateway benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; target {options.Target}{(metrics.Pid is { } pid ? $" (pid {pid})" : string.Empty)}")
+            : Invariant($"LiveGrains gateway benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {options.Targets.Count} target(s) {string.Join(", ", options.Targets)} (workers round-robin, one connection pool each){(metrics.Processes.Count > 0 ? $"; RSS and CPU summed over {string.Join(", ", metrics.Processes)}" : string.Empty)}"));
         var load = File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
         output.WriteLine(Invariant($"host: {Environment.ProcessorCount} cores ({cpu ?? "?"}), {RuntimeInformation.OSDescription}, .NET {Environment.Version}; load generator on the same host; load average at the end {load}"));
         output.WriteLine(Invariant($"concurrency {options.Concurrency}, warmup {options.Warmup.TotalSeconds:0.#} s, measured {options.Duration.TotalSeconds:0.#} s, {options.Runs} run(s) per scenario"));
         output.WriteLine();
-        output.WriteLine("| scenario | run | req/s | vs /alive | p50 ms | p99 ms | max ms | errors | RSS MiB | peak RSS MiB | CPU % | events/s | notes |");
+        output.WriteLine(summed
+            ? Invariant($"| scenario | run | req/s | vs /alive | p50 ms | p99 ms | max ms | errors | RSS MiB (sum of {metrics.Processes.Count}) | peak RSS MiB (sum of {metrics.Processes.Count}) | CPU % (sum of {metrics.Processes.Count}) | events/s | notes |")
+            : "| scenario | run | req/s | vs /alive | p50 ms | p99 ms | max ms | errors | RSS MiB | peak RSS MiB | CPU % | events/s | notes |");
         output.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |");
         foreach (var scenario in _rows.Select(r => r.Scenario).Distinct())
         {
@@ -68,7 +73,12 @@ public sealed class Report(BenchOptions options)
         output.WriteLine();
         output.WriteLine("req/s: answers with the expected status per second; latencies cover every answer. " +
             "vs /alive: req/s over GET /alive req/s measured right before that run (median row: over the median of those). " +
-            "RSS, peak RSS (VmHWM within the measured window) and CPU (100% = one core) are the gateway process's. " +
+            (summed
+                ? Invariant($"RSS, peak RSS and CPU (100% = one core) are sums over the {metrics.Processes.Count} processes {string.Join(", ", metrics.Processes.Select(p => p.Name ?? p.ToString()))} (not redis-server); peak RSS adds each process's own VmHWM within the measured window. ")
+                : "RSS, peak RSS (VmHWM within the measured window) and CPU (100% = one core) are the gateway process's. ") +
+            (options.Targets.Count > 1
+                ? Invariant($"Workers are bound round-robin to the {options.Targets.Count} gateways ({options.Concurrency} in all), /alive baselines alike. ")
+                : string.Empty) +
             "events/s: ids accepted by batch activity per second.");
     }
 
