@@ -180,6 +180,7 @@ if [[ "$topology" == cluster ]]; then
     ConnectionStrings__redis="127.0.0.1:$redis_port"
     Auth__ApiKeys__benchkey=bench
     Ingest__CallbackSecret=benchsecret
+    Webhooks__AllowPrivateNetworks=true
     Logging__LogLevel__Default=Warning
     Orleans__ClusterId="$cluster"
   )
