@@ -159,7 +159,7 @@ public sealed record BenchOptions
 {
     public const string Usage = """
         usage: LiveGrains.Bench --target http://host:port [scenario ...] [options]
-          scenarios   alive golive join-spread like-spread join-hot activity-batch callbacks million-viewers webhooks (default: all)
+          scenarios   alive golive join-spread like-spread join-hot activity-batch callbacks million-viewers transitions webhooks (default: all)
           --duration S      measured seconds per run (20)        --warmup S       unmeasured seconds first (3)
           --runs N          runs per scenario, median shown (1)  --concurrency N  workers and connections (64)
           --rooms N         rooms, lives and streams set up (10000)

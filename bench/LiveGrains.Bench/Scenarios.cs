@@ -129,7 +129,8 @@ public static class Scenarios
             ["activity-batch"] = ActivityBatchAsync,
             ["callbacks"] = CallbacksAsync,
             ["million-viewers"] = MillionViewersAsync,
-            ["webhooks"] = WebhookScenario.SetUpAsync,
+            ["transitions"] = WebhookScenario.TransitionsAsync,
+            ["webhooks"] = WebhookScenario.WebhooksAsync,
         };
 
     public static ByteArrayContent Content(byte[] body, string mediaType = "application/json") =>

@@ -21,11 +21,13 @@ namespace LiveGrains.Bench;
 public sealed class WebhookScenario
 {
     private const int MaxLives = 2_000;
+    private const string Description = "bench";
     private static readonly TimeSpan DrainWait = TimeSpan.FromSeconds(60);
     private static readonly byte[] EmptyBody = "{}"u8.ToArray();
 
     private readonly Dictionary<string, int> _index;
     private readonly ConcurrentQueue<long>[] _calls;
+    private readonly bool[] _paused;
     private readonly ConcurrentDictionary<string, byte> _seen = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private Histogram _latency = new();
@@ -39,18 +41,33 @@ public sealed class WebhookScenario
     {
         _index = lives.Select((live, i) => (live, i)).ToDictionary(p => p.live, p => p.i, StringComparer.Ordinal);
         _calls = [.. lives.Select(_ => new ConcurrentQueue<long>())];
+        _paused = new bool[lives.Length];
     }
 
-    public static async Task<Workload> SetUpAsync(BenchContext context, CancellationToken cancellationToken)
+    /// <summary>The same pause/resume load without any webhook endpoint: what the events cost is the difference.</summary>
+    public static async Task<Workload> TransitionsAsync(BenchContext context, CancellationToken cancellationToken)
     {
-        var count = Math.Min(context.Options.Rooms, MaxLives);
+        // An endpoint left by an earlier webhooks scenario of this invocation would turn this into that scenario.
+        var hooks = await context.SendAsync(HttpMethod.Get, "/v1/webhooks", null, [200], cancellationToken);
+        foreach (var hook in hooks.GetProperty("items").EnumerateArray().Where(h => h.GetProperty("description").GetString() == Description))
+        {
+            await context.SendAsync(HttpMethod.Delete, $"/v1/webhooks/{hook.GetProperty("webhook_id").GetString()}", null, [204], cancellationToken);
+        }
+
+        var lives = await CreateLivesAsync(context, "bench-p", cancellationToken);
+        var scenario = new WebhookScenario(lives);
+        return scenario.Workload(context, deliveries: false);
+    }
+
+    public static async Task<Workload> WebhooksAsync(BenchContext context, CancellationToken cancellationToken)
+    {
         WebhookScenario? scenario = null; // the receiver outlives the runs: it stops with the process
         var receiver = await StartReceiverAsync(http => scenario?.ReceiveAsync(http) ?? Task.CompletedTask, cancellationToken);
         var url = receiver.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/hook";
 
         using (var request = new HttpRequestMessage(HttpMethod.Post, "/v1/webhooks")
         {
-            Content = Scenarios.Content(JsonSerializer.SerializeToUtf8Bytes(new { url, events = new[] { "live.paused", "live.resumed" }, description = "bench" })),
+            Content = Scenarios.Content(JsonSerializer.SerializeToUtf8Bytes(new { url, events = new[] { "live.paused", "live.resumed" }, description = Description })),
         })
         using (var response = await context.Client.SendAsync(request, cancellationToken))
         {
@@ -64,18 +81,13 @@ public sealed class WebhookScenario
             }
         }
 
-        var lives = await context.ForEachAsync(count, async (i, ct) =>
-        {
-            await context.CreateRoomAsync($"bench-w{i}", ct);
-            return await context.GoLiveAsync($"bench-w{i}", ct);
-        }, cancellationToken);
-
+        var lives = await CreateLivesAsync(context, "bench-w", cancellationToken);
         scenario = new WebhookScenario(lives);
 
         // A first pause and resume of every live activates its event log and registers its reminder before measuring.
         foreach (var action in new[] { "pause", "resume" })
         {
-            await context.ForEachAsync(count, async (i, ct) =>
+            await context.ForEachAsync(lives.Length, async (i, ct) =>
             {
                 scenario._calls[i].Enqueue(Stopwatch.GetTimestamp());
                 await context.SendAsync(HttpMethod.Post, $"/v1/lives/{lives[i]}/{action}", new { }, [200], ct);
@@ -84,26 +96,47 @@ public sealed class WebhookScenario
         }
 
         await scenario.WaitForDeliveriesAsync(cancellationToken);
+        return scenario.Workload(context, deliveries: true);
+    }
+
+    private static Task<string[]> CreateLivesAsync(BenchContext context, string prefix, CancellationToken cancellationToken) =>
+        context.ForEachAsync(Math.Min(context.Options.Rooms, MaxLives), async (i, ct) =>
+        {
+            await context.CreateRoomAsync($"{prefix}{i}", ct);
+            return await context.GoLiveAsync($"{prefix}{i}", ct);
+        }, cancellationToken);
+
+    private Workload Workload(BenchContext context, bool deliveries)
+    {
+        var count = _paused.Length;
+        var lives = _index.OrderBy(p => p.Value).Select(p => p.Key).ToArray();
         var concurrency = context.Options.Concurrency;
         var perWorker = Math.Max(1, count / concurrency);
         return new Workload
         {
-            // Worker w owns the lives i ≡ w (mod concurrency) and walks them: a round of pauses, then a round of resumes.
+            // Worker w owns the lives i ≡ w (mod concurrency), in every run, and walks them, pausing a live that is
+            // on air and resuming a paused one: each call is one transition, so one event.
             NextRequest = w =>
             {
                 var i = Math.Min(count - 1, w.Index + (concurrency * (int)(w.Sequence % perWorker)));
-                var action = w.Sequence / perWorker % 2 == 0 ? "pause" : "resume";
-                scenario.Called(i);
+                var action = (_paused[i] = !_paused[i]) ? "pause" : "resume";
+                if (deliveries)
+                {
+                    Called(i);
+                }
+
                 return new HttpRequestMessage(HttpMethod.Post, $"/v1/lives/{lives[i]}/{action}") { Content = Scenarios.Content(EmptyBody) };
             },
             ExpectedStatus = 200,
             Probe = false,
-            Background = async (measurement, stop) =>
-            {
-                scenario.Open(measurement);
-                await Task.Delay(Timeout.Infinite, stop).ContinueWith(_ => { }, TaskScheduler.Default);
-            },
-            Summarize = scenario.SummarizeAsync,
+            Background = deliveries
+                ? async (measurement, stop) =>
+                {
+                    Open(measurement);
+                    await Task.Delay(Timeout.Infinite, stop).ContinueWith(_ => { }, TaskScheduler.Default);
+                }
+                : null,
+            Summarize = deliveries ? SummarizeAsync : null,
         };
     }
 

@@ -40,8 +40,11 @@ public sealed class ResourceEventLogGrain(
     private const string ReminderName = "webhook-delivery";
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
 
-    /// <summary>How long an acknowledgment may stay unsaved: a crash within it re-sends those events (same ids).</summary>
-    internal static readonly TimeSpan AckSaveDelay = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How long an acknowledgment may stay unsaved (the next append saves it sooner): a crash within it re-sends
+    /// those events with the same ids, which at-least-once allows; a busy resource's acks ride on its appends.
+    /// </summary>
+    internal static readonly TimeSpan AckSaveDelay = TimeSpan.FromSeconds(5);
 
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private IGrainTimer? _timer;
