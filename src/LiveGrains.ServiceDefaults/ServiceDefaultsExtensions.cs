@@ -56,7 +56,11 @@ public static class ServiceDefaultsExtensions
         app.MapHealthChecks("/health").AllowAnonymous();
         app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) }).AllowAnonymous();
         app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(OpsAuthenticationHandler.PolicyName);
-        app.MapOrleansDashboard(routePrefix: "/dashboard").RequireAuthorization(OpsAuthenticationHandler.PolicyName);
+        if (app.Configuration.DashboardEnabled())
+        {
+            app.MapOrleansDashboard(routePrefix: "/dashboard").RequireAuthorization(OpsAuthenticationHandler.PolicyName);
+        }
+
         return app;
     }
 
