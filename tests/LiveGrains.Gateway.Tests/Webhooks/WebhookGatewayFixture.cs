@@ -34,7 +34,14 @@ public class WebhookGatewayFixture : IAsyncLifetime
     }
 
     /// <summary>A client for a tenant no other test uses.</summary>
-    public HttpClient NewTenantClient() => Factory.CreateClient($"key-webhooks-{Interlocked.Increment(ref _nextTenant) - 1:00}-0123456789");
+    public HttpClient NewTenantClient() => NewTenant().Client;
+
+    /// <summary>A client for a tenant no other test uses, and that tenant's id (for grain keys).</summary>
+    public (HttpClient Client, string Tenant) NewTenant()
+    {
+        var i = Interlocked.Increment(ref _nextTenant) - 1;
+        return (Factory.CreateClient($"key-webhooks-{i:00}-0123456789"), $"wh-tenant-{i:00}");
+    }
 
     public async Task DisposeAsync() => await Factory.DisposeAsync();
 }

@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text.Json;
+using LiveGrains.Abstractions;
 using LiveGrains.Testing;
+using Orleans.Core.Internal;
+using Microsoft.Extensions.DependencyInjection;
 using LiveGrains.Webhooks.Testing;
 
 namespace LiveGrains.Gateway.Tests.Webhooks;
@@ -169,6 +172,32 @@ public sealed class WebhooksApiTests(WebhookGatewayFixture fixture) : IClassFixt
         await Eventually.TrueAsync(() => receiver.Acked.Count == 2, Deadline, "redelivered");
         Assert.Equal(first.Id, receiver.Acked[1].Id);
         Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsync($"/v1/webhooks/{id}/deliveries/evt_0000unknown/redeliver", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task AcknowledgedEventsAreNotSentAgainAfterTheLogDeactivates()
+    {
+        // Acknowledgments are saved behind (AckSaveDelay); a deactivation must save them, or the next activation
+        // would find the acknowledged events still queued and send them again.
+        var (client, tenant) = fixture.NewTenant();
+        await using var receiver = await WebhookTestApi.StartReceiverAsync();
+        await client.SubscribeAsync(receiver);
+        var roomId = await client.CreateRoomAsync();
+        var liveId = await client.GoLiveAsync(roomId);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostJsonAsync($"/v1/lives/{liveId}/pause", new { })).StatusCode);
+        await Eventually.TrueAsync(() => receiver.Acked.Any(r => r.Type == "live.paused"), Deadline, "live.paused delivered");
+        var before = receiver.Acked.Count(r => r.Resource == "live:" + liveId);
+
+        var grains = fixture.Factory.Services.GetRequiredService<IGrainFactory>();
+        var log = grains.GetGrain<IResourceEventLogGrain>(TenantKey.Compose(tenant, "live:" + liveId));
+        await log.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+
+        Assert.Equal(HttpStatusCode.OK, (await client.PostJsonAsync($"/v1/lives/{liveId}/resume", new { })).StatusCode);
+        await Eventually.TrueAsync(() => receiver.Acked.Any(r => r.Type == "live.resumed"), Deadline, "live.resumed delivered");
+        var after = receiver.Acked.Where(r => r.Resource == "live:" + liveId).ToList();
+        Assert.Equal(before + 1, after.Count);
+        Assert.Equal(after.Count, after.Select(r => r.Id).Distinct().Count());
+        Assert.Empty(receiver.OrderViolations());
     }
 
     [Fact]
