@@ -35,8 +35,11 @@ public sealed class StatsWriteConflictTests(ClusterFixture fixture)
         Assert.True((await RecordAsync(liveId, new ActivityRequest(Joins: Viewers("c"), ChatMessages: 3))).IsSuccess);
         await StatsWhenAsync(liveId, s => s.ChatMessageCount == 3);
 
-        // Let the write-behind run into the conflict, then deactivate everything: the next activation reads storage.
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // The write-behind runs into the conflict and merges: storage then holds all three viewer sets. Then
+        // deactivate everything: the next activation reads storage.
+        await Eventually.TrueAsync(
+            async () => HashSet64.FromBytes((await ReadStoredAsync(liveId)).Unique).Count == 60,
+            Timeout, "the merged write to hold the viewers of both activations");
         await Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
 
         var stats = await StatsAsync(liveId);
@@ -47,9 +50,18 @@ public sealed class StatsWriteConflictTests(ClusterFixture fixture)
         Assert.Equal(3, stats.ChatMessageCount);
     }
 
+    private IGrainStorage Storage => fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(LiveGrainsStorage.State);
+
+    private async Task<LiveStatsState> ReadStoredAsync(string liveId)
+    {
+        var stored = new GrainState<LiveStatsState>(new LiveStatsState());
+        await Storage.ReadStateAsync("stats", GrainId.Create("livestats", liveId), stored);
+        return stored.State ?? new LiveStatsState();
+    }
+
     private async Task WriteAsAnotherActivationAsync(string liveId, string[] viewers, long likes)
     {
-        var storage = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(LiveGrainsStorage.State);
+        var storage = Storage;
         var grainId = GrainId.Create("livestats", liveId);
         var stored = new GrainState<LiveStatsState>(new LiveStatsState());
         await storage.ReadStateAsync("stats", grainId, stored);
