@@ -125,7 +125,17 @@ public static class OrleansHostingExtensions
 
     private static string ServiceId(IConfiguration c) => c["Orleans:ServiceId"] is { Length: > 0 } v ? v : "livegrains";
 
-    private static TimeSpan ResponseTimeout(IConfiguration c) => TimeSpan.FromSeconds(c.GetValue("Orleans:ResponseTimeoutSeconds", 10.0));
+    /// <summary>
+    /// The default grain call timeout, client and silo alike: 5 s. It bounds how long a room stays unreachable after
+    /// a silo is killed, because a client (the gateway in client mode) is never told that a call it sent through a
+    /// gateway silo was lost with the silo behind it; Orleans breaks outstanding calls to a dead silo on silos only
+    /// (docs/chaos.md). Grain methods that legitimately take longer (an outbound webhook request, the event-stream
+    /// long poll) declare their own <c>[ResponseTimeout]</c> on the interface.
+    /// </summary>
+    public const double DefaultResponseTimeoutSeconds = 5;
+
+    private static TimeSpan ResponseTimeout(IConfiguration c) =>
+        TimeSpan.FromSeconds(c.GetValue("Orleans:ResponseTimeoutSeconds", DefaultResponseTimeoutSeconds));
 
     private static ConfigurationOptions ParseRedis(string connectionString)
     {
