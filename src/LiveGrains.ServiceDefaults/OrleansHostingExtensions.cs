@@ -76,6 +76,16 @@ public static class OrleansHostingExtensions
 #pragma warning disable ORLEANSEXP003
             silo.AddDistributedGrainDirectory();
 #pragma warning restore ORLEANSEXP003
+
+            // After a silo dies, the directory holds its grains and the hash ranges it owned (about 1/N of all grains)
+            // under a lease: no grain there can be (re)activated until the lease ends, which is RangeLeaseDuration minus
+            // the failure-detection window after the silo is declared dead (30 s - 16 s with the settings above). That
+            // lease is what keeps a falsely suspected silo's activations from being duplicated; shortening it trades
+            // that margin for availability after a kill (docs/chaos.md). Unset: Orleans' default (30 s).
+            if (orleans.GetValue<double?>("DirectoryRangeLeaseSeconds") is { } lease)
+            {
+                silo.Configure<GrainDirectoryOptions>(o => o.RangeLeaseDuration = TimeSpan.FromSeconds(lease));
+            }
         }
 
         if (configuration.DashboardEnabled())
@@ -139,7 +149,17 @@ public static class OrleansHostingExtensions
 
     private static string ServiceId(IConfiguration c) => c["Orleans:ServiceId"] is { Length: > 0 } v ? v : "livegrains";
 
-    private static TimeSpan ResponseTimeout(IConfiguration c) => TimeSpan.FromSeconds(c.GetValue("Orleans:ResponseTimeoutSeconds", 10.0));
+    /// <summary>
+    /// The default grain call timeout, client and silo alike: 5 s. It bounds how long a room stays unreachable after
+    /// a silo is killed, because a client (the gateway in client mode) is never told that a call it sent through a
+    /// gateway silo was lost with the silo behind it; Orleans breaks outstanding calls to a dead silo on silos only
+    /// (docs/chaos.md). Grain methods that legitimately take longer (an outbound webhook request, the event-stream
+    /// long poll) declare their own <c>[ResponseTimeout]</c> on the interface.
+    /// </summary>
+    public const double DefaultResponseTimeoutSeconds = 5;
+
+    private static TimeSpan ResponseTimeout(IConfiguration c) =>
+        TimeSpan.FromSeconds(c.GetValue("Orleans:ResponseTimeoutSeconds", DefaultResponseTimeoutSeconds));
 
     private static ConfigurationOptions ParseRedis(string connectionString)
     {

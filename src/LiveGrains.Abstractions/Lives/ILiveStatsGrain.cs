@@ -33,7 +33,11 @@ public interface ILiveStatsGrain : IGrainWithStringKey
     /// Long-poll for the event stream: returns once a status event after <paramref name="afterStatusSequence"/>
     /// exists, the stats changed after <paramref name="afterStatsVersion"/>, or <paramref name="wait"/> passed.
     /// </summary>
-    [AlwaysInterleave, Alias("PollEvents")]
+    /// <remarks>
+    /// A long poll holds the call for up to <paramref name="wait"/> (the gateway uses 5 s), as long as the cluster's
+    /// default call timeout, so it has its own: <paramref name="wait"/> must stay well below it.
+    /// </remarks>
+    [AlwaysInterleave, Alias("PollEvents"), ResponseTimeout("00:00:15")]
     Task<Result<LiveEventsPoll>> PollEventsAsync(string tenant, long afterStatusSequence, long afterStatsVersion, TimeSpan wait);
 }
 

@@ -53,10 +53,15 @@ public interface IWebhookDeliveryLogGrain : IGrainWithStringKey
     [Alias("List"), ReadOnly] Task<Result<WebhookDeliveryPage>> ListAsync(int limit, string? cursor);
 
     /// <summary>Sends a <c>webhook.test</c> event now, outside any resource's order.</summary>
-    [Alias("Test")] Task<Result<WebhookDeliveryDto>> TestAsync();
+    /// <remarks>
+    /// Waits for the receiver (one HTTP attempt of up to <c>Webhooks:AttemptTimeoutSeconds</c>, 10 s by default), so
+    /// it gets a longer timeout than the cluster's short default (<c>Orleans:ResponseTimeoutSeconds</c>, 5 s).
+    /// </remarks>
+    [Alias("Test"), ResponseTimeout("00:00:30")] Task<Result<WebhookDeliveryDto>> TestAsync();
 
     /// <summary>Delivers an event again: now, out of band, if it was delivered; else retries its queue now.</summary>
-    [Alias("Redeliver")] Task<Result<WebhookDeliveryDto>> RedeliverAsync(string eventId);
+    /// <remarks>An out-of-band delivery waits for the receiver, as <see cref="TestAsync"/> does.</remarks>
+    [Alias("Redeliver"), ResponseTimeout("00:00:30")] Task<Result<WebhookDeliveryDto>> RedeliverAsync(string eventId);
 
     [Alias("Clear")] Task ClearAsync();
 }

@@ -40,6 +40,14 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
             case OperationCanceledException when context.RequestAborted.IsCancellationRequested:
                 return true;
 
+            // Not the caller's cancellation: the runtime cancelled the call, e.g. the distributed grain directory
+            // cancelling a lookup or registration while the silo owning that range died (chaos runs, docs/chaos.md).
+            case OperationCanceledException:
+                logger.LogWarning(exception, "Cluster cancelled the call for {Method} {Path}", context.Request.Method, context.Request.Path);
+                context.Response.Headers.RetryAfter = "1";
+                await Problems.Write(context, StatusCodes.Status503ServiceUnavailable, "unavailable", "The cluster could not complete the request right now; retry it (with the same Idempotency-Key).");
+                return true;
+
             default:
                 logger.LogError(exception, "Unhandled error for {Method} {Path}", context.Request.Method, context.Request.Path);
                 await Problems.Write(context, StatusCodes.Status500InternalServerError, "internal_error", "An unexpected error occurred.");

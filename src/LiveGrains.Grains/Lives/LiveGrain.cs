@@ -26,16 +26,17 @@ public sealed class LiveGrain(
     /// <summary>The last counters the stats grain reported; the duration always comes from the lifecycle.</summary>
     private StatsDto? _stats;
 
-    private OutboxRelay Relay => _relay ??= new OutboxRelay(this, events, logger);
+    private OutboxRelay Relay => _relay ??= new OutboxRelay(this, () => state.State.Outbox, events, logger);
 
     private string LiveId => this.GetPrimaryKeyString();
 
     private LiveLifecycle? Lifecycle => state.State.Lifecycle;
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        await Relay.FlushAsync(state.State.Outbox);
+        Relay.Kick();
         UpdateConfirmTimer();
+        return Task.CompletedTask;
     }
 
     public async Task<Result<LiveDto>> GetAsync(string tenant)
@@ -173,7 +174,7 @@ public sealed class LiveGrain(
             await PushToStatsAsync();
         }
 
-        await Relay.FlushAsync(state.State.Outbox);
+        Relay.Kick();
     }
 
     /// <summary>

@@ -42,7 +42,7 @@ public sealed class RoomGrain(
     /// <summary>Lives whose last apply failed: their activation may hold state that storage does not.</summary>
     private readonly HashSet<string> _suspectLives = new(StringComparer.Ordinal);
 
-    private OutboxRelay Relay => _relay ??= new OutboxRelay(this, events, logger);
+    private OutboxRelay Relay => _relay ??= new OutboxRelay(this, () => S.Outbox, events, logger);
 
     private string Tenant => TenantKey.Split(this.GetPrimaryKeyString()).Tenant;
 
@@ -50,9 +50,9 @@ public sealed class RoomGrain(
 
     private RoomState S => state.State;
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        await Relay.FlushAsync(S.Outbox);
+        Relay.Kick();
         if (S.Pending.Count > 0)
         {
             // Finish the interrupted decision soon even if nobody calls; not inline, since a live that
@@ -62,6 +62,8 @@ public sealed class RoomGrain(
                 this,
                 new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
         }
+
+        return Task.CompletedTask;
     }
 
     public async Task<Result<RoomDto>> CreateAsync(CreateRoomCommand command)
@@ -88,7 +90,7 @@ public sealed class RoomGrain(
         var dto = ToDto();
         S.Outbox.Record(EventTypes.RoomCreated, Tenant, "room", RoomId, now, dto);
         await WriteAsync();
-        await Relay.FlushAsync(S.Outbox);
+        Relay.Kick();
         return dto;
     }
 

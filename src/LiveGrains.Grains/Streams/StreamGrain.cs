@@ -25,7 +25,7 @@ public sealed class StreamGrain(
     private OutboxRelay? _relay;
     private IGrainTimer? _windowTimer;
 
-    private OutboxRelay Relay => _relay ??= new OutboxRelay(this, events, logger);
+    private OutboxRelay Relay => _relay ??= new OutboxRelay(this, () => S.Outbox, events, logger);
 
     private string StreamId => this.GetPrimaryKeyString();
 
@@ -35,13 +35,15 @@ public sealed class StreamGrain(
 
     private string Actor => "stream:" + StreamId;
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        await Relay.FlushAsync(S.Outbox);
+        Relay.Kick();
         if (S.Status == StreamStatus.Reconnecting)
         {
             ArmWindowTimer();
         }
+
+        return Task.CompletedTask;
     }
 
     public async Task<Result<StreamWithKey>> CreateAsync(string tenant, CreateStreamCommand command)
@@ -450,7 +452,7 @@ public sealed class StreamGrain(
     private async Task CommitAsync()
     {
         await state.WriteStateAsync();
-        await Relay.FlushAsync(S.Outbox);
+        Relay.Kick();
     }
 
     private IngestDecision? Refuse(IngestCallback callback)

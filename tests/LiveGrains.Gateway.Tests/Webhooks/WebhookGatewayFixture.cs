@@ -16,6 +16,9 @@ public class WebhookGatewayFixture : IAsyncLifetime
 
     protected virtual bool AllowPrivateNetworks => true;
 
+    /// <summary>The per-attempt webhook timeout: short, so tests of failing endpoints run fast.</summary>
+    protected virtual string AttemptTimeoutSeconds => "1";
+
     public GatewayFactory Factory { get; } = new();
 
     public Task InitializeAsync()
@@ -23,7 +26,8 @@ public class WebhookGatewayFixture : IAsyncLifetime
         Factory.Settings["Webhooks:AllowPrivateNetworks"] = AllowPrivateNetworks ? "true" : "false";
         Factory.Settings["Webhooks:InitialBackoffMilliseconds"] = "50";
         Factory.Settings["Webhooks:MaxBackoffMilliseconds"] = "1000";
-        Factory.Settings["Webhooks:AttemptTimeoutSeconds"] = "1";
+        Factory.Settings["Webhooks:AttemptTimeoutSeconds"] = AttemptTimeoutSeconds;
+        ConfigureSettings(Factory.Settings);
         for (var i = 0; i < Tenants; i++)
         {
             Factory.Settings[$"Auth:ApiKeys:key-webhooks-{i:00}-0123456789"] = $"wh-tenant-{i:00}";
@@ -31,6 +35,10 @@ public class WebhookGatewayFixture : IAsyncLifetime
 
         _ = Factory.Server; // start the host now
         return Task.CompletedTask;
+    }
+
+    protected virtual void ConfigureSettings(Dictionary<string, string?> settings)
+    {
     }
 
     /// <summary>A client for a tenant no other test uses.</summary>
@@ -49,6 +57,17 @@ public class WebhookGatewayFixture : IAsyncLifetime
 public sealed class PublicOnlyWebhookGatewayFixture : WebhookGatewayFixture
 {
     protected override bool AllowPrivateNetworks => false;
+}
+
+/// <summary>
+/// A grain call timeout (1 s) shorter than a webhook attempt (2 s): the calls that wait on a receiver must carry
+/// their own, longer <c>[ResponseTimeout]</c> rather than the cluster's default.
+/// </summary>
+public sealed class ShortCallTimeoutWebhookGatewayFixture : WebhookGatewayFixture
+{
+    protected override string AttemptTimeoutSeconds => "2";
+
+    protected override void ConfigureSettings(Dictionary<string, string?> settings) => settings["Orleans:ResponseTimeoutSeconds"] = "1";
 }
 
 public static class WebhookTestApi

@@ -285,3 +285,23 @@ public sealed class WebhookSsrfTests(PublicOnlyWebhookGatewayFixture fixture) : 
         Assert.True((await response.JsonAsync()).GetProperty("errors").TryGetProperty("url", out _));
     }
 }
+
+public sealed class WebhookCallTimeoutTests(ShortCallTimeoutWebhookGatewayFixture fixture) : IClassFixture<ShortCallTimeoutWebhookGatewayFixture>
+{
+    [Fact]
+    public async Task ATestPingToASlowReceiverIsAnsweredAfterItsAttemptTimeoutNotCutOffByTheDefaultCallTimeout()
+    {
+        var client = fixture.NewTenantClient();
+        await using var receiver = await WebhookTestApi.StartReceiverAsync();
+        var id = await client.SubscribeAsync(receiver);
+        receiver.Mode = ReceiverMode.Hang;
+
+        // The attempt (2 s) outlasts Orleans:ResponseTimeoutSeconds (1 s); without its own timeout the call would be a 503.
+        var response = await client.PostAsync($"/v1/webhooks/{id}/test", null);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var delivery = await response.JsonAsync();
+        Assert.Equal("failing", delivery.GetProperty("status").GetString());
+        Assert.Contains("Timed out after 2 s", delivery.GetProperty("last_error").GetString(), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,111 @@
+using System.Collections.Concurrent;
+using LiveGrains.Abstractions;
+using LiveGrains.Grains.Events;
+using LiveGrains.ServiceDefaults;
+using LiveGrains.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+
+namespace LiveGrains.Grains.Tests;
+
+/// <summary>
+/// An event sink that does not answer while closed, as the webhook sink did not while the tenant's registry grain
+/// was on a killed silo, and records what it took once open.
+/// </summary>
+public sealed class GatedEventSink : IResourceEventSink
+{
+    private volatile TaskCompletionSource _open = Opened();
+
+    public ConcurrentQueue<ResourceEvent> Taken { get; } = new();
+
+    public void Close() => _open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Open() => _open.TrySetResult();
+
+    public async Task PublishAsync(IReadOnlyList<ResourceEvent> events)
+    {
+        await _open.Task;
+        foreach (var e in events)
+        {
+            Taken.Enqueue(e);
+        }
+    }
+
+    private static TaskCompletionSource Opened()
+    {
+        var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        open.SetResult();
+        return open;
+    }
+}
+
+/// <summary>A one-silo cluster whose event sink a test can stop answering.</summary>
+public sealed class GatedSinkClusterFixture : IAsyncLifetime
+{
+    public static GatedEventSink Sink { get; } = new();
+
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public IClusterClient Client => Cluster.Client;
+
+    public async Task InitializeAsync()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>()).Build();
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddMemoryGrainStorage(LiveGrainsStorage.State);
+            silo.UseInMemoryReminderService();
+            silo.Services.AddSingleton<IResourceEventSink>(Sink);
+            silo.Services.AddLiveGrainsSiloServices(configuration);
+            TestSiloConfigurations.Configure(silo);
+        });
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Cluster is not null)
+        {
+            await Cluster.DisposeAsync();
+        }
+    }
+}
+
+public sealed class OutboxRelayTests(GatedSinkClusterFixture fixture) : IClassFixture<GatedSinkClusterFixture>
+{
+    [Fact]
+    public async Task RoomsAndLivesAnswerWhileTheEventSinkHangsAndTheirEventsFollowInOrderOnceItAnswers()
+    {
+        var sink = GatedSinkClusterFixture.Sink;
+        sink.Close();
+        try
+        {
+            // Each of these records events; none may wait for the sink (before, each waited a whole call timeout).
+            var (_, room) = await fixture.Client.NewRoomAsync();
+            var first = (await room.GoLiveAsync(new GoLiveCommand("first", null))).Value().Live;
+            var second = (await room.GoLiveAsync(new GoLiveCommand("second", null))).Value().Live;
+            Assert.Equal(LiveStatus.Live, second.Status);
+            Assert.Empty(sink.Taken);
+
+            sink.Open();
+            await Eventually.TrueAsync(
+                () => sink.Taken.Any(e => e.ResourceId == first.LiveId && e.Type == EventTypes.LiveEnded)
+                    && sink.Taken.Any(e => e.ResourceId == second.LiveId && e.Type == EventTypes.LiveStarted),
+                TimeSpan.FromSeconds(30),
+                "the held-back events handed off");
+
+            foreach (var resource in sink.Taken.GroupBy(e => (e.ResourceType, e.ResourceId)))
+            {
+                var sequences = resource.Select(e => e.Sequence).Distinct().ToList();
+                Assert.Equal(sequences.Order(), sequences);
+            }
+        }
+        finally
+        {
+            sink.Open();
+        }
+    }
+}
