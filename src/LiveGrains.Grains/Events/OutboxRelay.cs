@@ -3,23 +3,39 @@ using Microsoft.Extensions.Logging;
 namespace LiveGrains.Grains.Events;
 
 /// <summary>
-/// Hands a grain's pending outbox events to the sink, in the background: the events are already durable in the
-/// grain's state (recorded in the same write as their transition), so the grain's callers never wait for the
-/// hand-off. Waiting for it made every transition of a tenant depend on the tenant's webhook registry grain: after a
-/// silo kill that grain can be unreachable for many seconds (the grain directory's lease on the dead silo's grains,
-/// a Redis outage), and every live transition, live activation and room decision of the tenant then stalled for a
-/// whole call timeout per attempt (docs/chaos.md, 2026-11-23 failover round).
+/// Hands a grain's pending outbox events to the sink. The events are already durable in the grain's state (recorded
+/// in the same write as their transition); the hand-off makes them durable in the resource's event log, whose
+/// reminder then guarantees delivery after a crash.
 /// </summary>
 /// <remarks>
+/// <para>
+/// <see cref="HandOffAsync"/> waits for the hand-off for at most <see cref="HandOffWait"/>. Normally it takes a few
+/// milliseconds, and the caller answers only once the events are in the log, as before. When the sink is slow or
+/// unreachable (after a silo kill the tenant's registry grain can be unreachable for many seconds, and waiting made
+/// every transition of the tenant stall a whole call timeout: docs/chaos.md), the caller goes on, and the grain
+/// registers an outbox reminder first, so that a crash before the hand-off completes cannot strand the events in
+/// the grain's state: the reminder reactivates the grain, whose activation hands them off.
+/// </para>
+/// <para>
 /// One hand-off runs at a time, on an interleaving grain timer, and loops until the outbox is empty, so events leave
-/// in sequence order; a failed hand-off is retried every 2 s while the activation lives (the timer keeps it alive),
-/// and a later activation starts over from the persisted outbox. The sink tolerates an event twice.
+/// in sequence order; a failed hand-off is retried every 2 s while the activation lives (the timer keeps it alive).
+/// The sink tolerates an event twice.
+/// </para>
 /// </remarks>
 public sealed class OutboxRelay(IGrainBase grain, Func<EventOutbox> outbox, IResourceEventSink sink, ILogger logger)
 {
+    /// <summary>The reminder a grain with a stalled hand-off registers; the grain forwards its ticks to <see cref="ReceiveReminderAsync"/>.</summary>
+    public const string ReminderName = "outbox-relay";
+
+    /// <summary>How long a caller waits for its events to reach the event log before it goes on without.</summary>
+    public static readonly TimeSpan HandOffWait = TimeSpan.FromSeconds(1);
+
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
     private IGrainTimer? _timer;
+    private TaskCompletionSource? _drained;
     private bool _running;
+    private bool _reminderRegistered;
 
     /// <summary>Starts handing off the pending events, if any, and returns at once.</summary>
     public void Kick()
@@ -41,6 +57,55 @@ public sealed class OutboxRelay(IGrainBase grain, Func<EventOutbox> outbox, IRes
         {
             _timer.Change(TimeSpan.Zero, RetryDelay);
         }
+    }
+
+    /// <summary>
+    /// Hands off the pending events, waiting up to <see cref="HandOffWait"/>; past that, makes sure a reminder will
+    /// resume the hand-off after a crash, and returns with the hand-off still running in the background.
+    /// </summary>
+    public async Task HandOffAsync()
+    {
+        Kick();
+        if (outbox().Pending.Count == 0)
+        {
+            return;
+        }
+
+        var drained = (_drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        if (await Task.WhenAny(drained, Task.Delay(HandOffWait)) == drained || _reminderRegistered)
+        {
+            return;
+        }
+
+        try
+        {
+            await grain.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
+            _reminderRegistered = true;
+        }
+        catch (Exception ex)
+        {
+            // Still durable in the grain's state, and retried while this activation lives; only a crash before that
+            // succeeds leaves the events waiting for the grain's next activation.
+            logger.LogWarning(ex, "Could not register the outbox reminder of {GrainId}", grain.GrainContext.GrainId);
+        }
+    }
+
+    /// <summary>A tick of <see cref="ReminderName"/>: resumes the hand-off, and drops the reminder once nothing is pending.</summary>
+    public async Task ReceiveReminderAsync()
+    {
+        _reminderRegistered = true;
+        if (outbox().Pending.Count > 0)
+        {
+            Kick();
+            return;
+        }
+
+        if (await grain.GetReminder(ReminderName) is { } reminder)
+        {
+            await grain.UnregisterReminder(reminder);
+        }
+
+        _reminderRegistered = false;
     }
 
     private async Task RelayAsync()
@@ -65,6 +130,8 @@ public sealed class OutboxRelay(IGrainBase grain, Func<EventOutbox> outbox, IRes
 
             _timer?.Dispose();
             _timer = null;
+            _drained?.TrySetResult();
+            _drained = null;
         }
         catch (Exception ex)
         {

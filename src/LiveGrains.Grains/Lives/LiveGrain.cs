@@ -10,7 +10,7 @@ public sealed class LiveGrain(
     IResourceEventSink events,
     LiveGrainsClock clock,
     IOptions<LiveOptions> options,
-    ILogger<LiveGrain> logger) : Grain, ILiveGrain
+    ILogger<LiveGrain> logger) : Grain, ILiveGrain, IRemindable
 {
     private OutboxRelay? _relay;
     private DateTimeOffset _confirmedAt = DateTimeOffset.MinValue;
@@ -99,6 +99,9 @@ public sealed class LiveGrain(
         return Snapshot();
     }
 
+    public Task ReceiveReminder(string reminderName, TickStatus status) =>
+        reminderName == OutboxRelay.ReminderName ? Relay.ReceiveReminderAsync() : Task.CompletedTask;
+
     public Task<LiveDto?> GetSnapshotAsync() => Task.FromResult(Lifecycle is null ? null : ToDto());
 
     public Task<LiveStatsSubject?> GetStatsSubjectAsync()
@@ -174,7 +177,7 @@ public sealed class LiveGrain(
             await PushToStatsAsync();
         }
 
-        Relay.Kick();
+        await Relay.HandOffAsync();
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ public sealed class RoomGrain(
     [PersistentState("room", LiveGrainsStorage.State)] IPersistentState<RoomState> state,
     IResourceEventSink events,
     LiveGrainsClock clock,
-    ILogger<RoomGrain> logger) : Grain, IRoomGrain
+    ILogger<RoomGrain> logger) : Grain, IRoomGrain, IRemindable
 {
     /// <summary>
     /// How long a room remembers a go-live/schedule request id for retries: longer than a retry of an unanswered
@@ -90,9 +90,12 @@ public sealed class RoomGrain(
         var dto = ToDto();
         S.Outbox.Record(EventTypes.RoomCreated, Tenant, "room", RoomId, now, dto);
         await WriteAsync();
-        Relay.Kick();
+        await Relay.HandOffAsync();
         return dto;
     }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) =>
+        reminderName == OutboxRelay.ReminderName ? Relay.ReceiveReminderAsync() : Task.CompletedTask;
 
     public async Task<Result<RoomDto>> GetAsync()
     {

@@ -335,8 +335,12 @@ public sealed class StreamGrain(
         return new IngestDecision(IngestOutcome.Allowed, liveId);
     }
 
-    public Task ReceiveReminder(string reminderName, TickStatus status) =>
-        reminderName == WindowReminderName ? CheckWindowAsync() : Task.CompletedTask;
+    public Task ReceiveReminder(string reminderName, TickStatus status) => reminderName switch
+    {
+        WindowReminderName => CheckWindowAsync(),
+        OutboxRelay.ReminderName => Relay.ReceiveReminderAsync(),
+        _ => Task.CompletedTask,
+    };
 
     /// <summary>Settles the reconnect window if it has passed; safe to call any number of times.</summary>
     private async Task CheckWindowAsync()
@@ -452,7 +456,7 @@ public sealed class StreamGrain(
     private async Task CommitAsync()
     {
         await state.WriteStateAsync();
-        Relay.Kick();
+        await Relay.HandOffAsync();
     }
 
     private IngestDecision? Refuse(IngestCallback callback)
