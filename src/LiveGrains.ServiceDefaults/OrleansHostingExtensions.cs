@@ -142,10 +142,11 @@ public static class OrleansHostingExtensions
     private static string ClusterId(IConfiguration c) => c["Orleans:ClusterId"] is { Length: > 0 } v ? v : "livegrains";
 
     /// <summary>
-    /// <c>Ops:Dashboard</c> (default true): the Orleans dashboard collects every Orleans metric once a second on each
-    /// silo whether or not anyone looks (measured at about 6% of the CPU under load, docs/benchmarks.md).
+    /// <c>Ops:Dashboard</c> (default false; true in the hosts' appsettings.Development.json and in docker-compose): the
+    /// Orleans dashboard samples every Orleans metric once a second on each node whether or not anyone looks, measured
+    /// at 6-8% of the CPU and ~110 MiB under load (docs/benchmarks.md); Prometheus and Grafana are the always-on view.
     /// </summary>
-    public static bool DashboardEnabled(this IConfiguration configuration) => configuration.GetValue("Ops:Dashboard", true);
+    public static bool DashboardEnabled(this IConfiguration configuration) => configuration.GetValue("Ops:Dashboard", false);
 
     private static string ServiceId(IConfiguration c) => c["Orleans:ServiceId"] is { Length: > 0 } v ? v : "livegrains";
 

@@ -65,11 +65,23 @@ public sealed class OpsEndpointsTests
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(client, "/metrics", new AuthenticationHeaderValue("Bearer", OpsKey)));
     }
 
-    private static GatewayFactory Factory(bool dashboard)
+    [Fact]
+    public async Task DashboardIsOffUnlessConfigured()
+    {
+        await using var factory = Factory(dashboard: null); // Production, no Ops:Dashboard
+        var client = factory.CreateClient();
+        Assert.Equal(HttpStatusCode.NotFound, await StatusAsync(client, "/dashboard/", Basic("admin", OpsKey)));
+    }
+
+    private static GatewayFactory Factory(bool? dashboard)
     {
         var factory = new GatewayFactory();
         factory.Settings["Ops:ApiKey"] = OpsKey;
-        factory.Settings["Ops:Dashboard"] = dashboard ? "true" : "false";
+        if (dashboard is { } on)
+        {
+            factory.Settings["Ops:Dashboard"] = on ? "true" : "false";
+        }
+
         return factory;
     }
 
