@@ -71,8 +71,18 @@ public sealed class OutboxRelay(IGrainBase grain, Func<EventOutbox> outbox, IRes
             return;
         }
 
-        var drained = (_drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
-        if (await Task.WhenAny(drained, Task.Delay(HandOffWait)) == drained || _reminderRegistered)
+        try
+        {
+            // WaitAsync drops its timer when the hand-off completes (a Task.Delay would stay armed for the whole second).
+            await (_drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(HandOffWait);
+            return;
+        }
+        catch (TimeoutException)
+        {
+            // Slow or unreachable sink: make sure a crash cannot strand the events, then go on.
+        }
+
+        if (_reminderRegistered)
         {
             return;
         }
