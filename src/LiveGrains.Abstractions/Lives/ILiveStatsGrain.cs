@@ -34,8 +34,9 @@ public interface ILiveStatsGrain : IGrainWithStringKey
     /// exists, the stats changed after <paramref name="afterStatsVersion"/>, or <paramref name="wait"/> passed.
     /// </summary>
     /// <remarks>
-    /// A long poll holds the call for up to <paramref name="wait"/> (the gateway uses 5 s), as long as the cluster's
-    /// default call timeout, so it has its own: <paramref name="wait"/> must stay well below it.
+    /// A long poll holds the call for up to <paramref name="wait"/> (the gateway uses 5 s), which a shortened cluster
+    /// default call timeout (<c>Orleans:ResponseTimeoutSeconds</c>) could reach, so it has its own:
+    /// <paramref name="wait"/> must stay well below it.
     /// </remarks>
     [AlwaysInterleave, Alias("PollEvents"), ResponseTimeout("00:00:15")]
     Task<Result<LiveEventsPoll>> PollEventsAsync(string tenant, long afterStatusSequence, long afterStatsVersion, TimeSpan wait);

@@ -54,8 +54,8 @@ public interface IWebhookDeliveryLogGrain : IGrainWithStringKey
 
     /// <summary>Sends a <c>webhook.test</c> event now, outside any resource's order.</summary>
     /// <remarks>
-    /// Waits for the receiver (one HTTP attempt of up to <c>Webhooks:AttemptTimeoutSeconds</c>, 10 s by default), so
-    /// it gets a longer timeout than the cluster's short default (<c>Orleans:ResponseTimeoutSeconds</c>, 5 s).
+    /// Waits for the receiver (one HTTP attempt of up to <c>Webhooks:AttemptTimeoutSeconds</c>, 10 s by default), as
+    /// long as the cluster's default call timeout (<c>Orleans:ResponseTimeoutSeconds</c>, 10 s), so it has its own.
     /// </remarks>
     [Alias("Test"), ResponseTimeout("00:00:30")] Task<Result<WebhookDeliveryDto>> TestAsync();
 
