@@ -20,24 +20,15 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = new InProcessTestClusterBuilder(2);
         var clock = new LiveGrainsClock(Time);
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>
+        Cluster = await TestClusters.DeployAsync(
+            2,
+            silo =>
             {
-                ["Stats:ViewerTimeoutSeconds"] = "60",
-            })
-            .Build();
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.AddMemoryGrainStorage(LiveGrainsStorage.State);
-            silo.UseInMemoryReminderService();
-            silo.Services.AddSingleton(clock);
-            silo.Services.AddLiveGrainsSiloServices(configuration);
-            TestSiloConfigurations.Configure(silo);
-        });
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
+                silo.AddMemoryGrainStorage(LiveGrainsStorage.State);
+                silo.Services.AddSingleton(clock);
+            },
+            new Dictionary<string, string?> { ["Stats:ViewerTimeoutSeconds"] = "60" });
         GrainTestKit.Grains = Cluster.Client;
     }
 
@@ -47,6 +38,30 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             await Cluster.DisposeAsync();
         }
+    }
+}
+
+/// <summary>In-process clusters of LiveGrains silos, for the fixtures that each need their own.</summary>
+public static class TestClusters
+{
+    /// <summary>
+    /// Deploys <paramref name="silos"/> silos with in-memory reminders and LiveGrains' silo services. <paramref name="configure"/>
+    /// runs first, so what it registers (grain storage, a clock, an event sink) is what those services then use.
+    /// </summary>
+    public static async Task<InProcessTestCluster> DeployAsync(short silos, Action<ISiloBuilder> configure, IDictionary<string, string?>? settings = null)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
+        var builder = new InProcessTestClusterBuilder(silos);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            configure(silo);
+            silo.UseInMemoryReminderService();
+            silo.Services.AddLiveGrainsSiloServices(configuration);
+            TestSiloConfigurations.Configure(silo);
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return cluster;
     }
 }
 

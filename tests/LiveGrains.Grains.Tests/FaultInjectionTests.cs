@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using LiveGrains.Abstractions;
 using LiveGrains.Grains.Lives;
-using LiveGrains.ServiceDefaults;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Storage;
@@ -60,9 +58,7 @@ public sealed class FaultyClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var clock = new LiveGrainsClock(Time);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>()).Build();
-        var builder = new InProcessTestClusterBuilder(2);
-        builder.ConfigureSilo((_, silo) =>
+        Cluster = await TestClusters.DeployAsync(2, silo =>
         {
             silo.AddMemoryGrainStorage(InnerStorage);
             silo.Services.AddKeyedSingleton<IGrainStorage>(LiveGrainsStorage.State, (sp, _) =>
@@ -73,13 +69,8 @@ public sealed class FaultyClusterFixture : IAsyncLifetime
                     return Storage ??= new FaultInjectingStorage(sp.GetRequiredKeyedService<IGrainStorage>(InnerStorage));
                 }
             });
-            silo.UseInMemoryReminderService();
             silo.Services.AddSingleton(clock);
-            silo.Services.AddLiveGrainsSiloServices(configuration);
-            TestSiloConfigurations.Configure(silo);
         });
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
     }
 
     public async Task DisposeAsync()

@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using LiveGrains.Abstractions;
 using LiveGrains.Grains.Events;
-using LiveGrains.ServiceDefaults;
 using LiveGrains.Testing;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 
@@ -51,18 +49,11 @@ public sealed class GatedSinkClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>()).Build();
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) =>
+        Cluster = await TestClusters.DeployAsync(1, silo =>
         {
             silo.AddMemoryGrainStorage(LiveGrainsStorage.State);
-            silo.UseInMemoryReminderService();
             silo.Services.AddSingleton<IResourceEventSink>(Sink);
-            silo.Services.AddLiveGrainsSiloServices(configuration);
-            TestSiloConfigurations.Configure(silo);
         });
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
     }
 
     public async Task DisposeAsync()
