@@ -51,10 +51,14 @@ public sealed class BenchContext(HttpClient client, BenchOptions options)
 
     /// <summary>One live in each of <see cref="BenchOptions.Rooms"/> rooms, created once per invocation.</summary>
     public async Task<string[]> SpreadLivesAsync(CancellationToken cancellationToken) =>
-        _spreadLives ??= await ForEachAsync(Options.Rooms, async (i, ct) =>
+        _spreadLives ??= await RoomsWithLivesAsync("bench-s", Options.Rooms, cancellationToken);
+
+    /// <summary>Rooms <c>{prefix}0</c> to <c>{prefix}{count-1}</c>, each with a live on air; returns the lives' ids.</summary>
+    public Task<string[]> RoomsWithLivesAsync(string prefix, int count, CancellationToken cancellationToken) =>
+        ForEachAsync(count, async (i, ct) =>
         {
-            await CreateRoomAsync($"bench-s{i}", ct);
-            return await GoLiveAsync($"bench-s{i}", ct);
+            await CreateRoomAsync($"{prefix}{i}", ct);
+            return await GoLiveAsync($"{prefix}{i}", ct);
         }, cancellationToken);
 
     public Task CreateRoomAsync(string roomId, CancellationToken cancellationToken) =>

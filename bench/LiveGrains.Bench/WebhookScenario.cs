@@ -25,6 +25,7 @@ public sealed class WebhookScenario
     private static readonly TimeSpan DrainWait = TimeSpan.FromSeconds(60);
     private static readonly byte[] EmptyBody = "{}"u8.ToArray();
 
+    private readonly string[] _lives;
     private readonly Dictionary<string, int> _index;
     private readonly ConcurrentQueue<long>[] _calls;
     private readonly bool[] _paused;
@@ -39,6 +40,7 @@ public sealed class WebhookScenario
 
     private WebhookScenario(string[] lives)
     {
+        _lives = lives;
         _index = lives.Select((live, i) => (live, i)).ToDictionary(p => p.live, p => p.i, StringComparer.Ordinal);
         _calls = [.. lives.Select(_ => new ConcurrentQueue<long>())];
         _paused = new bool[lives.Length];
@@ -100,16 +102,11 @@ public sealed class WebhookScenario
     }
 
     private static Task<string[]> CreateLivesAsync(BenchContext context, string prefix, CancellationToken cancellationToken) =>
-        context.ForEachAsync(Math.Min(context.Options.Rooms, MaxLives), async (i, ct) =>
-        {
-            await context.CreateRoomAsync($"{prefix}{i}", ct);
-            return await context.GoLiveAsync($"{prefix}{i}", ct);
-        }, cancellationToken);
+        context.RoomsWithLivesAsync(prefix, Math.Min(context.Options.Rooms, MaxLives), cancellationToken);
 
     private Workload Workload(BenchContext context, bool deliveries)
     {
-        var count = _paused.Length;
-        var lives = _index.OrderBy(p => p.Value).Select(p => p.Key).ToArray();
+        var count = _lives.Length;
         var concurrency = context.Options.Concurrency;
         var perWorker = Math.Max(1, count / concurrency);
         return new Workload
@@ -125,7 +122,7 @@ public sealed class WebhookScenario
                     Called(i);
                 }
 
-                return new HttpRequestMessage(HttpMethod.Post, $"/v1/lives/{lives[i]}/{action}") { Content = Scenarios.Content(EmptyBody) };
+                return new HttpRequestMessage(HttpMethod.Post, $"/v1/lives/{_lives[i]}/{action}") { Content = Scenarios.Content(EmptyBody) };
             },
             ExpectedStatus = 200,
             Probe = false,
