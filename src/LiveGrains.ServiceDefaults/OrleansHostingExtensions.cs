@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using LiveGrains.Grains;
-using LiveGrains.Grains.Lives;
 using LiveGrains.Grains.Stats;
 using LiveGrains.Grains.Webhooks;
 using Microsoft.Extensions.Configuration;
@@ -122,7 +121,6 @@ public static class OrleansHostingExtensions
         // Version-tolerant binary state ([GenerateSerializer]/[Id]) instead of the JSON default.
         services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
         services.AddLiveGrainsWebhooks(configuration);
-        services.AddOptions<LiveOptions>().Bind(configuration.GetSection("Lives"));
         services.AddLiveStats(configuration);
         services.AddOptions<LiveGrains.Grains.Streams.StreamOptions>().Bind(configuration.GetSection("Streams"));
 

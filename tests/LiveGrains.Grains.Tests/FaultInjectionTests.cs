@@ -3,28 +3,48 @@ using LiveGrains.Abstractions;
 using LiveGrains.Grains.Lives;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Orleans.Serialization;
 using Orleans.Storage;
 using Orleans.TestingHost;
 
 namespace LiveGrains.Grains.Tests;
 
 /// <summary>
-/// Wraps the memory storage under the name "live-state" and throws on writes a test armed it to fail, as a
-/// storage that times out or a process that dies between the room's write and a live's write would.
+/// Wraps the memory storage under the name "live-state": counts every write (grain, serialized size), throws on writes a
+/// test armed it to fail (as a storage that times out would), and holds writes a test paused until it resumes them.
 /// </summary>
-public sealed class FaultInjectingStorage(IGrainStorage inner) : IGrainStorage
+public sealed class FaultInjectingStorage(IGrainStorage inner, Serializer serializer) : IGrainStorage
 {
     private readonly ConcurrentQueue<Func<GrainId, object?, bool>> _armed = new();
+    private readonly ConcurrentQueue<StorageWrite> _writes = new();
+    private volatile Func<GrainId, bool>? _held;
+    private TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public int FailedWrites { get; private set; }
+
+    /// <summary>Every write that landed, in order.</summary>
+    public IReadOnlyList<StorageWrite> Writes => [.. _writes];
 
     /// <summary>The next write that matches <paramref name="predicate"/> (grain id, state) throws instead of landing.</summary>
     public void FailNextWrite(Func<GrainId, object?, bool> predicate) => _armed.Enqueue(predicate);
 
+    /// <summary>Writes of grains that match <paramref name="grains"/> wait until <see cref="ResumeWrites"/>.</summary>
+    public void HoldWrites(Func<GrainId, bool> grains)
+    {
+        _release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _held = grains;
+    }
+
+    public void ResumeWrites()
+    {
+        _held = null;
+        _release.TrySetResult();
+    }
+
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         inner.ReadStateAsync(stateName, grainId, grainState);
 
-    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         if (_armed.TryPeek(out var predicate) && predicate(grainId, grainState.State) && _armed.TryDequeue(out _))
         {
@@ -32,11 +52,25 @@ public sealed class FaultInjectingStorage(IGrainStorage inner) : IGrainStorage
             throw new IOException($"Injected failure writing {grainId}.");
         }
 
-        return inner.WriteStateAsync(stateName, grainId, grainState);
+        if (_held is { } held && held(grainId))
+        {
+            await _release.Task;
+        }
+
+        await inner.WriteStateAsync(stateName, grainId, grainState);
+        _writes.Enqueue(new StorageWrite(grainId, serializer.SerializeToArray(grainState.State).Length));
     }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         inner.ClearStateAsync(stateName, grainId, grainState);
+}
+
+/// <summary>One landed write: whose, and how many bytes its state serializes to.</summary>
+public sealed record StorageWrite(GrainId Grain, int Bytes)
+{
+    public string GrainType => Grain.Type.ToString()!;
+
+    public string Key => Grain.Key.ToString()!;
 }
 
 /// <summary>A two-silo cluster of its own whose "live-state" storage can be told to fail.</summary>
@@ -66,7 +100,7 @@ public sealed class FaultyClusterFixture : IAsyncLifetime
                 lock (typeof(FaultyClusterFixture))
                 {
                     // Memory storage keeps its data in grains, so each silo's wrapper sees the same data anyway.
-                    return Storage ??= new FaultInjectingStorage(sp.GetRequiredKeyedService<IGrainStorage>(InnerStorage));
+                    return Storage ??= new FaultInjectingStorage(sp.GetRequiredKeyedService<IGrainStorage>(InnerStorage), sp.GetRequiredService<Serializer>());
                 }
             });
             silo.Services.AddSingleton(clock);
@@ -93,39 +127,51 @@ public sealed class FaultInjectionTests(FaultyClusterFixture fixture) : IClassFi
     private IGrainFactory Grains => fixture.Client;
 
     [Fact]
-    public async Task WhenTheSupersededLivesWriteFailsReadsStillConvergeToOneActiveLive()
+    public async Task WhenTheSupersededLivesArchiveWriteFailsTheGoLiveStandsAndTheArchiveIsRetried()
     {
         var (roomId, room) = await Grains.NewRoomAsync();
         var old = (await room.GoLiveAsync(new GoLiveCommand("old", null))).Value().Live;
         ArmLiveWrite(id => id == old.LiveId);
 
-        await Assert.ThrowsAnyAsync<Exception>(() => room.GoLiveAsync(new GoLiveCommand("new", null)));
+        // The archive is written behind the decision: its failure is not the go-live's.
+        var next = (await room.GoLiveAsync(new GoLiveCommand("new", null))).Value();
+        Assert.Equal(old.LiveId, next.ClosedLive!.LiveId);
 
         var (roomNow, lives) = await ConvergedAsync(room);
         var active = Assert.Single(lives, l => l.LiveId == roomNow.ActiveLiveId);
         Assert.Equal(LiveStatus.Live, active.Status);
-        Assert.NotEqual(old.LiveId, active.LiveId);
+        Assert.Equal(next.Live.LiveId, active.LiveId);
         var closed = Assert.Single(lives, l => l.LiveId == old.LiveId);
         Assert.Equal(LiveStatus.Ended, closed.Status);
         Assert.Equal(EndReason.Superseded, closed.EndReason);
+
+        // The room retries the hand-over until the live's own grain holds the final record.
+        await Testing.Eventually.TrueAsync(
+            async () => await Grains.Live(old.LiveId).GetArchivedAsync(GrainTestKit.Acme) is { Status: LiveStatus.Ended },
+            TimeSpan.FromSeconds(20),
+            "the superseded live was archived after its failed write");
         await AssertSurvivesReactivationAsync(roomId, roomNow, lives);
     }
 
     [Fact]
-    public async Task WhenTheNewLivesCreateFailsReadsConvergeAndTheActiveLiveExists()
+    public async Task WhenAHistoryPageWriteFailsTheHistoryStaysCompleteAndThePageIsRetried()
     {
         var (roomId, room) = await Grains.NewRoomAsync();
-        var old = (await room.GoLiveAsync(new GoLiveCommand("old", null))).Value().Live;
-        ArmLiveWrite(id => id != old.LiveId, room: roomId);
+        var roomKey = TenantKey.Compose(GrainTestKit.Acme, roomId);
+        fixture.Faults.FailNextWrite((id, _) => id.Key.ToString() == roomKey + "#0");
 
-        await Assert.ThrowsAnyAsync<Exception>(() => room.GoLiveAsync(new GoLiveCommand("new", null)));
+        var started = new List<string>();
+        for (var i = 0; i < IRoomHistoryPageGrain.PageSize + 3; i++)
+        {
+            started.Add((await room.GoLiveAsync(new GoLiveCommand($"live {i}", null))).Value().Live.LiveId);
+        }
 
         var (roomNow, lives) = await ConvergedAsync(room);
-        Assert.Equal(2, lives.Count);
-        Assert.NotNull(roomNow.ActiveLiveId);
-        Assert.NotEqual(old.LiveId, roomNow.ActiveLiveId);
-        Assert.Equal(LiveStatus.Live, Assert.Single(lives, l => l.LiveId == roomNow.ActiveLiveId).Status);
-        Assert.Equal(EndReason.Superseded, Assert.Single(lives, l => l.LiveId == old.LiveId).EndReason);
+        Assert.Equal(started.AsEnumerable().Reverse(), lives.Select(l => l.LiveId));
+        await Testing.Eventually.TrueAsync(
+            async () => (await Grains.GetGrain<IRoomHistoryPageGrain>(roomKey + "#0").GetAsync()).Length == IRoomHistoryPageGrain.PageSize,
+            TimeSpan.FromSeconds(20),
+            "the first history page was saved after its failed write");
         await AssertSurvivesReactivationAsync(roomId, roomNow, lives);
     }
 
@@ -151,25 +197,112 @@ public sealed class FaultInjectionTests(FaultyClusterFixture fixture) : IClassFi
     }
 
     [Fact]
-    public async Task WhenEndingTheActiveLiveFailsToWriteTheLiveEndsOnRetryAndStaysEnded()
+    public async Task WhenEndingTheActiveLiveFailsToWriteNothingEndsAndARetryEndsIt()
     {
         var (roomId, room) = await Grains.NewRoomAsync();
         var live = (await room.GoLiveAsync(new GoLiveCommand("only", null))).Value().Live;
-        ArmLiveWrite(id => id == live.LiveId);
+        var roomKey = TenantKey.Compose(GrainTestKit.Acme, roomId);
+        fixture.Faults.FailNextWrite((id, _) => id.Type.ToString() == "room" && id.Key.ToString() == roomKey);
 
         await Assert.ThrowsAnyAsync<Exception>(() => Grains.TransitionLiveAsync(GrainTestKit.Acme, live.LiveId, new LiveCommand(LiveCommandKind.End)));
 
+        var (stillOn, livesOn) = await ConvergedAsync(room);
+        Assert.Equal(live.LiveId, stillOn.ActiveLiveId);
+        Assert.Equal(LiveStatus.Live, Assert.Single(livesOn).Status);
+
+        var ended = (await Grains.TransitionLiveAsync(GrainTestKit.Acme, live.LiveId, new LiveCommand(LiveCommandKind.End))).Value();
+        Assert.Equal(LiveStatus.Ended, ended.Status);
         var (roomNow, lives) = await ConvergedAsync(room);
         Assert.Null(roomNow.ActiveLiveId);
         Assert.Equal(LiveStatus.Ended, Assert.Single(lives).Status);
         await AssertSurvivesReactivationAsync(roomId, roomNow, lives);
     }
 
+    [Fact]
+    public async Task AGoLiveOnABusyRoomAnswersAfterExactlyOneStorageWrite()
+    {
+        var (roomId, room) = await Grains.NewRoomAsync();
+        var old = (await room.GoLiveAsync(new GoLiveCommand("old", null))).Value().Live;
+        await Testing.Eventually.TrueAsync(() => Task.FromResult(fixture.Faults.Writes.Count > 0), TimeSpan.FromSeconds(5), "writes are counted");
+        var roomKey = TenantKey.Compose(GrainTestKit.Acme, roomId);
+
+        // Every write but the room's waits: the go-live must answer anyway, having written the room once.
+        fixture.Faults.HoldWrites(id => id.Key.ToString() != roomKey);
+        try
+        {
+            var before = fixture.Faults.Writes.Count;
+            var next = (await room.GoLiveAsync(new GoLiveCommand("new", null))).Value();
+            var during = fixture.Faults.Writes.Skip(before).ToList();
+
+            Assert.Equal(old.LiveId, next.ClosedLive!.LiveId);
+            var write = Assert.Single(during);
+            Assert.Equal("room", write.GrainType);
+            Assert.Equal(roomKey, write.Key);
+        }
+        finally
+        {
+            fixture.Faults.ResumeWrites();
+        }
+
+        // Behind the answer: the superseded live's final record reaches its own grain.
+        await Testing.Eventually.TrueAsync(
+            async () => await Grains.Live(old.LiveId).GetArchivedAsync(GrainTestKit.Acme) is { EndReason: EndReason.Superseded },
+            TimeSpan.FromSeconds(20),
+            "the superseded live was archived behind the go-live");
+    }
+
+    [Fact]
+    public async Task ARoomWithALongHistoryWritesAsManyBytesPerGoLiveAsANewRoom()
+    {
+        const int history = 10_000;
+        var (_, fresh) = await Grains.NewRoomAsync();
+        var (oldRoomId, old) = await Grains.NewRoomAsync();
+        for (var i = 0; i < history; i++)
+        {
+            (await old.GoLiveAsync(new GoLiveCommand("same title", "host"))).Value();
+        }
+
+        // Compare one whole history page of go-lives at the same position in the page, so both tails match in length.
+        var freshSizes = await RoomWriteSizesAsync(fresh, IRoomHistoryPageGrain.PageSize);
+        var oldSizes = await RoomWriteSizesAsync(old, IRoomHistoryPageGrain.PageSize, skip: history % IRoomHistoryPageGrain.PageSize);
+
+        var all = await old.AllLivesAsync();
+        Assert.Equal(history + (history % IRoomHistoryPageGrain.PageSize) + IRoomHistoryPageGrain.PageSize, all.Count);
+        Assert.Equal(all.Count, all.Select(l => l.LiveId).Distinct().Count());
+        Assert.Single(all, l => l.Status == LiveStatus.Live);
+        for (var i = 0; i < freshSizes.Count; i++)
+        {
+            // The counters (history length) are variable-length integers: a few bytes is all a long history may add.
+            Assert.InRange(oldSizes[i] - freshSizes[i], -8, 8);
+        }
+
+        Assert.True(freshSizes.Max() < 4096, $"A go-live wrote {freshSizes.Max()} bytes of room state.");
+        Assert.True(oldSizes.Max() < 4096, $"A go-live on room {oldRoomId} wrote {oldSizes.Max()} bytes of room state.");
+    }
+
+    /// <summary>The serialized size of the room's write for each of <paramref name="count"/> go-lives (after <paramref name="skip"/> unmeasured ones).</summary>
+    private async Task<List<int>> RoomWriteSizesAsync(IRoomGrain room, int count, int skip = 0)
+    {
+        var key = room.GetPrimaryKeyString();
+        var sizes = new List<int>(count);
+        for (var i = 0; i < skip + count; i++)
+        {
+            var before = fixture.Faults.Writes.Count;
+            (await room.GoLiveAsync(new GoLiveCommand("same title", "host"))).Value();
+            if (i >= skip)
+            {
+                sizes.Add(fixture.Faults.Writes.Skip(before).First(w => w.GrainType == "room" && w.Key == key).Bytes);
+            }
+        }
+
+        return sizes;
+    }
+
     private void ArmLiveWrite(Func<string, bool> liveId, string? room = null) =>
         fixture.Faults.FailNextWrite((id, state) =>
             id.Type.ToString() == "live"
             && liveId(id.Key.ToString()!)
-            && (room is null || state is LiveState { RoomId: var r } && r == room));
+            && (room is null || state is LiveState { Archive.Live.RoomId: var r } && r == room));
 
     /// <summary>Reads the room and every live until the invariant holds (reads are what drive reconciliation).</summary>
     private async Task<(RoomDto Room, List<LiveDto> Lives)> ConvergedAsync(IRoomGrain room)

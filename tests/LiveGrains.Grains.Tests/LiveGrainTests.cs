@@ -101,11 +101,15 @@ public sealed class LiveGrainTests(ClusterFixture fixture)
     [Fact]
     public async Task AnUnknownLiveIsNotFound()
     {
-        var live = Grains.Live(Ids.NewLiveId(fixture.Time.GetUtcNow()));
-
-        (await live.GetAsync(GrainTestKit.Acme)).Failure(DomainErrorCode.NotFound);
-        (await live.TransitionAsync(GrainTestKit.Acme, new LiveCommand(LiveCommandKind.Start))).Failure(DomainErrorCode.NotFound);
-        Assert.Null(await live.GetSnapshotAsync());
+        var (roomId, _) = await Grains.NewRoomAsync();
+        foreach (var liveId in new[] { Ids.NewLiveId(fixture.Time.GetUtcNow(), roomId), Ids.NewLiveId(fixture.Time.GetUtcNow(), "no-such-room"), "lv_not-a-live-id" })
+        {
+            var live = Grains.Live(liveId);
+            (await live.GetAsync(GrainTestKit.Acme)).Failure(DomainErrorCode.NotFound);
+            (await live.TransitionAsync(GrainTestKit.Acme, new LiveCommand(LiveCommandKind.Start))).Failure(DomainErrorCode.NotFound);
+            Assert.Null(await live.GetArchivedAsync(GrainTestKit.Acme));
+            Assert.Null(await live.GetStatsSubjectAsync(GrainTestKit.Acme));
+        }
     }
 
     [Fact]

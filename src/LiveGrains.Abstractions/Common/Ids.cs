@@ -37,7 +37,38 @@ public static partial class Ids
 
     public static string NewRoomId(DateTimeOffset now) => New("rm_", now);
 
-    public static string NewLiveId(DateTimeOffset now) => New("lv_", now);
+    /// <summary>Longest live id: <c>lv_</c>, 26 id chars, a dot and the longest room id.</summary>
+    public const int MaxLiveIdLength = 3 + 26 + 1 + MaxClientIdLength;
+
+    /// <summary>
+    /// A new live id of room <paramref name="roomId"/>: <c>lv_</c> + 26 chars (as <see cref="New"/>) + <c>.</c> + the room
+    /// id. The room is the owner of a live's lifecycle, so every gateway routes a live's reads and transitions to
+    /// its room from the id alone, with no lookup and nothing to write first (docs/consistency.md).
+    /// </summary>
+    public static string NewLiveId(DateTimeOffset now, string roomId) => New("lv_", now) + "." + roomId;
+
+    /// <summary>The room of a live id made by <see cref="NewLiveId"/>; false for anything else.</summary>
+    public static bool TryGetRoomOfLive(string? liveId, out string roomId)
+    {
+        roomId = string.Empty;
+        if (liveId is null || liveId.Length <= 30 || liveId.Length > MaxLiveIdLength
+            || !liveId.StartsWith("lv_", StringComparison.Ordinal) || liveId[29] != '.')
+        {
+            return false;
+        }
+
+        var room = liveId[30..];
+        if (!IsValidClientId(room) || !IsValidClientId(liveId[..29]))
+        {
+            return false;
+        }
+
+        roomId = room;
+        return true;
+    }
+
+    /// <summary>True for a well-formed live id (see <see cref="NewLiveId"/>).</summary>
+    public static bool IsValidLiveId(string? liveId) => TryGetRoomOfLive(liveId, out _);
 
     public static string NewStreamId(DateTimeOffset now) => New("st_", now);
 

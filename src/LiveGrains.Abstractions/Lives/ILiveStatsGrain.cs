@@ -14,9 +14,12 @@ public interface ILiveStatsGrain : IGrainWithStringKey
     [ReadOnly, Alias("GetStats")]
     Task<Result<StatsDto>> GetStatsAsync(string tenant);
 
-    /// <summary>Aggregator-only: whether the live takes activity; subscribes the silo's buffer to closing.</summary>
+    /// <summary>
+    /// Aggregator-only: whether the live takes activity (<paramref name="tenant"/> is the caller's, so that the live's
+    /// room can be found); subscribes the silo's buffer to closing.
+    /// </summary>
     [AlwaysInterleave, Alias("Attach")]
-    Task<LiveActivityGate> AttachAsync(ILiveActivityObserver silo);
+    Task<LiveActivityGate> AttachAsync(string tenant, ILiveActivityObserver silo);
 
     /// <summary>
     /// Aggregator-only: applies a batch of activity already acknowledged with 202. Interleaves so that an
@@ -25,7 +28,7 @@ public interface ILiveStatsGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("Apply")]
     Task<LiveActivityGate> ApplyAsync(ActivityBatch batch, ILiveActivityObserver silo);
 
-    /// <summary>Live-only: the lifecycle changed; an end drains every silo's buffer, then freezes the stats.</summary>
+    /// <summary>Room-only: the lifecycle changed; an end drains every silo's buffer, then freezes the stats.</summary>
     [Alias("OnLifecycle")]
     Task<StatsDto> OnLifecycleAsync(LiveStatsSubject subject);
 

@@ -33,12 +33,16 @@ public enum LiveCommandKind
     End = 4,
 }
 
-/// <summary>A lifecycle command. <see cref="Reason"/> only matters for <see cref="LiveCommandKind.End"/>.</summary>
+/// <summary>
+/// A lifecycle command. <see cref="Reason"/> only matters for <see cref="LiveCommandKind.End"/>. <see cref="RequestId"/>
+/// (a digest of the client's Idempotency-Key) lets the room answer a retry of a transition it already applied.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("LiveGrains.LiveCommand")]
 public sealed record LiveCommand(
     [property: Id(0)] LiveCommandKind Kind,
     [property: Id(1)] string? By = null,
-    [property: Id(2)] EndReason Reason = EndReason.Ended);
+    [property: Id(2)] EndReason Reason = EndReason.Ended,
+    [property: Id(3)] string? RequestId = null);
 
 [GenerateSerializer, Immutable, Alias("LiveGrains.Stats")]
 public sealed record StatsDto(
@@ -49,7 +53,11 @@ public sealed record StatsDto(
     [property: Id(4)] long ViewCount,
     [property: Id(5)] long LikeCount,
     [property: Id(6)] long ChatMessageCount,
-    [property: Id(7)] long DurationSeconds);
+    [property: Id(7)] long DurationSeconds)
+{
+    /// <summary>No activity yet.</summary>
+    public static readonly StatsDto Empty = new(0, 0, null, 0, 0, 0, 0, 0);
+}
 
 [GenerateSerializer, Immutable, Alias("LiveGrains.Live")]
 public sealed record LiveDto(

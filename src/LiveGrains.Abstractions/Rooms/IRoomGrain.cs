@@ -1,8 +1,11 @@
+using Orleans.Concurrency;
+
 namespace LiveGrains.Abstractions;
 
 /// <summary>
-/// A room (channel), keyed by <see cref="TenantKey"/>. The room is the arbiter of which of its lives is
-/// active: every lifecycle change of its lives is decided here, one at a time (docs/consistency.md).
+/// A room (channel), keyed by <see cref="TenantKey"/>. The one owner of "which live is on air": its state holds the
+/// lifecycle of every live of the room that is not archived yet, and each decision (a go-live with the live it
+/// supersedes, a start, an end) is one write of that state (docs/consistency.md).
 /// </summary>
 [Alias("LiveGrains.IRoomGrain")]
 public interface IRoomGrain : IGrainWithStringKey
@@ -10,7 +13,7 @@ public interface IRoomGrain : IGrainWithStringKey
     [Alias("Create")]
     Task<Result<RoomDto>> CreateAsync(CreateRoomCommand command);
 
-    [Alias("Get")]
+    [Alias("Get"), ReadOnly]
     Task<Result<RoomDto>> GetAsync();
 
     [Alias("Update")]
@@ -21,8 +24,8 @@ public interface IRoomGrain : IGrainWithStringKey
     Task<Result<GoLiveResult>> GoLiveAsync(GoLiveCommand command);
 
     /// <summary>
-    /// Ingest publish: with no active live, starts a new one (as go-live, decided as an intent); with one
-    /// active, joins it and resumes it if paused. Atomic, since the room decides one call at a time.
+    /// Ingest publish: with no active live, starts a new one (as go-live); with one active, joins it and resumes it
+    /// if paused. Atomic, since the room decides one call at a time.
     /// </summary>
     [Alias("GoLiveForIngest")]
     Task<Result<IngestLiveResult>> GoLiveForIngestAsync(GoLiveCommand command);
@@ -31,18 +34,44 @@ public interface IRoomGrain : IGrainWithStringKey
     [Alias("ScheduleLive")]
     Task<Result<LiveDto>> ScheduleLiveAsync(ScheduleLiveCommand command);
 
-    /// <summary>Applies a lifecycle command to one of the room's lives (called by the live grain).</summary>
+    /// <summary>Applies a lifecycle command to one of the room's lives; deduplicated by <see cref="LiveCommand.RequestId"/>.</summary>
     [Alias("TransitionLive")]
     Task<Result<LiveDto>> TransitionLiveAsync(string liveId, LiveCommand command);
 
     /// <summary>Every live the room ever had, newest first.</summary>
-    [Alias("ListLives")]
+    [Alias("ListLives"), ReadOnly]
     Task<Result<LivePage>> ListLivesAsync(int limit, string? cursor);
 
     /// <summary>
-    /// Finishes any lifecycle writes the room decided but could not apply before a crash. Lives call this
-    /// before they trust their own <c>live</c>/<c>paused</c> status.
+    /// <see cref="ILiveGrain"/>-only: a live the room still owns (not found once archived: the live grain answers
+    /// from its own record then). No statistics.
     /// </summary>
-    [Alias("Reconcile")]
-    Task ReconcileAsync();
+    [Alias("GetLive"), ReadOnly]
+    Task<Result<LiveDto>> GetLiveAsync(string liveId);
+
+    /// <summary>
+    /// Stats-only, through <see cref="ILiveGrain"/>: a live the room still owns, as its statistics need it; the room
+    /// then tells that live's <see cref="ILiveStatsGrain"/> about every later transition.
+    /// </summary>
+    [Alias("GetStatsSubject"), ReadOnly]
+    Task<LiveStatsSubject?> GetStatsSubjectAsync(string liveId);
+}
+
+/// <summary>
+/// One page of a room's history: the ids of <see cref="PageSize"/> consecutive lives, keyed by
+/// <c>tenant/room_id#page</c>. The room writes a page once, behind, when it fills, so the room's own state stays the
+/// same size whatever its history.
+/// </summary>
+[Alias("LiveGrains.IRoomHistoryPageGrain")]
+public interface IRoomHistoryPageGrain : IGrainWithStringKey
+{
+    public const int PageSize = 64;
+
+    /// <summary>Room-only: stores the page's ids (idempotent). Durable when it returns.</summary>
+    [Alias("Save")]
+    Task SaveAsync(string[] liveIds);
+
+    /// <summary>The page's ids, oldest first (empty when never saved).</summary>
+    [Alias("Get"), ReadOnly]
+    Task<string[]> GetAsync();
 }

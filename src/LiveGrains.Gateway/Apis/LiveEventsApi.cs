@@ -28,7 +28,7 @@ public static class LiveEventsApi
 
     public static async Task<IResult> StreamEventsAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains, HttpContext http, CancellationToken cancellationToken)
     {
-        var check = new RequestValidator().ServerId("live_id", liveId, LivesApi.LiveIdPrefix);
+        var check = new RequestValidator().LiveId("live_id", liveId);
         if (!check.IsValid)
         {
             return check.Problem;

@@ -61,7 +61,7 @@ public static class LiveStatsApi
 
     public static async Task<Results<Ok<StatsDto>, ProblemHttpResult>> GetStatsAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains)
     {
-        var check = new RequestValidator().ServerId("live_id", liveId, LivesApi.LiveIdPrefix);
+        var check = new RequestValidator().LiveId("live_id", liveId);
         if (!check.IsValid)
         {
             return check.Problem;
@@ -75,7 +75,7 @@ public static class LiveStatsApi
     {
         body ??= new ActivityBody();
         var check = new RequestValidator()
-            .ServerId("live_id", liveId, LivesApi.LiveIdPrefix)
+            .LiveId("live_id", liveId)
             .Range("likes", body.Likes, 0, MaxBatchCounter)
             .Range("chat_messages", body.ChatMessages, 0, MaxBatchCounter);
         var ids = (body.Joins?.Length ?? 0) + (body.Heartbeats?.Length ?? 0) + (body.Leaves?.Length ?? 0);
@@ -101,7 +101,7 @@ public static class LiveStatsApi
     private static Task<Results<Accepted<ActivityAccepted>, ProblemHttpResult>> ViewerAsync(
         string liveId, string viewerId, ViewerAction action, ClaimsPrincipal user, IGrainFactory grains)
     {
-        var check = new RequestValidator().ServerId("live_id", liveId, LivesApi.LiveIdPrefix);
+        var check = new RequestValidator().LiveId("live_id", liveId);
         if (!Ids.IsValidViewerId(viewerId))
         {
             check.Add("viewer_id", ViewerIdRule);
@@ -126,7 +126,7 @@ public static class LiveStatsApi
         string liveId, CountBody? body, bool likes, ClaimsPrincipal user, IGrainFactory grains)
     {
         var check = new RequestValidator()
-            .ServerId("live_id", liveId, LivesApi.LiveIdPrefix)
+            .LiveId("live_id", liveId)
             .Range("count", body?.Count, 1, MaxCountPerRequest);
         if (!check.IsValid)
         {

@@ -1,39 +1,44 @@
 using System.Security.Claims;
 using LiveGrains.Abstractions;
 using LiveGrains.Gateway.Auth;
+using LiveGrains.Gateway.Hosting;
+using LiveGrains.Gateway.Idempotency;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace LiveGrains.Gateway.Apis;
 
 public static class LivesApi
 {
-    public const string LiveIdPrefix = "lv_";
-
     public static RouteGroupBuilder MapLivesApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1/lives").WithTags("Lives").RequireAuthorization();
         api.MapGet("/{liveId}", GetLiveAsync).WithName("GetLive").WithSummary("Gets a live with its timestamps and statistics.");
-        api.MapPost("/{liveId}/ready", (string liveId, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
-                TransitionAsync(liveId, LiveCommandKind.Ready, body, user, grains))
+        api.MapPost("/{liveId}/ready", (string liveId, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains, HttpContext context) =>
+                TransitionAsync(liveId, LiveCommandKind.Ready, body, user, grains, context))
+            .WithMetadata(new DeduplicatedByRequestId())
             .WithName("ReadyLive").WithSummary("scheduled -> ready.");
-        api.MapPost("/{liveId}/start", (string liveId, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
-                TransitionAsync(liveId, LiveCommandKind.Start, body, user, grains))
+        api.MapPost("/{liveId}/start", (string liveId, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains, HttpContext context) =>
+                TransitionAsync(liveId, LiveCommandKind.Start, body, user, grains, context))
+            .WithMetadata(new DeduplicatedByRequestId())
             .WithName("StartLive").WithSummary("scheduled|ready -> live, obeying the room's takeover policy.");
-        api.MapPost("/{liveId}/pause", (string liveId, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
-                TransitionAsync(liveId, LiveCommandKind.Pause, body, user, grains))
+        api.MapPost("/{liveId}/pause", (string liveId, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains, HttpContext context) =>
+                TransitionAsync(liveId, LiveCommandKind.Pause, body, user, grains, context))
+            .WithMetadata(new DeduplicatedByRequestId())
             .WithName("PauseLive").WithSummary("live -> paused.");
-        api.MapPost("/{liveId}/resume", (string liveId, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
-                TransitionAsync(liveId, LiveCommandKind.Resume, body, user, grains))
+        api.MapPost("/{liveId}/resume", (string liveId, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains, HttpContext context) =>
+                TransitionAsync(liveId, LiveCommandKind.Resume, body, user, grains, context))
+            .WithMetadata(new DeduplicatedByRequestId())
             .WithName("ResumeLive").WithSummary("paused -> live.");
-        api.MapPost("/{liveId}/end", (string liveId, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
-                TransitionAsync(liveId, LiveCommandKind.End, body, user, grains))
+        api.MapPost("/{liveId}/end", (string liveId, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains, HttpContext context) =>
+                TransitionAsync(liveId, LiveCommandKind.End, body, user, grains, context))
+            .WithMetadata(new DeduplicatedByRequestId())
             .WithName("EndLive").WithSummary("Any non-ended -> ended ('cancelled' if it never started).");
         return api;
     }
 
     public static async Task<Results<Ok<LiveDto>, ProblemHttpResult>> GetLiveAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains)
     {
-        var check = new RequestValidator().ServerId("live_id", liveId, LiveIdPrefix);
+        var check = new RequestValidator().LiveId("live_id", liveId);
         if (!check.IsValid)
         {
             return check.Problem;
@@ -43,16 +48,16 @@ public static class LivesApi
     }
 
     public static async Task<Results<Ok<LiveDto>, ProblemHttpResult>> TransitionAsync(
-        string liveId, LiveCommandKind kind, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains)
+        string liveId, LiveCommandKind kind, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains, HttpContext context)
     {
         var check = new RequestValidator()
-            .ServerId("live_id", liveId, LiveIdPrefix)
+            .LiveId("live_id", liveId)
             .Text("by", body?.By, RequestValidator.MaxActorLength);
         if (!check.IsValid)
         {
             return check.Problem;
         }
 
-        return RoomsApi.Ok(await grains.TransitionLiveAsync(user.Tenant(), liveId, new LiveCommand(kind, body?.By)));
+        return RoomsApi.Ok(await grains.TransitionLiveAsync(user.Tenant(), liveId, new LiveCommand(kind, body?.By, RequestId: IdempotencyMiddleware.RequestIdOf(context))));
     }
 }

@@ -36,6 +36,16 @@ public sealed class RequestValidator
         return this;
     }
 
+    public RequestValidator LiveId(string field, string value)
+    {
+        if (!Ids.IsValidLiveId(value))
+        {
+            Add(field, "Not a valid live id (expected 'lv_...').");
+        }
+
+        return this;
+    }
+
     public RequestValidator Text(string field, string? value, int maxLength)
     {
         if (value is not null && (value.Length > maxLength || value.Any(char.IsControl)))

@@ -1,26 +1,14 @@
-using LiveGrains.Grains.Events;
+using LiveGrains.Abstractions;
 
 namespace LiveGrains.Grains.Lives;
 
+/// <summary>The archived record of an ended live; empty while its room owns the live.</summary>
 [GenerateSerializer, Alias("LiveGrains.LiveState")]
 public sealed class LiveState
 {
     [Id(0)]
     public string Tenant { get; set; } = string.Empty;
 
-    [Id(1)]
-    public string RoomId { get; set; } = string.Empty;
-
-    [Id(2)]
-    public string? Title { get; set; }
-
-    [Id(3)]
-    public LiveLifecycle? Lifecycle { get; set; }
-
-    /// <summary>The highest room intent sequence applied; replays at or below it are no-ops.</summary>
-    [Id(4)]
-    public long LastAppliedSequence { get; set; }
-
-    [Id(5)]
-    public EventOutbox Outbox { get; set; } = new();
+    [Id(6)]
+    public LiveArchive? Archive { get; set; }
 }

@@ -53,6 +53,10 @@ public static class LiveStateMachine
     public static bool IsAllowed(LiveStatus status, LiveCommandKind kind) =>
         Apply(LiveLifecycle.Scheduled(DateTimeOffset.UnixEpoch, null) with { Status = status }, new LiveCommand(kind), DateTimeOffset.UnixEpoch).IsSuccess;
 
+    /// <summary>The error for <paramref name="kind"/> from <paramref name="status"/>, or null when it is allowed.</summary>
+    public static DomainError? Refusal(LiveStatus status, LiveCommandKind kind) =>
+        IsAllowed(status, kind) ? null : Refuse(status, kind).Error;
+
     private static LiveTransition Ok(LiveLifecycle next, string eventType) => new(next, eventType, null);
 
     private static LiveTransition Refuse(LiveStatus status, LiveCommandKind kind) =>

@@ -4,15 +4,17 @@ using LiveGrains.Abstractions;
 using LiveGrains.Grains.Events;
 using LiveGrains.Grains.Lives;
 using Microsoft.Extensions.Logging;
-using Orleans.Core.Internal;
 
 namespace LiveGrains.Grains.Rooms;
 
 /// <summary>
-/// The arbiter of a room's lives. Any decision that changes which live is active is first written to the
-/// room's state as an intent (new active live id plus the live operations to perform), then applied to the
-/// live grains in order; intents left unapplied by a crash are replayed before the room's next operation.
-/// See docs/consistency.md.
+/// A room and the one owner of "which live is on air". Its state holds the lifecycle of every live of the room that
+/// is not archived yet, so a decision (a go-live that supersedes the live on air, a start, an end) applies
+/// <see cref="LiveStateMachine"/> to those lifecycles and commits them, their webhook events (the outbox) and the
+/// request id in ONE write. The invariant holds by construction: nothing else writes a lifecycle the room owns.
+/// After the write, one background worker (the pump) tells the lives' statistics, hands ended lives to their
+/// <see cref="ILiveGrain"/> and saves full history pages; all of it is durable in this state until done, and
+/// idempotent. See docs/consistency.md.
 /// </summary>
 public sealed class RoomGrain(
     [PersistentState("room", LiveGrainsStorage.State)] IPersistentState<RoomState> state,
@@ -20,29 +22,35 @@ public sealed class RoomGrain(
     LiveGrainsClock clock,
     ILogger<RoomGrain> logger) : Grain, IRoomGrain, IRemindable
 {
-    /// <summary>
-    /// How long a room remembers a go-live/schedule request id for retries: longer than a retry of an unanswered
-    /// request can come (the Idempotency-Key lease is 60 s, a client retries for up to minutes). A count alone is
-    /// not enough: 64 ids covered only about 15-30 s of a busy room under chaos load (2-4 decisions/s), less than a
-    /// go-live retried after 10 s call timeouts, a 15 s client timeout and backoff may take to come back.
-    /// </summary>
-    public static readonly TimeSpan RequestMemory = TimeSpan.FromMinutes(10);
+    private const int PageSize = IRoomHistoryPageGrain.PageSize;
 
-    /// <summary>Hard bound on remembered request ids (state size); the oldest go first.</summary>
-    public const int RecentRequestLimit = 2048;
+    /// <summary>How long a change made by the pump alone (lives archived, a page saved) may stay unwritten.</summary>
+    internal static readonly TimeSpan SaveDelay = TimeSpan.FromSeconds(5);
 
-    /// <summary>The last ids kept whatever their age.</summary>
-    public const int RecentRequestMinimum = 64;
+    private static readonly TimeSpan PumpRetryDelay = TimeSpan.FromSeconds(2);
+
+    /// <summary>Lives whose statistics grain may be active: it pulled the live from this activation, or may have before.</summary>
+    private readonly HashSet<string> _watched = new(StringComparer.Ordinal);
+
+    /// <summary>Committed transitions the statistics have not heard yet, in order.</summary>
+    private readonly Queue<LiveStatsSubject> _statsPushes = new();
+
+    /// <summary>The last statistics each watched live's stats grain reported (they go into events and the archive).</summary>
+    private readonly Dictionary<string, StatsDto> _lastStats = new(StringComparer.Ordinal);
 
     private OutboxRelay? _relay;
+    private BatchWorkerFromDelegate? _pump;
+    private IGrainTimer? _saveTimer;
 
-    /// <summary>A pending intent was re-sequenced after a failed apply; persist that before retrying it.</summary>
-    private bool _pendingRenumbered;
+    /// <summary>True from a write's start until storage confirmed it (or the state was reloaded): the pump waits.</summary>
+    private bool _writing;
 
-    /// <summary>Lives whose last apply failed: their activation may hold state that storage does not.</summary>
-    private readonly HashSet<string> _suspectLives = new(StringComparer.Ordinal);
+    /// <summary>Memory is ahead of storage by what the pump did; the next write (or the save timer) carries it.</summary>
+    private bool _unsaved;
 
     private OutboxRelay Relay => _relay ??= new OutboxRelay(this, () => S.Outbox, events, logger);
+
+    private BatchWorkerFromDelegate Pump => _pump ??= new BatchWorkerFromDelegate(PumpAsync);
 
     private string Tenant => TenantKey.Split(this.GetPrimaryKeyString()).Tenant;
 
@@ -52,19 +60,26 @@ public sealed class RoomGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        Relay.Kick();
-        if (S.Pending.Count > 0)
+        // A previous activation may have had statistics grains watching any live that took activity.
+        foreach (var live in S.Lives)
         {
-            // Finish the interrupted decision soon even if nobody calls; not inline, since a live that
-            // is activating may be the one waiting on this room.
-            this.RegisterGrainTimer(
-                static (grain, _) => grain.ApplyPendingAsync(),
-                this,
-                new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
+            if (live.Lifecycle.Status is not LiveStatus.Scheduled)
+            {
+                _watched.Add(live.LiveId);
+            }
+        }
+
+        Relay.Kick();
+        if (HasPumpWork())
+        {
+            Pump.Notify();
         }
 
         return Task.CompletedTask;
     }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) =>
+        reminderName == OutboxRelay.ReminderName ? Relay.ReceiveReminderAsync() : Task.CompletedTask;
 
     public async Task<Result<RoomDto>> CreateAsync(CreateRoomCommand command)
     {
@@ -94,19 +109,7 @@ public sealed class RoomGrain(
         return dto;
     }
 
-    public Task ReceiveReminder(string reminderName, TickStatus status) =>
-        reminderName == OutboxRelay.ReminderName ? Relay.ReceiveReminderAsync() : Task.CompletedTask;
-
-    public async Task<Result<RoomDto>> GetAsync()
-    {
-        if (!S.Exists)
-        {
-            return NotFound();
-        }
-
-        await ApplyPendingAsync();
-        return ToDto();
-    }
+    public Task<Result<RoomDto>> GetAsync() => Task.FromResult(S.Exists ? ToDto() : Result<RoomDto>.Fail(NotFound()));
 
     public async Task<Result<RoomDto>> UpdateAsync(UpdateRoomCommand command)
     {
@@ -115,7 +118,6 @@ public sealed class RoomGrain(
             return NotFound();
         }
 
-        await ApplyPendingAsync();
         S.Title = command.Title ?? S.Title;
         S.HostId = command.HostId ?? S.HostId;
         S.TakeoverPolicy = command.TakeoverPolicy ?? S.TakeoverPolicy;
@@ -132,12 +134,11 @@ public sealed class RoomGrain(
             return NotFound();
         }
 
-        await ApplyPendingAsync();
-        if (DecidedBefore(command.RequestId) is { } decided)
+        if (RoomRequests.Find(S.RecentRequests, command.RequestId) is { } decided)
         {
-            return new GoLiveResult(
-                await LiveAsync([], decided.LiveId),
-                decided.ClosedLiveId is null ? null : await LiveAsync([], decided.ClosedLiveId));
+            var live = await DecidedLiveAsync(decided.LiveKey);
+            var closedLive = decided.ClosedLiveKey is null ? null : await DecidedLiveAsync(decided.ClosedLiveKey);
+            return new GoLiveResult(live, closedLive);
         }
 
         if (RefuseTakeover() is { } refused)
@@ -146,19 +147,12 @@ public sealed class RoomGrain(
         }
 
         var now = clock.UtcNow;
-        var liveId = Ids.NewLiveId(now);
-        var closed = S.ActiveLiveId;
-        RememberRequest(command.RequestId, liveId, closed);
-        var intents = new List<PendingLiveIntent>(2);
-        if (closed is not null)
-        {
-            intents.Add(Intent(closed, now, new LiveCommand(LiveCommandKind.End, command.StartedBy, EndReason.Superseded), null));
-        }
-
-        intents.Add(Intent(liveId, now, null, new LiveCreation(Tenant, RoomId, command.Title, null, StartNow: true, command.StartedBy)));
-        S.Lives.Add(liveId);
-        var applied = await DecideAsync(liveId, intents, now);
-        return new GoLiveResult(await LiveAsync(applied, liveId), closed is null ? null : await LiveAsync(applied, closed));
+        var changed = new List<(RoomLive, string)>(2);
+        var closed = Supersede(Active(), command.StartedBy, now, changed);
+        var started = AddLive(command.Title, null, startedBy: command.StartedBy, start: true, now, changed);
+        RoomRequests.Remember(S.RecentRequests, command.RequestId, LiveKey(started.LiveId), closed is null ? null : LiveKey(closed.LiveId), now);
+        await CommitAsync(changed, now);
+        return new GoLiveResult(Dto(started), closed is null ? null : Dto(closed));
     }
 
     public async Task<Result<IngestLiveResult>> GoLiveForIngestAsync(GoLiveCommand command)
@@ -168,30 +162,22 @@ public sealed class RoomGrain(
             return NotFound();
         }
 
-        await ApplyPendingAsync();
         var now = clock.UtcNow;
-        if (S.ActiveLiveId is { } active)
+        var changed = new List<(RoomLive, string)>(1);
+        if (Active() is { } active)
         {
-            var live = GrainFactory.GetGrain<ILiveGrain>(active);
-            var current = await live.GetSnapshotAsync();
-            if (current is { Status: LiveStatus.Paused })
+            if (active.Lifecycle.Status == LiveStatus.Paused)
             {
-                // Resuming does not change which live is active: the live applies it alone, as in TransitionLiveAsync.
-                var resumed = await live.ApplyAsync(new LiveOperation(0, now, new LiveCommand(LiveCommandKind.Resume, command.StartedBy), null));
-                current = resumed.IsSuccess ? resumed.Value : await live.GetSnapshotAsync();
+                active = Change(active, LiveStateMachine.Apply(active.Lifecycle, new LiveCommand(LiveCommandKind.Resume, command.StartedBy), now), now, changed);
+                await CommitAsync(changed, now);
             }
 
-            if (current is { Status: LiveStatus.Live or LiveStatus.Paused })
-            {
-                return new IngestLiveResult(current, Created: false);
-            }
+            return new IngestLiveResult(Dto(active), Created: false);
         }
 
-        var liveId = Ids.NewLiveId(now);
-        S.Lives.Add(liveId);
-        var intent = Intent(liveId, now, null, new LiveCreation(Tenant, RoomId, command.Title, null, StartNow: true, command.StartedBy));
-        var applied = await DecideAsync(liveId, [intent], now);
-        return new IngestLiveResult(await LiveAsync(applied, liveId), Created: true);
+        var started = AddLive(command.Title, null, startedBy: command.StartedBy, start: true, now, changed);
+        await CommitAsync(changed, now);
+        return new IngestLiveResult(Dto(started), Created: true);
     }
 
     public async Task<Result<LiveDto>> ScheduleLiveAsync(ScheduleLiveCommand command)
@@ -201,69 +187,61 @@ public sealed class RoomGrain(
             return NotFound();
         }
 
-        await ApplyPendingAsync();
-        if (DecidedBefore(command.RequestId) is { } decided)
+        if (RoomRequests.Find(S.RecentRequests, command.RequestId) is { } decided)
         {
-            return await LiveAsync([], decided.LiveId);
+            return await DecidedLiveAsync(decided.LiveKey);
         }
 
         var now = clock.UtcNow;
-        var liveId = Ids.NewLiveId(now);
-        RememberRequest(command.RequestId, liveId, null);
-        S.Lives.Add(liveId);
-        var intent = Intent(liveId, now, null, new LiveCreation(Tenant, RoomId, command.Title, command.ScheduledStartTime, StartNow: false, null));
-        var applied = await DecideAsync(S.ActiveLiveId, [intent], now);
-        return await LiveAsync(applied, liveId);
+        var changed = new List<(RoomLive, string)>(1);
+        var scheduled = AddLive(command.Title, command.ScheduledStartTime, startedBy: null, start: false, now, changed);
+        RoomRequests.Remember(S.RecentRequests, command.RequestId, LiveKey(scheduled.LiveId), null, now);
+        await CommitAsync(changed, now);
+        return Dto(scheduled);
     }
 
     public async Task<Result<LiveDto>> TransitionLiveAsync(string liveId, LiveCommand command)
     {
-        if (!S.Exists || !S.Lives.Contains(liveId))
+        if (!S.Exists || !IsOurs(liveId))
         {
             return DomainError.NotFound("Live");
         }
 
-        await ApplyPendingAsync();
-        var live = GrainFactory.GetGrain<ILiveGrain>(liveId);
-        var now = clock.UtcNow;
-        switch (command.Kind)
+        if (RoomRequests.Find(S.RecentRequests, command.RequestId) is { } decided && decided.LiveKey == LiveKey(liveId))
         {
-            case LiveCommandKind.Start:
-                {
-                    var current = await live.GetSnapshotAsync();
-                    if (current is null)
-                    {
-                        return DomainError.NotFound("Live");
-                    }
-
-                    if (!LiveStateMachine.IsAllowed(current.Status, LiveCommandKind.Start))
-                    {
-                        return await live.ApplyAsync(new LiveOperation(0, now, command, null));
-                    }
-
-                    if (RefuseTakeover() is { } refused)
-                    {
-                        return refused;
-                    }
-
-                    var intents = new List<PendingLiveIntent>(2);
-                    if (S.ActiveLiveId is { } closed)
-                    {
-                        intents.Add(Intent(closed, now, new LiveCommand(LiveCommandKind.End, command.By, EndReason.Superseded), null));
-                    }
-
-                    intents.Add(Intent(liveId, now, command, null));
-                    return await LiveAsync(await DecideAsync(liveId, intents, now), liveId);
-                }
-
-            case LiveCommandKind.End when liveId == S.ActiveLiveId:
-                return await LiveAsync(await DecideAsync(null, [Intent(liveId, now, command, null)], now), liveId);
-
-            default:
-                // ready, pause, resume and ending an inactive live do not change which live is active:
-                // the live applies them alone, still serialized through this room.
-                return await live.ApplyAsync(new LiveOperation(0, now, command, null));
+            return await DecidedLiveAsync(decided.LiveKey);
         }
+
+        if (Find(liveId) is not { } live)
+        {
+            // Not ours any more: archived, so ended, and every command is refused; or it never existed.
+            return await Live(liveId).GetArchivedAsync(Tenant) is { } archived
+                ? LiveStateMachine.Refusal(archived.Status, command.Kind)!
+                : DomainError.NotFound("Live");
+        }
+
+        var now = clock.UtcNow;
+        var transition = LiveStateMachine.Apply(live.Lifecycle, command, now);
+        if (!transition.IsSuccess)
+        {
+            return transition.Error!;
+        }
+
+        var changed = new List<(RoomLive, string)>(2);
+        if (command.Kind == LiveCommandKind.Start)
+        {
+            if (RefuseTakeover() is { } refused)
+            {
+                return refused;
+            }
+
+            Supersede(Active(), command.By, now, changed);
+        }
+
+        live = Change(live, transition, now, changed);
+        RoomRequests.Remember(S.RecentRequests, command.RequestId, LiveKey(liveId), null, now);
+        await CommitAsync(changed, now);
+        return Dto(live);
     }
 
     public async Task<Result<LivePage>> ListLivesAsync(int limit, string? cursor)
@@ -273,218 +251,306 @@ public sealed class RoomGrain(
             return NotFound();
         }
 
-        var end = S.Lives.Count;
-        if (cursor is not null && (!TryDecodeCursor(cursor, out end) || end > S.Lives.Count))
+        var end = S.HistoryCount;
+        if (cursor is not null && (!TryDecodeCursor(cursor, out end) || end > S.HistoryCount))
         {
             return new DomainError(DomainErrorCode.ValidationFailed, "The cursor is not valid for this room.", "cursor");
         }
 
-        await ApplyPendingAsync();
         var start = Math.Max(0, end - limit);
-        var ids = new List<string>(end - start);
-        for (var i = end - 1; i >= start; i--)
-        {
-            ids.Add(S.Lives[i]);
-        }
+        var ids = await HistoryIdsAsync(start, end);
+        ids.Reverse();
 
-        var lives = await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ILiveGrain>(id).GetSnapshotAsync()));
-        var items = lives.Where(l => l is not null).Select(l => l!).ToList();
-        return new LivePage(items, start > 0 ? EncodeCursor(start) : null);
+        // Decide synchronously which lives the room still owns: anything else is archived, durably.
+        var items = ids.Select(id => Find(id) is { } owned ? Task.FromResult<LiveDto?>(Dto(owned)) : Live(id).GetArchivedAsync(Tenant)).ToList();
+        var lives = await Task.WhenAll(items);
+        return new LivePage([.. lives.Where(l => l is not null).Select(l => l!)], start > 0 ? EncodeCursor(start) : null);
     }
 
-    public Task ReconcileAsync() => ApplyPendingAsync();
+    public Task<Result<LiveDto>> GetLiveAsync(string liveId) =>
+        Task.FromResult(S.Exists && Find(liveId) is { } live ? Dto(live) : Result<LiveDto>.Fail(DomainError.NotFound("Live")));
+
+    public Task<LiveStatsSubject?> GetStatsSubjectAsync(string liveId)
+    {
+        if (!S.Exists || Find(liveId) is not { } live)
+        {
+            return Task.FromResult<LiveStatsSubject?>(null);
+        }
+
+        _watched.Add(liveId);
+        return Task.FromResult<LiveStatsSubject?>(Subject(live));
+    }
+
+    private RoomLive? Active() => S.Lives.Find(l => l.Lifecycle.IsActive);
+
+    private RoomLive? Find(string liveId) => S.Lives.Find(l => l.LiveId == liveId);
+
+    private bool IsOurs(string liveId) => Ids.TryGetRoomOfLive(liveId, out var roomId) && roomId == RoomId;
 
     private DomainError? RefuseTakeover() =>
-        S.ActiveLiveId is { } active && S.TakeoverPolicy == TakeoverPolicy.Reject
-            ? new DomainError(DomainErrorCode.LiveAlreadyActive, $"Live '{active}' is active in this room and its takeover policy is 'reject'.")
+        Active() is { } active && S.TakeoverPolicy == TakeoverPolicy.Reject
+            ? new DomainError(DomainErrorCode.LiveAlreadyActive, $"Live '{active.LiveId}' is active in this room and its takeover policy is 'reject'.")
             : null;
 
-    private PendingLiveIntent Intent(string liveId, DateTimeOffset now, LiveCommand? command, LiveCreation? create) =>
-        new(liveId, new LiveOperation(++S.LastIntentSequence, now, command, create));
+    /// <summary>Ends <paramref name="active"/> as superseded (the first of the decision's changes, so its event comes first).</summary>
+    private RoomLive? Supersede(RoomLive? active, string? by, DateTimeOffset now, List<(RoomLive Live, string EventType)> changed) =>
+        active is null
+            ? null
+            : Change(active, LiveStateMachine.Apply(active.Lifecycle, new LiveCommand(LiveCommandKind.End, by, EndReason.Superseded), now), now, changed);
 
-    /// <summary>Persists the decision (new active live and its intents) in one write, then applies it.</summary>
-    private async Task<Dictionary<string, LiveDto>> DecideAsync(string? activeLiveId, List<PendingLiveIntent> intents, DateTimeOffset now)
+    private RoomLive AddLive(string? title, DateTimeOffset? scheduledStartTime, string? startedBy, bool start, DateTimeOffset now, List<(RoomLive Live, string EventType)> changed)
     {
-        var wasActive = S.ActiveLiveId is not null;
-        S.ActiveLiveId = activeLiveId;
-        S.UpdatedAt = now;
-        S.Pending.AddRange(intents);
-        await WriteAsync();
-        RecordMetrics(wasActive, intents);
-        return await ApplyPendingAsync();
+        var liveId = Ids.NewLiveId(now, RoomId);
+        var live = new RoomLive(liveId, title, LiveLifecycle.Scheduled(now, scheduledStartTime), 0);
+        S.Lives.Add(live);
+        S.HistoryTail.Add(liveId);
+        S.HistoryCount++;
+        if (!start)
+        {
+            return Record(live, EventTypes.LiveScheduled, now, changed);
+        }
+
+        // Created and started in one step, with one event, as a go-live always was.
+        return Change(live, LiveStateMachine.Apply(live.Lifecycle, new LiveCommand(LiveCommandKind.Start, startedBy), now), now, changed);
+    }
+
+    private RoomLive Change(RoomLive live, LiveTransition transition, DateTimeOffset now, List<(RoomLive Live, string EventType)> changed) =>
+        Record(live with { Lifecycle = transition.Next! }, transition.EventType!, now, changed);
+
+    /// <summary>Puts the live's new version in the state and its event in the outbox, with the live's next sequence.</summary>
+    private RoomLive Record(RoomLive live, string eventType, DateTimeOffset now, List<(RoomLive Live, string EventType)> changed)
+    {
+        live = live with { LastEventSequence = live.LastEventSequence + 1 };
+        S.Lives[S.Lives.FindIndex(l => l.LiveId == live.LiveId)] = live;
+        S.Outbox.Record(eventType, Tenant, "live", live.LiveId, live.LastEventSequence, now, Dto(live));
+        changed.Add((live, eventType));
+        return live;
     }
 
     /// <summary>
-    /// Writes the room. Every mutation happens in memory before its write, so a failed write must not leave
-    /// an unpersisted decision (say, a new active live) in this activation: reload what storage holds and let
-    /// the activation go, and the caller sees the failure.
+    /// The one write of a decision: the lifecycles, their events and the request id. Then, outside the answer's
+    /// critical path, the pump tells the statistics and archives what ended.
     /// </summary>
+    private async Task CommitAsync(List<(RoomLive Live, string EventType)> changed, DateTimeOffset now)
+    {
+        if (S.Lives.Count(l => l.Lifecycle.IsActive) > 1)
+        {
+            // Unreachable by construction (every path supersedes first); refuse to persist it if a change ever breaks that.
+            await state.ReadStateAsync();
+            throw new InvalidOperationException($"Room {RoomId}: a decision would leave two lives on air; refused.");
+        }
+
+        S.UpdatedAt = now;
+        await WriteAsync();
+        foreach (var (live, eventType) in changed)
+        {
+            RecordMetrics(live, eventType);
+            if (_watched.Contains(live.LiveId))
+            {
+                _statsPushes.Enqueue(Subject(live));
+            }
+        }
+
+        if (HasPumpWork())
+        {
+            Pump.Notify();
+        }
+
+        await Relay.HandOffAsync();
+    }
+
+    /// <summary>The room's write funnel: every mutation, decided or pumped, is stored through here.</summary>
     private async Task WriteAsync()
     {
+        _writing = true;
         try
         {
-            await state.WriteStateAsync();
+            await state.WriteOrReloadAsync(this, logger);
+            _unsaved = false;
         }
-        catch (Exception writeError)
+        finally
         {
-            logger.LogWarning(writeError, "Room {RoomId}: state write failed; reloading it and deactivating", RoomId);
-            this.DeactivateOnIdle();
-            try
-            {
-                await state.ReadStateAsync();
-                _pendingRenumbered = false;
-            }
-            catch (Exception readError)
-            {
-                logger.LogWarning(readError, "Room {RoomId}: reloading state after a failed write failed too", RoomId);
-            }
-
-            throw;
+            _writing = false;
         }
     }
 
-    /// <summary>
-    /// Applies pending intents one after the other (the old live ends before the new one starts, so no
-    /// reader sees two lives on air). Intents stay in memory-cleared but persisted form until the next
-    /// write; replaying them is harmless because lives skip sequences they already applied.
-    /// </summary>
-    private async Task<Dictionary<string, LiveDto>> ApplyPendingAsync()
-    {
-        var applied = new Dictionary<string, LiveDto>(StringComparer.Ordinal);
-        if (_pendingRenumbered && S.Pending.Count > 0)
-        {
-            await WriteAsync();
-            _pendingRenumbered = false;
-        }
-
-        while (S.Pending.Count > 0)
-        {
-            var intent = S.Pending[0];
-            var live = GrainFactory.GetGrain<ILiveGrain>(intent.LiveId);
-            if (_suspectLives.Remove(intent.LiveId))
-            {
-                await DeactivateAsync(live);
-            }
-
-            Result<LiveDto> result;
-            try
-            {
-                result = await live.ApplyAsync(intent.Operation);
-            }
-            catch (Exception ex)
-            {
-                ForgetUnpersistedLiveState(live, intent, ex);
-                throw;
-            }
-
-            if (!result.IsSuccess)
-            {
-                logger.LogError("Room {RoomId}: live {LiveId} refused intent {Sequence}: {Error}", RoomId, intent.LiveId, intent.Operation.Sequence, result.Error);
-            }
-            else
-            {
-                applied[intent.LiveId] = result.Value!;
-            }
-
-            S.Pending.RemoveAt(0);
-        }
-
-        return applied;
-    }
+    private bool HasPumpWork() =>
+        _statsPushes.Count > 0 || S.HistoryTail.Count >= PageSize || S.Lives.Exists(l => l.Lifecycle.Status == LiveStatus.Ended);
 
     /// <summary>
-    /// A live whose write failed may still hold the intent in memory as applied (its in-memory sequence moved
-    /// on) although storage never got it; a retry with the same sequence would be skipped and the decision
-    /// lost at the live's next activation. So the live is told to drop its activation, and the intent gets a
-    /// fresh sequence (persisted before the retry) that no activation of that live can have seen.
+    /// The room's background work, run by Orleans' <see cref="BatchWorker"/> on this activation between its requests'
+    /// turns: (1) tell watching statistics grains about committed transitions, in order; (2) hand each ended live's final
+    /// record to its <see cref="ILiveGrain"/> (after its statistics froze), then forget it; (3) save full history pages.
+    /// It only reads committed state (never while a write is in flight), and each step is idempotent, so a crash at any
+    /// point repeats it on the next activation. A failure retries after <see cref="PumpRetryDelay"/>.
     /// </summary>
-    private void ForgetUnpersistedLiveState(ILiveGrain live, PendingLiveIntent intent, Exception error)
-    {
-        logger.LogWarning(error, "Room {RoomId}: live {LiveId} failed to apply intent {Sequence}; it will be retried", RoomId, intent.LiveId, intent.Operation.Sequence);
-
-        // Not awaited: the live may itself be waiting on this room (a read reconciling), which would deadlock.
-        live.Cast<IGrainManagementExtension>().DeactivateOnIdle().AsTask().Ignore();
-        _suspectLives.Add(intent.LiveId);
-        S.Pending[0] = intent with { Operation = intent.Operation with { Sequence = ++S.LastIntentSequence } };
-        _pendingRenumbered = true;
-    }
-
-    /// <summary>
-    /// Before retrying on a suspect live, make sure its old activation is gone; bounded, because the live may be
-    /// the caller waiting on this room, and then its queued deactivation runs only after we answer.
-    /// </summary>
-    private async Task DeactivateAsync(ILiveGrain live)
+    private async Task PumpAsync()
     {
         try
         {
-            await live.Cast<IGrainManagementExtension>().DeactivateOnIdle().AsTask().WaitAsync(TimeSpan.FromSeconds(2));
+            if (_writing)
+            {
+                Pump.Notify(DateTime.UtcNow + TimeSpan.FromMilliseconds(50));
+                return;
+            }
+
+            while (_statsPushes.TryPeek(out var subject))
+            {
+                _lastStats[subject.Live.LiveId] = await Stats(subject.Live.LiveId).OnLifecycleAsync(subject);
+                _statsPushes.Dequeue();
+            }
+
+            if (_writing)
+            {
+                // What is in memory now may not be stored yet: archive only ends that are.
+                Pump.Notify(DateTime.UtcNow + TimeSpan.FromMilliseconds(50));
+                return;
+            }
+
+            foreach (var ended in S.Lives.Where(l => l.Lifecycle.Status == LiveStatus.Ended).ToList())
+            {
+                await Live(ended.LiveId).ArchiveAsync(Archive(ended));
+                if (S.Lives.RemoveAll(l => l.LiveId == ended.LiveId && l.Lifecycle.Status == LiveStatus.Ended) > 0)
+                {
+                    _watched.Remove(ended.LiveId);
+                    _lastStats.Remove(ended.LiveId);
+                    MarkUnsaved();
+                }
+            }
+
+            while (!_writing && S.HistoryTail.Count >= PageSize)
+            {
+                var page = S.HistorySaved / PageSize;
+                var ids = S.HistoryTail.GetRange(0, PageSize).ToArray();
+                await HistoryPage(page).SaveAsync(ids);
+                if (S.HistorySaved == page * PageSize && S.HistoryTail.Count >= PageSize && S.HistoryTail[0] == ids[0])
+                {
+                    S.HistoryTail.RemoveRange(0, PageSize);
+                    S.HistorySaved += PageSize;
+                    MarkUnsaved();
+                }
+            }
         }
         catch (Exception ex)
         {
-            logger.LogDebug(ex, "Room {RoomId}: deactivating live {LiveId} before a retry did not finish", RoomId, live.GetPrimaryKeyString());
+            LogPumpFailed(ex);
+            Pump.Notify(DateTime.UtcNow + PumpRetryDelay);
         }
     }
 
-    private async Task<LiveDto> LiveAsync(Dictionary<string, LiveDto> applied, string liveId) =>
-        applied.TryGetValue(liveId, out var live)
-            ? live
-            : await GrainFactory.GetGrain<ILiveGrain>(liveId).GetSnapshotAsync()
-              ?? throw new InvalidOperationException($"Live {liveId} of room {RoomId} has no state after its intent was applied.");
-
-    private DecidedRequest? DecidedBefore(string? requestId) =>
-        requestId is null ? null : S.RecentRequests.Find(r => r.RequestId == requestId);
-
-    /// <summary>Recorded in memory now and persisted by the decision's own write, so it is exactly as durable as the decision.</summary>
-    private void RememberRequest(string? requestId, string liveId, string? closedLiveId)
+    /// <summary>Coalesces the pump's changes: the next decision's write carries them, or this timer writes them.</summary>
+    private void MarkUnsaved()
     {
-        if (requestId is null)
+        if (_unsaved)
         {
             return;
         }
 
-        var now = clock.UtcNow;
-        var expired = 0;
-        var recent = S.RecentRequests;
-        while (expired < recent.Count - RecentRequestMinimum + 1
-            && (recent.Count - expired >= RecentRequestLimit || now - recent[expired].DecidedAt > RequestMemory))
+        _unsaved = true;
+        if (_saveTimer is null)
         {
-            expired++;
+            // One shot, re-armed when needed: an idle room runs no timer.
+            _saveTimer = this.RegisterGrainTimer(
+                static async (grain, _) =>
+                {
+                    if (grain._unsaved)
+                    {
+                        await grain.WriteAsync();
+                    }
+                },
+                this,
+                new GrainTimerCreationOptions(SaveDelay, Timeout.InfiniteTimeSpan));
         }
-
-        if (expired > 0)
+        else
         {
-            recent.RemoveRange(0, expired);
+            _saveTimer.Change(SaveDelay, Timeout.InfiniteTimeSpan);
         }
-
-        recent.Add(new DecidedRequest(requestId, liveId, closedLiveId, now));
     }
 
-    private void RecordMetrics(bool wasActive, List<PendingLiveIntent> intents)
+    /// <summary>Ids at history positions [start, end), oldest first: saved pages from their grains, the rest from the tail.</summary>
+    private async Task<List<string>> HistoryIdsAsync(long start, long end)
     {
-        var isActive = S.ActiveLiveId is not null;
-        if (wasActive != isActive)
+        var ids = new List<string>((int)(end - start));
+        var saved = S.HistorySaved;
+        var tail = S.HistoryTail.ToArray();
+        for (var page = start / PageSize; page * PageSize < Math.Min(end, saved); page++)
         {
-            LiveGrainsMetrics.LivesActive.Add(isActive ? 1 : -1);
+            var pageIds = await HistoryPage(page).GetAsync();
+            for (var position = Math.Max(start, page * PageSize); position < Math.Min(end, (page + 1) * PageSize); position++)
+            {
+                var index = (int)(position - (page * PageSize));
+                if (index < pageIds.Length)
+                {
+                    ids.Add(pageIds[index]);
+                }
+            }
         }
 
-        foreach (var intent in intents)
+        for (var position = Math.Max(start, saved); position < end; position++)
         {
-            var operation = intent.Operation;
-            if (operation.Create is { StartNow: true } || operation.Command?.Kind == LiveCommandKind.Start)
-            {
-                LiveGrainsMetrics.GoLives.Add(1);
-            }
-            else if (operation.Command is { Kind: LiveCommandKind.End, Reason: EndReason.Superseded })
+            ids.Add(tail[position - saved]);
+        }
+
+        return ids;
+    }
+
+    private async Task<LiveDto> DecidedLiveAsync(string liveKey)
+    {
+        var liveId = liveKey + "." + RoomId;
+        return Find(liveId) is { } owned
+            ? Dto(owned)
+            : await Live(liveId).GetArchivedAsync(Tenant)
+              ?? throw new InvalidOperationException($"Live {liveId} of room {RoomId} is neither in the room nor archived.");
+    }
+
+    private static void RecordMetrics(RoomLive live, string eventType)
+    {
+        var lifecycle = live.Lifecycle;
+        if (eventType == EventTypes.LiveStarted)
+        {
+            LiveGrainsMetrics.GoLives.Add(1);
+            LiveGrainsMetrics.LivesActive.Add(1);
+        }
+        else if (eventType == EventTypes.LiveEnded && lifecycle.StartedAt is not null)
+        {
+            LiveGrainsMetrics.LivesActive.Add(-1);
+            if (lifecycle.EndReason == EndReason.Superseded)
             {
                 LiveGrainsMetrics.Takeovers.Add(1);
             }
         }
     }
 
-    private static string EncodeCursor(int position) =>
+    private static string LiveKey(string liveId) => liveId[..29];
+
+    private ILiveGrain Live(string liveId) => GrainFactory.GetGrain<ILiveGrain>(liveId);
+
+    private ILiveStatsGrain Stats(string liveId) => GrainFactory.GetGrain<ILiveStatsGrain>(liveId);
+
+    private IRoomHistoryPageGrain HistoryPage(long page) =>
+        GrainFactory.GetGrain<IRoomHistoryPageGrain>(this.GetPrimaryKeyString() + "#" + page.ToString(CultureInfo.InvariantCulture));
+
+    private LiveStatsSubject Subject(RoomLive live) =>
+        new(Tenant, live.Lifecycle.Status, live.Lifecycle.OnAirBeforeLastResume, live.Lifecycle.OnAirSince, Dto(live));
+
+    private LiveArchive Archive(RoomLive live) =>
+        new(Tenant, Dto(live), live.Lifecycle.OnAir(clock.UtcNow), live.LastEventSequence);
+
+    private LiveDto Dto(RoomLive live)
+    {
+        var l = live.Lifecycle;
+        var duration = (long)l.OnAir(clock.UtcNow).TotalSeconds;
+        var stats = _lastStats.TryGetValue(live.LiveId, out var last) ? last : StatsDto.Empty;
+        return new LiveDto(
+            live.LiveId, RoomId, live.Title, l.Status, l.EndReason, l.CreatedAt, l.ScheduledStartTime,
+            l.ReadyAt, l.StartedAt, l.PausedAt, l.EndedAt, duration, l.StartedBy, l.EndedBy,
+            stats with { DurationSeconds = duration });
+    }
+
+    private static string EncodeCursor(long position) =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes("p:" + position.ToString(CultureInfo.InvariantCulture))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    private static bool TryDecodeCursor(string cursor, out int position)
+    private static bool TryDecodeCursor(string cursor, out long position)
     {
         position = 0;
         var base64 = cursor.Replace('-', '+').Replace('_', '/');
@@ -497,11 +563,14 @@ public sealed class RoomGrain(
 
         var text = Encoding.UTF8.GetString(buffer[..written]);
         return text.StartsWith("p:", StringComparison.Ordinal)
-            && int.TryParse(text.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out position);
+            && long.TryParse(text.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out position);
     }
+
+    private void LogPumpFailed(Exception error) =>
+        logger.LogWarning(error, "Room {RoomId}: background work (statistics, archive, history) failed; retrying", RoomId);
 
     private DomainError NotFound() => DomainError.NotFound($"Room '{RoomId}'");
 
     private RoomDto ToDto() => new(
-        RoomId, S.Title, S.HostId, S.TakeoverPolicy, S.ReconnectWindowSeconds, S.ActiveLiveId, S.CreatedAt, S.UpdatedAt);
+        RoomId, S.Title, S.HostId, S.TakeoverPolicy, S.ReconnectWindowSeconds, Active()?.LiveId, S.CreatedAt, S.UpdatedAt);
 }

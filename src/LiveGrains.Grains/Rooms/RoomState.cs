@@ -1,8 +1,13 @@
 using LiveGrains.Abstractions;
 using LiveGrains.Grains.Events;
+using LiveGrains.Grains.Lives;
 
 namespace LiveGrains.Grains.Rooms;
 
+/// <summary>
+/// A room and the lifecycle of each of its lives that is not archived yet. Its size does not grow with the room's
+/// history: ended lives leave once their own grain holds them, full history pages once their page grain does.
+/// </summary>
 [GenerateSerializer, Alias("LiveGrains.RoomState")]
 public sealed class RoomState
 {
@@ -21,29 +26,11 @@ public sealed class RoomState
     [Id(4)]
     public int ReconnectWindowSeconds { get; set; }
 
-    /// <summary>The one live of this room in live or paused, if any. The room's word on this is final.</summary>
-    [Id(5)]
-    public string? ActiveLiveId { get; set; }
-
     [Id(6)]
     public DateTimeOffset CreatedAt { get; set; }
 
     [Id(7)]
     public DateTimeOffset UpdatedAt { get; set; }
-
-    /// <summary>Every live the room ever had, oldest first.</summary>
-    [Id(8)]
-    public List<string> Lives { get; set; } = [];
-
-    [Id(9)]
-    public long LastIntentSequence { get; set; }
-
-    /// <summary>
-    /// Lifecycle operations decided and persisted by the room but maybe not yet applied by the lives
-    /// (a crash between the two writes). Replayed, in order, before the room does anything else.
-    /// </summary>
-    [Id(10)]
-    public List<PendingLiveIntent> Pending { get; set; } = [];
 
     [Id(11)]
     public EventOutbox Outbox { get; set; } = new();
@@ -52,22 +39,46 @@ public sealed class RoomState
     [Id(12)]
     public string? CreatedByRequest { get; set; }
 
-    /// <summary>
-    /// Go-live/schedule decisions by request id, oldest first: every one younger than <see cref="RoomGrain.RequestMemory"/>
-    /// (at most <see cref="RoomGrain.RecentRequestLimit"/>) and at least the last <see cref="RoomGrain.RecentRequestMinimum"/>.
-    /// </summary>
+    /// <summary>Decisions by request id, oldest first (bounded: see <see cref="RoomRequests"/>).</summary>
     [Id(13)]
     public List<DecidedRequest> RecentRequests { get; set; } = [];
+
+    /// <summary>
+    /// The room's lives that are not archived, oldest first: scheduled, ready, live, paused, and ended ones until their
+    /// <see cref="ILiveGrain"/> has taken the final record. At most one is live or paused: that is the whole invariant,
+    /// and it is checked before every write.
+    /// </summary>
+    [Id(14)]
+    public List<RoomLive> Lives { get; set; } = [];
+
+    /// <summary>How many lives the room ever had: positions 0..HistoryCount-1, oldest first.</summary>
+    [Id(15)]
+    public long HistoryCount { get; set; }
+
+    /// <summary>Positions below this are in saved <see cref="IRoomHistoryPageGrain"/> pages (a multiple of the page size).</summary>
+    [Id(16)]
+    public long HistorySaved { get; set; }
+
+    /// <summary>The ids at positions HistorySaved..HistoryCount-1, oldest first.</summary>
+    [Id(17)]
+    public List<string> HistoryTail { get; set; } = [];
 }
 
+/// <summary>A live its room owns: the lifecycle and the last sequence of its own events (webhooks are per resource).</summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.RoomLive")]
+public sealed record RoomLive(
+    [property: Id(0)] string LiveId,
+    [property: Id(1)] string? Title,
+    [property: Id(2)] LiveLifecycle Lifecycle,
+    [property: Id(3)] long LastEventSequence);
+
+/// <summary>
+/// A decision by request id: the 64-bit hash of the request id and the live ids it answered with (without their
+/// <c>.room_id</c> suffix, which every live of the room shares), so a remembered request costs about 70 bytes.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("LiveGrains.DecidedRequest")]
 public sealed record DecidedRequest(
-    [property: Id(0)] string RequestId,
-    [property: Id(1)] string LiveId,
-    [property: Id(2)] string? ClosedLiveId,
-    [property: Id(3)] DateTimeOffset DecidedAt = default);
-
-[GenerateSerializer, Immutable, Alias("LiveGrains.PendingLiveIntent")]
-public sealed record PendingLiveIntent(
-    [property: Id(0)] string LiveId,
-    [property: Id(1)] LiveOperation Operation);
+    [property: Id(4)] ulong RequestHash,
+    [property: Id(5)] string LiveKey,
+    [property: Id(6)] string? ClosedLiveKey,
+    [property: Id(3)] DateTimeOffset DecidedAt);

@@ -62,7 +62,7 @@ public sealed class LiveActivityGrain(
         if (gate is null || gate.Error is { Code: not DomainErrorCode.LiveEnded })
         {
             // Unknown, scheduled or missing lives ask every time: a scheduled live may be readied at any moment.
-            gate = await Stats.AttachAsync(await buffers.SelfAsync());
+            gate = await Stats.AttachAsync(tenant, await buffers.SelfAsync());
             _buffer.SetGate(gate);
         }
 

@@ -20,6 +20,7 @@ public sealed class LiveStatsGrain(
     private const int MaxStatusEvents = 32;
     private const int MaxWriteAttempts = 5;
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan SubjectRefreshInterval = TimeSpan.FromSeconds(30);
 
     private readonly HashSet<ILiveActivityObserver> _silos = [];
     private readonly LinkedList<(long Sequence, LiveDto Live)> _statusEvents = new();
@@ -27,6 +28,7 @@ public sealed class LiveStatsGrain(
     private LiveStatsSubject? _subject;
     private bool _dirty;
     private bool _subjectLoaded;
+    private DateTimeOffset _subjectAt;
 
     // Activity applied in memory and not yet in storage. Another activation of this live (a duplicate left by a
     // directory handoff while a silo stops, or one that read before the previous activation's last write) may
@@ -56,7 +58,7 @@ public sealed class LiveStatsGrain(
         S.Unique = [];
         _released = S.Frozen;
         AddStoredSilos(S.Silos);
-        await LoadSubjectAsync();
+        await LoadSubjectAsync(S.Tenant);
 
         var persist = TimeSpan.FromSeconds(Math.Max(0.1, options.Value.PersistIntervalSeconds));
         this.RegisterGrainTimer(static (grain, _) => grain.PersistIfChangedAsync(), this, new GrainTimerCreationOptions(persist, persist));
@@ -82,7 +84,7 @@ public sealed class LiveStatsGrain(
 
     public async Task<Result<StatsDto>> GetStatsAsync(string tenant)
     {
-        await LoadSubjectAsync();
+        await LoadSubjectAsync(tenant);
         if (_subject is null || !string.Equals(_subject.Tenant, tenant, StringComparison.Ordinal))
         {
             return DomainError.NotFound("Live");
@@ -92,9 +94,9 @@ public sealed class LiveStatsGrain(
         return Snapshot();
     }
 
-    public async Task<LiveActivityGate> AttachAsync(ILiveActivityObserver silo)
+    public async Task<LiveActivityGate> AttachAsync(string tenant, ILiveActivityObserver silo)
     {
-        await LoadSubjectAsync();
+        await LoadSubjectAsync(tenant);
         var gate = Gate();
         if (gate.Error is null)
         {
@@ -120,12 +122,23 @@ public sealed class LiveStatsGrain(
 
     public async Task<StatsDto> OnLifecycleAsync(LiveStatsSubject subject)
     {
+        await ApplySubjectAsync(subject, statusEvent: true);
+        return Snapshot();
+    }
+
+    private async Task ApplySubjectAsync(LiveStatsSubject subject, bool statusEvent)
+    {
         _subject = subject;
         _subjectLoaded = true;
-        _statusEvents.AddLast((++_statusSequence, subject.Live));
-        if (_statusEvents.Count > MaxStatusEvents)
+        _subjectAt = clock.UtcNow;
+        S.Tenant ??= subject.Tenant;
+        if (statusEvent)
         {
-            _statusEvents.RemoveFirst();
+            _statusEvents.AddLast((++_statusSequence, subject.Live));
+            if (_statusEvents.Count > MaxStatusEvents)
+            {
+                _statusEvents.RemoveFirst();
+            }
         }
 
         if (subject.Status == LiveStatus.Ended && !S.Frozen)
@@ -134,12 +147,11 @@ public sealed class LiveStatsGrain(
         }
 
         Changed();
-        return Snapshot();
     }
 
     public async Task<Result<LiveEventsPoll>> PollEventsAsync(string tenant, long afterStatusSequence, long afterStatsVersion, TimeSpan wait)
     {
-        await LoadSubjectAsync();
+        await LoadSubjectAsync(tenant);
         if (_subject is null || !string.Equals(_subject.Tenant, tenant, StringComparison.Ordinal))
         {
             return DomainError.NotFound("Live");
@@ -162,17 +174,30 @@ public sealed class LiveStatsGrain(
         return new LiveEventsPoll(_statusSequence, events, _statsVersion, Snapshot());
     }
 
-    private async Task LoadSubjectAsync()
+    /// <summary>
+    /// Pulls the lifecycle from the live (which asks its room while the room owns it; the room then pushes every later
+    /// transition here). <paramref name="tenant"/> is the caller's: a live of another tenant is simply not found.
+    /// </summary>
+    private async Task LoadSubjectAsync(string? tenant)
     {
-        if (!_subjectLoaded)
+        if (!_subjectLoaded && tenant is not null
+            && await GrainFactory.GetGrain<ILiveGrain>(LiveId).GetStatsSubjectAsync(tenant) is { } subject)
         {
-            _subject = await GrainFactory.GetGrain<ILiveGrain>(LiveId).GetStatsSubjectAsync();
-            _subjectLoaded = _subject is not null;
-            if (_subject is { Status: LiveStatus.Ended } && !S.Frozen)
-            {
-                // The end was decided while this grain was away (e.g. the push failed): freeze what we have.
-                await FreezeAsync();
-            }
+            // An end decided while this grain was away (a push lost to a crash) freezes what we have.
+            await ApplySubjectAsync(subject, statusEvent: false);
+        }
+    }
+
+    /// <summary>
+    /// A push lost to a crash of the room's silo must not leave these statistics open for good: while the live is not
+    /// ended, pull the lifecycle again now and then (this grain only runs while the live has an audience).
+    /// </summary>
+    private async Task RefreshSubjectAsync()
+    {
+        if (_subject is { Status: not LiveStatus.Ended } current && clock.UtcNow - _subjectAt >= SubjectRefreshInterval
+            && await GrainFactory.GetGrain<ILiveGrain>(LiveId).GetStatsSubjectAsync(current.Tenant) is { } subject)
+        {
+            await ApplySubjectAsync(subject, statusEvent: subject.Status != current.Status);
         }
     }
 
@@ -225,10 +250,18 @@ public sealed class LiveStatsGrain(
         Changed();
     }
 
-    private Task SweepTick()
+    private async Task SweepTick()
     {
         Sweep();
-        return Task.CompletedTask;
+        try
+        {
+            await RefreshSubjectAsync();
+        }
+        catch (Exception ex)
+        {
+            logger.LogDebug(ex, "Live {LiveId}: refreshing the lifecycle failed; trying again later", LiveId);
+            _subjectAt = clock.UtcNow;
+        }
     }
 
     private void Sweep()

@@ -72,6 +72,10 @@ public sealed class LiveStatsState
     /// </summary>
     [Id(10)]
     public string[] Silos { get; set; } = [];
+
+    /// <summary>The live's tenant, once known: an activation after a restart finds the live's room with it.</summary>
+    [Id(11)]
+    public string? Tenant { get; set; }
 }
 
 internal static class StatsErrors
