@@ -19,8 +19,11 @@ public interface ILiveGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("GetArchived")]
     Task<LiveDto?> GetArchivedAsync(string tenant);
 
-    /// <summary>Stats-only: owner, status and on-air time (null when the live does not exist for <paramref name="tenant"/>).</summary>
-    [Alias("GetStatsSubject")]
+    /// <summary>
+    /// Stats-only: owner, status and on-air time (null when the live does not exist for <paramref name="tenant"/>).
+    /// Interleaves: a read of this live waits on its statistics, which may be pulling this.
+    /// </summary>
+    [AlwaysInterleave, Alias("GetStatsSubject")]
     Task<LiveStatsSubject?> GetStatsSubjectAsync(string tenant);
 
     /// <summary>

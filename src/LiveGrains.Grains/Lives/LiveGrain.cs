@@ -60,14 +60,15 @@ public sealed class LiveGrain(
 
     public async Task<LiveStatsSubject?> GetStatsSubjectAsync(string tenant)
     {
-        if (Archived is { } archived)
+        if (Archived is null && Room(tenant) is { } room && await room.GetStatsSubjectAsync(LiveId) is { } owned)
         {
-            return string.Equals(archived.Tenant, tenant, StringComparison.Ordinal)
-                ? new LiveStatsSubject(tenant, LiveStatus.Ended, archived.OnAir, null, archived.Live)
-                : null;
+            return owned;
         }
 
-        return Room(tenant) is { } room ? await room.GetStatsSubjectAsync(LiveId) : null;
+        // Archived before, or while the room was asked (this call interleaves with the hand-over).
+        return Archived is { } archived && string.Equals(archived.Tenant, tenant, StringComparison.Ordinal)
+            ? new LiveStatsSubject(tenant, LiveStatus.Ended, archived.OnAir, null, archived.Live)
+            : null;
     }
 
     public async Task ArchiveAsync(LiveArchive archive)

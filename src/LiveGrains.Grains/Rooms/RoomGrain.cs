@@ -28,6 +28,8 @@ public sealed class RoomGrain(
     internal static readonly TimeSpan SaveDelay = TimeSpan.FromSeconds(5);
 
     private static readonly TimeSpan PumpRetryDelay = TimeSpan.FromSeconds(2);
+    private const int ArchiveBatch = 64;
+    private static readonly TimeSpan StatsPushWait = TimeSpan.FromSeconds(2);
 
     /// <summary>Lives whose statistics grain may be active: it pulled the live from this activation, or may have before.</summary>
     private readonly HashSet<string> _watched = new(StringComparer.Ordinal);
@@ -38,12 +40,22 @@ public sealed class RoomGrain(
     /// <summary>The last statistics each watched live's stats grain reported (they go into events and the archive).</summary>
     private readonly Dictionary<string, StatsDto> _lastStats = new(StringComparer.Ordinal);
 
+    /// <summary>Ended lives whose end is stored and whose record their live grain does not hold yet, in order.</summary>
+    private readonly Queue<string> _toArchive = new();
+
+    /// <summary>Lives handed over to their live grain: they leave the state with the next write.</summary>
+    private readonly HashSet<string> _archived = new(StringComparer.Ordinal);
+
+    /// <summary>History positions below this are stored (in the room's state or pages).</summary>
+    private long _storedHistory;
+
+    /// <summary>History positions below this are in saved page grains (the room's state drops them with its next write).</summary>
+    private long _pagesSaved;
+
+    private Task<bool>? _pushing;
     private OutboxRelay? _relay;
     private BatchWorkerFromDelegate? _pump;
     private IGrainTimer? _saveTimer;
-
-    /// <summary>True from a write's start until storage confirmed it (or the state was reloaded): the pump waits.</summary>
-    private bool _writing;
 
     /// <summary>Memory is ahead of storage by what the pump did; the next write (or the save timer) carries it.</summary>
     private bool _unsaved;
@@ -67,7 +79,15 @@ public sealed class RoomGrain(
             {
                 _watched.Add(live.LiveId);
             }
+
+            if (live.Lifecycle.Status is LiveStatus.Ended)
+            {
+                _toArchive.Enqueue(live.LiveId);
+            }
         }
+
+        _storedHistory = S.HistoryCount;
+        _pagesSaved = S.HistorySaved;
 
         Relay.Kick();
         if (HasPumpWork())
@@ -303,7 +323,7 @@ public sealed class RoomGrain(
         var liveId = Ids.NewLiveId(now, RoomId);
         var live = new RoomLive(liveId, title, LiveLifecycle.Scheduled(now, scheduledStartTime), 0);
         S.Lives.Add(live);
-        S.HistoryTail.Add(liveId);
+        S.HistoryTail.Add(LiveKey(liveId));
         S.HistoryCount++;
         if (!start)
         {
@@ -349,6 +369,22 @@ public sealed class RoomGrain(
             {
                 _statsPushes.Enqueue(Subject(live));
             }
+
+            if (live.Lifecycle.Status == LiveStatus.Ended)
+            {
+                _toArchive.Enqueue(live.LiveId);
+            }
+        }
+
+        // A live with an audience hears of its transition before the answer: once an end is acknowledged, its
+        // statistics are frozen and refuse activity. Lives nobody watches cost nothing here.
+        try
+        {
+            await PushStatsAsync().WaitAsync(StatsPushWait);
+        }
+        catch (TimeoutException)
+        {
+            // An unreachable statistics grain does not hold the decision's answer; the push goes on, then the pump's.
         }
 
         if (HasPumpWork())
@@ -362,71 +398,103 @@ public sealed class RoomGrain(
     /// <summary>The room's write funnel: every mutation, decided or pumped, is stored through here.</summary>
     private async Task WriteAsync()
     {
-        _writing = true;
+        // What the pump finished leaves the state with this write (never while one is in flight).
+        if (_archived.Count > 0)
+        {
+            S.Lives.RemoveAll(l => _archived.Contains(l.LiveId));
+            _archived.Clear();
+        }
+
+        if (_pagesSaved > S.HistorySaved)
+        {
+            S.HistoryTail.RemoveRange(0, (int)(_pagesSaved - S.HistorySaved));
+            S.HistorySaved = _pagesSaved;
+        }
+
+        var history = S.HistoryCount;
         try
         {
             await state.WriteOrReloadAsync(this, logger);
             _unsaved = false;
+            _storedHistory = history;
         }
-        finally
+        catch
         {
-            _writing = false;
+            // The state is what storage holds again (and this activation is going): nothing of memory's view stands.
+            _pagesSaved = S.HistorySaved;
+            _storedHistory = S.HistoryCount;
+            throw;
         }
     }
 
-    private bool HasPumpWork() =>
-        _statsPushes.Count > 0 || S.HistoryTail.Count >= PageSize || S.Lives.Exists(l => l.Lifecycle.Status == LiveStatus.Ended);
+    private bool HasPumpWork() => _statsPushes.Count > 0 || _toArchive.Count > 0 || _pagesSaved + PageSize <= _storedHistory;
 
     /// <summary>
     /// The room's background work, run by Orleans' <see cref="BatchWorker"/> on this activation between its requests'
-    /// turns: (1) tell watching statistics grains about committed transitions, in order; (2) hand each ended live's final
-    /// record to its <see cref="ILiveGrain"/> (after its statistics froze), then forget it; (3) save full history pages.
-    /// It only reads committed state (never while a write is in flight), and each step is idempotent, so a crash at any
-    /// point repeats it on the next activation. A failure retries after <see cref="PumpRetryDelay"/>.
+    /// turns: (1) tell watching statistics grains about stored transitions, in order; (2) hand each stored end's final
+    /// record to its <see cref="ILiveGrain"/> (after its statistics froze); (3) save full history pages. It works only
+    /// from stored decisions, its results leave the state with the room's next write, and each step is idempotent, so
+    /// a crash at any point repeats it on the next activation. A failure retries after <see cref="PumpRetryDelay"/>.
     /// </summary>
     private async Task PumpAsync()
     {
         try
         {
-            if (_writing)
+            if (!await PushStatsAsync())
             {
-                Pump.Notify(DateTime.UtcNow + TimeSpan.FromMilliseconds(50));
+                Pump.Notify(DateTime.UtcNow + PumpRetryDelay);
                 return;
             }
 
-            while (_statsPushes.TryPeek(out var subject))
+            while (_toArchive.Count > 0)
             {
-                _lastStats[subject.Live.LiveId] = await Stats(subject.Live.LiveId).OnLifecycleAsync(subject);
-                _statsPushes.Dequeue();
-            }
-
-            if (_writing)
-            {
-                // What is in memory now may not be stored yet: archive only ends that are.
-                Pump.Notify(DateTime.UtcNow + TimeSpan.FromMilliseconds(50));
-                return;
-            }
-
-            foreach (var ended in S.Lives.Where(l => l.Lifecycle.Status == LiveStatus.Ended).ToList())
-            {
-                await Live(ended.LiveId).ArchiveAsync(Archive(ended));
-                if (S.Lives.RemoveAll(l => l.LiveId == ended.LiveId && l.Lifecycle.Status == LiveStatus.Ended) > 0)
+                // In parallel, so a room that decides fast never builds a backlog of ended lives in its state.
+                var batch = new List<RoomLive>();
+                while (batch.Count < ArchiveBatch && _toArchive.TryDequeue(out var liveId))
                 {
+                    if (Find(liveId) is { Lifecycle.Status: LiveStatus.Ended } ended && !_archived.Contains(liveId))
+                    {
+                        batch.Add(ended);
+                    }
+                }
+
+                try
+                {
+                    await Task.WhenAll(batch.Select(ended => Live(ended.LiveId).ArchiveAsync(Archive(ended))));
+                }
+                catch
+                {
+                    foreach (var ended in batch)
+                    {
+                        _toArchive.Enqueue(ended.LiveId); // the ones that made it are skipped by their grain
+                    }
+
+                    throw;
+                }
+
+                foreach (var ended in batch)
+                {
+                    _archived.Add(ended.LiveId);
                     _watched.Remove(ended.LiveId);
                     _lastStats.Remove(ended.LiveId);
-                    MarkUnsaved();
                 }
+
+                MarkUnsaved();
             }
 
-            while (!_writing && S.HistoryTail.Count >= PageSize)
+            while (_pagesSaved + PageSize <= _storedHistory)
             {
-                var page = S.HistorySaved / PageSize;
-                var ids = S.HistoryTail.GetRange(0, PageSize).ToArray();
-                await HistoryPage(page).SaveAsync(ids);
-                if (S.HistorySaved == page * PageSize && S.HistoryTail.Count >= PageSize && S.HistoryTail[0] == ids[0])
+                var offset = (int)(_pagesSaved - S.HistorySaved);
+                if (offset < 0 || offset + PageSize > S.HistoryTail.Count)
                 {
-                    S.HistoryTail.RemoveRange(0, PageSize);
-                    S.HistorySaved += PageSize;
+                    return; // the state was reloaded under us: this activation is going
+                }
+
+                var page = _pagesSaved / PageSize;
+                await HistoryPage(page).SaveAsync([.. S.HistoryTail.GetRange(offset, PageSize).Select(LiveIdOf)]);
+                if (_pagesSaved == page * PageSize)
+                {
+                    _pagesSaved += PageSize;
                     MarkUnsaved();
                 }
             }
@@ -436,6 +504,56 @@ public sealed class RoomGrain(
             LogPumpFailed(ex);
             Pump.Notify(DateTime.UtcNow + PumpRetryDelay);
         }
+    }
+
+    /// <summary>
+    /// Tells watching statistics grains about stored transitions, in order, one push run at a time (a decision and the
+    /// pump may both ask); false when one could not be told (it stays queued, and the pump retries).
+    /// </summary>
+    private async Task<bool> PushStatsAsync()
+    {
+        while (_pushing is { } running)
+        {
+            if (!await running)
+            {
+                return false;
+            }
+        }
+
+        if (_statsPushes.Count == 0)
+        {
+            return true;
+        }
+
+        _pushing = PushQueuedStatsAsync();
+        try
+        {
+            return await _pushing;
+        }
+        finally
+        {
+            _pushing = null;
+        }
+    }
+
+    private async Task<bool> PushQueuedStatsAsync()
+    {
+        while (_statsPushes.TryPeek(out var subject))
+        {
+            try
+            {
+                _lastStats[subject.Live.LiveId] = await Stats(subject.Live.LiveId).OnLifecycleAsync(subject);
+            }
+            catch (Exception ex)
+            {
+                LogPumpFailed(ex);
+                return false;
+            }
+
+            _statsPushes.Dequeue();
+        }
+
+        return true;
     }
 
     /// <summary>Coalesces the pump's changes: the next decision's write carries them, or this timer writes them.</summary>
@@ -488,7 +606,7 @@ public sealed class RoomGrain(
 
         for (var position = Math.Max(start, saved); position < end; position++)
         {
-            ids.Add(tail[position - saved]);
+            ids.Add(LiveIdOf(tail[position - saved]));
         }
 
         return ids;
@@ -496,7 +614,7 @@ public sealed class RoomGrain(
 
     private async Task<LiveDto> DecidedLiveAsync(string liveKey)
     {
-        var liveId = liveKey + "." + RoomId;
+        var liveId = LiveIdOf(liveKey);
         return Find(liveId) is { } owned
             ? Dto(owned)
             : await Live(liveId).GetArchivedAsync(Tenant)
@@ -521,7 +639,10 @@ public sealed class RoomGrain(
         }
     }
 
+    /// <summary>A live id without the <c>.room_id</c> that every live of this room ends with (what the state keeps).</summary>
     private static string LiveKey(string liveId) => liveId[..29];
+
+    private string LiveIdOf(string liveKey) => liveKey + "." + RoomId;
 
     private ILiveGrain Live(string liveId) => GrainFactory.GetGrain<ILiveGrain>(liveId);
 

@@ -59,7 +59,10 @@ public sealed class RoomState
     [Id(16)]
     public long HistorySaved { get; set; }
 
-    /// <summary>The ids at positions HistorySaved..HistoryCount-1, oldest first.</summary>
+    /// <summary>
+    /// The lives at positions HistorySaved..HistoryCount-1, oldest first, as live keys (the id without the <c>.room_id</c>
+    /// every live of the room ends with).
+    /// </summary>
     [Id(17)]
     public List<string> HistoryTail { get; set; } = [];
 }
