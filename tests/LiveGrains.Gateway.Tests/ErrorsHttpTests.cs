@@ -114,8 +114,16 @@ public sealed class ErrorsHttpTests(GatewayFactory factory)
     {
         using var client = factory.CreateClient(GatewayFactory.AcmeKey);
 
-        await (await client.GetAsync("/v1/lives/lv_0123456789abcdefghjkmnpqrs")).ProblemAsync(HttpStatusCode.NotFound, "not_found");
-        await (await client.PostAsync("/v1/lives/lv_0123456789abcdefghjkmnpqrs/start", "{}")).ProblemAsync(HttpStatusCode.NotFound, "not_found");
+        // A live id names its room: neither a live of a room that does not exist nor an unknown live of one is found.
+        await (await client.GetAsync("/v1/lives/lv_0123456789abcdefghjkmnpqrs.no-such-room")).ProblemAsync(HttpStatusCode.NotFound, "not_found");
+        await (await client.PostAsync("/v1/lives/lv_0123456789abcdefghjkmnpqrs.no-such-room/start", "{}")).ProblemAsync(HttpStatusCode.NotFound, "not_found");
+        var roomId = HttpTestKit.NewRoomId();
+        (await client.PostAsync("/v1/rooms", $$"""{"room_id":"{{roomId}}"}""")).EnsureSuccessStatusCode();
+        await (await client.GetAsync($"/v1/lives/lv_0123456789abcdefghjkmnpqrs.{roomId}")).ProblemAsync(HttpStatusCode.NotFound, "not_found");
+        await (await client.PostAsync($"/v1/lives/lv_0123456789abcdefghjkmnpqrs.{roomId}/end", "{}")).ProblemAsync(HttpStatusCode.NotFound, "not_found");
+
+        // Without its room it is not a live id at all.
+        await (await client.GetAsync("/v1/lives/lv_0123456789abcdefghjkmnpqrs")).ProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
     }
 
     [Fact]
