@@ -29,6 +29,30 @@ public sealed class RetriedRequestTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ARetriedTransitionWithTheSameRequestIdIsAppliedOnce()
+    {
+        var (_, room) = await Grains.NewRoomAsync();
+        var live = (await room.GoLiveAsync(new GoLiveCommand("show", null))).Value().Live;
+
+        var paused = (await Grains.TransitionLiveAsync(GrainTestKit.Acme, live.LiveId, new LiveCommand(LiveCommandKind.Pause, "alice", RequestId: "pause-1"))).Value();
+        (await Grains.TransitionLiveAsync(GrainTestKit.Acme, live.LiveId, new LiveCommand(LiveCommandKind.Resume, "alice", RequestId: "resume-1"))).Value();
+
+        // The pause's response was lost and the gateway sends it again: it is answered, not applied a second time.
+        var retried = (await Grains.TransitionLiveAsync(GrainTestKit.Acme, live.LiveId, new LiveCommand(LiveCommandKind.Pause, "alice", RequestId: "pause-1"))).Value();
+        Assert.Equal(LiveStatus.Paused, paused.Status);
+        Assert.Equal(LiveStatus.Live, retried.Status);
+        Assert.Equal(live.LiveId, (await room.GetAsync()).Value().ActiveLiveId);
+
+        var ended = (await Grains.TransitionLiveAsync(GrainTestKit.Acme, live.LiveId, new LiveCommand(LiveCommandKind.End, "alice", RequestId: "end-1"))).Value();
+        var endedAgain = (await Grains.TransitionLiveAsync(GrainTestKit.Acme, live.LiveId, new LiveCommand(LiveCommandKind.End, "alice", RequestId: "end-1"))).Value();
+        Assert.Equal(LiveStatus.Ended, ended.Status);
+        Assert.Equal(ended.EndedAt, endedAgain.EndedAt);
+
+        // A new request id is a new command, refused as before.
+        (await Grains.TransitionLiveAsync(GrainTestKit.Acme, live.LiveId, new LiveCommand(LiveCommandKind.End, "alice", RequestId: "end-2"))).Failure(DomainErrorCode.InvalidTransition);
+    }
+
+    [Fact]
     public async Task ADifferentRequestIdIsANewGoLive()
     {
         var (_, room) = await Grains.NewRoomAsync();
