@@ -141,7 +141,7 @@ public static class LiveStatsApi
     private static async Task<Results<Accepted<ActivityAccepted>, ProblemHttpResult>> RecordAsync(
         string liveId, ActivityRequest activity, ClaimsPrincipal user, IGrainFactory grains)
     {
-        var result = await grains.GetGrain<ILiveActivityGrain>(liveId).RecordAsync(user.Tenant(), activity);
+        var result = await GrainReferences<ILiveActivityGrain>.Get(grains, liveId).RecordAsync(user.Tenant(), activity);
         return result.IsSuccess
             ? TypedResults.Accepted((string?)null, new ActivityAccepted(result.Value))
             : Problems.From(result.Error!);

@@ -1,19 +1,31 @@
 using System.Collections.Concurrent;
 using LiveGrains.Abstractions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace LiveGrains.Grains.Stats;
 
 /// <summary>
 /// The silo's buffers of live activity, shared by the silo's <see cref="LiveActivityGrain"/> workers of each live,
-/// and the silo's observer that a live's stats grain calls at the end to close and drain them, so that no
-/// activity acknowledged with 202 misses the frozen stats and none is acknowledged after the end.
+/// the one flush pump that ships them to the lives' stats grains, and the silo's observer that a live's stats grain
+/// calls at the end to close and drain them, so that no activity acknowledged with 202 misses the frozen stats and
+/// none is acknowledged after the end.
 /// </summary>
-public sealed class LiveActivityBuffers(IGrainFactory grains, ILogger<LiveActivityBuffers> logger) : ILiveActivityObserver
+/// <remarks>
+/// One pump for the silo, not a timer per worker: a grain timer ticks whether or not its buffer holds anything, so
+/// 10,000 lives with a timer of 100 ms cost 100,000 timer turns a second on an idle silo (docs/profiling-joins.md).
+/// The pump only visits the buffers that received something since their last flush.
+/// </remarks>
+public sealed class LiveActivityBuffers(IGrainFactory grains, IOptions<StatsOptions> options, ILogger<LiveActivityBuffers> logger) : ILiveActivityObserver
 {
     private readonly ConcurrentDictionary<string, LiveActivityBuffer> _lives = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<(string LiveId, LiveActivityBuffer Buffer)> _pending = new();
     private readonly Lock _lock = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _pump;
     private Task<ILiveActivityObserver>? _self;
+
+    private TimeSpan FlushInterval => TimeSpan.FromMilliseconds(Math.Max(10, options.Value.FlushIntervalMilliseconds));
 
     /// <summary>
     /// This silo as a grain observer, created once (the singleton keeps it alive). Orleans refuses to create an
@@ -22,28 +34,104 @@ public sealed class LiveActivityBuffers(IGrainFactory grains, ILogger<LiveActivi
     public Task<ILiveActivityObserver> SelfAsync() =>
         _self ??= Task.Run(() => grains.CreateObjectReference<ILiveActivityObserver>(this));
 
-    /// <summary>Flushes every live's buffer once, in parallel; a failed batch goes back into its buffer.</summary>
+    /// <summary>Starts the flush pump (silo start, <see cref="LiveActivityShutdownFlush"/>).</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _pump ??= Task.Run(PumpAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Stops the pump, then flushes every live's buffer once, in parallel; a failed batch goes back into its buffer.</summary>
     public async Task FlushAllAsync(CancellationToken cancellationToken)
     {
-        var self = await SelfAsync();
-        await Task.WhenAll(_lives.Select(async entry =>
+        await _stopping.CancelAsync();
+        try
         {
-            if (entry.Value.BeginFlush() is not { } batch)
+            await (_pump ?? Task.CompletedTask).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The shutdown is out of time: still try each buffer once below.
+        }
+
+        await Task.WhenAll(_lives.Select(entry => FlushAsync(entry.Key, entry.Value, cancellationToken)));
+    }
+
+    /// <summary>Buffers the activity unless the live closed meanwhile, and queues the buffer for the next flush.</summary>
+    public bool TryAdd(string liveId, LiveActivityBuffer buffer, ulong[] ops, long likes, long chatMessages)
+    {
+        if (!buffer.TryAdd(ops, likes, chatMessages, out var queue))
+        {
+            return false;
+        }
+
+        if (queue)
+        {
+            _pending.Enqueue((liveId, buffer));
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Ships what the buffer holds to the live's stats grain; a failed batch goes back in front (and is queued again)
+    /// so nothing acknowledged is dropped. Returns whether the flush succeeded or there was nothing to flush.
+    /// </summary>
+    public async Task<bool> FlushAsync(string liveId, LiveActivityBuffer buffer, CancellationToken cancellationToken = default)
+    {
+        if (buffer.BeginFlush() is not { } batch)
+        {
+            return true;
+        }
+
+        try
+        {
+            var self = await SelfAsync();
+            buffer.SetGate(await grains.GetGrain<ILiveStatsGrain>(liveId).ApplyAsync(batch, self).WaitAsync(cancellationToken));
+            buffer.EndFlush(null);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Live {LiveId}: flushing {Ops} buffered ops failed; retrying on the next tick", liveId, batch.Ops.Length);
+            if (buffer.EndFlush(batch))
             {
-                return;
+                _pending.Enqueue((liveId, buffer));
             }
 
-            try
+            return false;
+        }
+    }
+
+    private async Task PumpAsync()
+    {
+        using var timer = new PeriodicTimer(FlushInterval);
+        var flushes = new List<Task>();
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token))
             {
-                entry.Value.SetGate(await grains.GetGrain<ILiveStatsGrain>(entry.Key).ApplyAsync(batch, self).WaitAsync(cancellationToken));
-                entry.Value.EndFlush(null);
+                // Only what was queued before this tick: a buffer that fails is queued again for the next one.
+                for (var n = _pending.Count; n > 0 && _pending.TryDequeue(out var entry); n--)
+                {
+                    entry.Buffer.Dequeued();
+                    flushes.Add(FlushAndForgetAsync(entry.LiveId, entry.Buffer));
+                }
+
+                // One flush of a live per silo at a time: the next tick waits for this one.
+                await Task.WhenAll(flushes);
+                flushes.Clear();
             }
-            catch (Exception ex)
-            {
-                logger.LogWarning(ex, "Live {LiveId}: flushing activity at shutdown failed; the worker's own flush retries it", entry.Key);
-                entry.Value.EndFlush(batch);
-            }
-        }));
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task FlushAndForgetAsync(string liveId, LiveActivityBuffer buffer)
+    {
+        await FlushAsync(liveId, buffer);
+        Forget(liveId, buffer);
     }
 
     public LiveActivityBuffer Acquire(string liveId)
@@ -60,7 +148,18 @@ public sealed class LiveActivityBuffers(IGrainFactory grains, ILogger<LiveActivi
     {
         lock (_lock)
         {
-            if (--buffer.Workers <= 0 && buffer.IsIdle)
+            buffer.Workers--;
+        }
+
+        Forget(liveId, buffer);
+    }
+
+    /// <summary>Drops a buffer that no worker uses and that holds nothing; the pump flushes one that still does first.</summary>
+    private void Forget(string liveId, LiveActivityBuffer buffer)
+    {
+        lock (_lock)
+        {
+            if (buffer.Workers <= 0 && buffer.IsIdle)
             {
                 _lives.TryRemove(new KeyValuePair<string, LiveActivityBuffer>(liveId, buffer));
             }
@@ -97,6 +196,7 @@ public sealed class LiveActivityBuffer
     private long _likes;
     private long _chatMessages;
     private int _inFlight;
+    private bool _queued;
     private TaskCompletionSource? _flushed;
 
     internal int Workers { get; set; }
@@ -139,11 +239,12 @@ public sealed class LiveActivityBuffer
         }
     }
 
-    /// <summary>Buffers the activity unless the live closed meanwhile.</summary>
-    public bool TryAdd(ulong[] ops, long likes, long chatMessages)
+    /// <summary>Buffers the activity unless the live closed meanwhile; <paramref name="queue"/>: the pump must be told.</summary>
+    public bool TryAdd(ulong[] ops, long likes, long chatMessages, out bool queue)
     {
         lock (_lock)
         {
+            queue = false;
             if (IsClosed)
             {
                 return false;
@@ -152,7 +253,18 @@ public sealed class LiveActivityBuffer
             _ops.AddRange(ops);
             _likes += likes;
             _chatMessages += chatMessages;
+            queue = !_queued;
+            _queued = true;
             return true;
+        }
+    }
+
+    /// <summary>The pump took this buffer from its queue; the next activity queues it again.</summary>
+    internal void Dequeued()
+    {
+        lock (_lock)
+        {
+            _queued = false;
         }
     }
 
@@ -171,10 +283,14 @@ public sealed class LiveActivityBuffer
         }
     }
 
-    /// <summary>Ends a flush; a failed batch goes back in front so nothing acknowledged is dropped.</summary>
-    public void EndFlush(ActivityBatch? failed)
+    /// <summary>
+    /// Ends a flush; a failed batch goes back in front so nothing acknowledged is dropped. Returns whether the
+    /// buffer must be queued for the pump again (it was not queued already).
+    /// </summary>
+    public bool EndFlush(ActivityBatch? failed)
     {
         TaskCompletionSource? flushed = null;
+        var queue = false;
         lock (_lock)
         {
             if (failed is not null)
@@ -182,6 +298,8 @@ public sealed class LiveActivityBuffer
                 _ops.InsertRange(0, failed.Ops);
                 _likes += failed.Likes;
                 _chatMessages += failed.ChatMessages;
+                queue = !_queued && !IsClosed;
+                _queued |= queue;
             }
 
             if (--_inFlight == 0)
@@ -192,6 +310,7 @@ public sealed class LiveActivityBuffer
         }
 
         flushed?.TrySetResult();
+        return queue;
     }
 
     internal ActivityBatch Close(LiveActivityGate gate)

@@ -1,12 +1,13 @@
 namespace LiveGrains.Grains.Stats;
 
 /// <summary>
-/// On a graceful stop, hands every buffered (already acknowledged) activity of this silo to the lives' stats grains
-/// while every grain is still active. Orleans deactivates all grains together later in the shutdown, and then a
-/// worker's own last flush can find its stats grain already gone from a silo that may not host it again.
+/// Runs the silo's activity flush pump while the silo is active. On a graceful stop it hands every buffered (already
+/// acknowledged) activity of this silo to the lives' stats grains while every grain is still active. Orleans
+/// deactivates all grains together later in the shutdown, and then a worker's own last flush can find its stats grain
+/// already gone from a silo that may not host it again.
 /// </summary>
 public sealed class LiveActivityShutdownFlush(LiveActivityBuffers buffers) : ILifecycleParticipant<ISiloLifecycle>
 {
     public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(LiveActivityShutdownFlush), ServiceLifecycleStage.Active, _ => Task.CompletedTask, buffers.FlushAllAsync);
+        lifecycle.Subscribe(nameof(LiveActivityShutdownFlush), ServiceLifecycleStage.Active, buffers.StartAsync, buffers.FlushAllAsync);
 }
