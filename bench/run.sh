@@ -4,11 +4,15 @@
 #   bash bench/run.sh [scenario ...] [--duration 20] [--runs 3] [--concurrency 64] ...
 #   bash bench/run.sh --topology cluster [scenario ...] [options]   (3 silos + 2 client-mode gateways)
 #   bash bench/run.sh --target http://host:port [--pid PID] [scenario ...]   (an already-running gateway)
+#   bash bench/run.sh --peer PATH [scenario ...]   (the stateless peer's source; default ../shared/peers/redis-stateless)
 #
 # Without --target it builds Release, starts its own redis-server and gateway on free loopback ports
 # (--topology single, the default: one gateway with a co-hosted silo; --topology cluster: 3 LiveGrains.Silo
 # and 2 LiveGrains.Gateway in client mode, measured through both gateways), runs the scenarios and stops
-# everything again, also on Ctrl-C or a failure. Options: bench/README.md.
+# everything again, also on Ctrl-C or a failure. In the single topology it also publishes a copy of the stateless
+# peer (--peer, default ../shared/peers/redis-stateless beside the repo; --peer none skips it) and runs it on the
+# same redis-server in database 1, so the alive/golive/join-spread/join-hot rows get a "vs peer" ratio measured in
+# the same invocation. Options: bench/README.md.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,14 +22,18 @@ silo_dir="$root/src/LiveGrains.Silo/bin/Release/net10.0"
 silos=3
 gateways=2
 
-# --topology is run.sh's own option; everything else goes to LiveGrains.Bench.
+# --topology and --peer are run.sh's own options; everything else goes to LiveGrains.Bench.
 external=false
 topology=single
+peer_src="$root/../shared/peers/redis-stateless"
+peer_given=false
 args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --topology) [[ $# -ge 2 ]] || { echo "--topology needs single or cluster" >&2; exit 2; }; topology="$2"; shift 2; continue ;;
     --topology=*) topology="${1#--topology=}" ;;
+    --peer) [[ $# -ge 2 ]] || { echo "--peer needs the peer's source folder (or none)" >&2; exit 2; }; peer_src="$2"; peer_given=true; shift 2; continue ;;
+    --peer=*) peer_src="${1#--peer=}"; peer_given=true ;;
     --target | --target=*) external=true; args+=("$1") ;;
     *) args+=("$1") ;;
   esac
@@ -39,6 +47,21 @@ esac
 if $external && [[ "$topology" != single ]]; then
   echo "--topology cluster starts its own processes; it cannot be combined with --target" >&2
   exit 2
+fi
+
+# The peer runs only beside the single topology that run.sh starts itself (a cluster or an external gateway would
+# not be compared like for like). A missing peer is said once, loudly, and the run goes on without peer columns.
+use_peer=false
+if [[ "$peer_src" == none ]]; then
+  :
+elif $external || [[ "$topology" != single ]]; then
+  $peer_given && echo "--peer is only used with the single topology run.sh starts itself; running without the peer" >&2
+elif [[ -f "$peer_src/Program.cs" ]] && compgen -G "$peer_src/*.csproj" >/dev/null; then
+  peer_src="$(cd "$peer_src" && pwd)"
+  use_peer=true
+else
+  echo "*** stateless peer not found at $peer_src (no Program.cs and .csproj there): running WITHOUT the peer," >&2
+  echo "*** so the table has no 'vs peer' columns. Pass --peer PATH to point at it." >&2
 fi
 
 echo "building bench (Release)..." >&2
@@ -64,6 +87,7 @@ fi
 work="$(mktemp -d -t livegrains-bench.XXXXXX)"
 redis_pid=""
 gateway_pid=""
+peer_pid=""
 # Cluster topology: "name pid" of every silo and gateway, in start order.
 nodes=()
 
@@ -106,6 +130,7 @@ stop_all() {
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  stop "$peer_pid"
   stop "$gateway_pid"
   local node name pid gateway_pids=() silo_pids=()
   for node in ${nodes[@]+"${nodes[@]}"}; do
@@ -118,6 +143,10 @@ cleanup() {
   if [[ $rc -ne 0 && $rc -ne 130 && $rc -ne 143 && -s "$work/gateway.log" ]]; then
     echo "--- last lines of the gateway's log ---" >&2
     tail -n 40 "$work/gateway.log" >&2
+  fi
+  if [[ $rc -ne 0 && $rc -ne 130 && $rc -ne 143 && -s "$work/peer.log" ]]; then
+    echo "--- last lines of the peer's log ---" >&2
+    tail -n 20 "$work/peer.log" >&2
   fi
   if [[ $rc -ne 0 && $rc -ne 130 && $rc -ne 143 ]]; then
     for node in ${nodes[@]+"${nodes[@]}"}; do
@@ -140,7 +169,19 @@ if [[ "$topology" == cluster ]]; then
   read -r -a ports < <(dotnet "$bench_dll" --free-ports $((1 + 3 * silos + gateways)))
   redis_port="${ports[0]}"
 else
-  read -r redis_port http_port silo_port gateway_port < <(dotnet "$bench_dll" --free-ports 4)
+  read -r redis_port http_port silo_port gateway_port peer_port < <(dotnet "$bench_dll" --free-ports 5)
+fi
+
+if $use_peer; then
+  # shared/ is read-only, and a build writes obj/ and bin/ beside the sources: publish a writable copy. Outside the
+  # repo, so neither the repo's Directory.Build.props nor its central package versions apply to the peer.
+  echo "publishing the stateless peer from $peer_src (Release)..." >&2
+  cp -r "$peer_src" "$work/peer-src"
+  chmod -R u+w "$work/peer-src"
+  rm -rf "$work/peer-src/bin" "$work/peer-src/obj"
+  dotnet publish "$work/peer-src" -c Release -o "$work/peer" -nologo -v quiet -clp:"ErrorsOnly;NoSummary" >&2
+  peer_dll="$(cd "$work/peer" && ls ./*.runtimeconfig.json | head -n 1)"
+  peer_dll="$work/peer/$(basename "${peer_dll%.runtimeconfig.json}").dll"
 fi
 
 redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --dir "$work" \
@@ -258,4 +299,24 @@ echo "starting gateway on http://127.0.0.1:$http_port (redis :$redis_port, clust
 gateway_pid=$!
 
 echo "gateway $(git -C "$root" describe --always --dirty 2>/dev/null || echo '(no commit)'), pid $gateway_pid" >&2
-dotnet "$bench_dll" --target "http://127.0.0.1:$http_port" --pid "$gateway_pid" "$@"
+
+peer_args=()
+if $use_peer; then
+  # The same redis-server as the gateway, database 1 (LiveGrains uses 0), so the key spaces cannot collide; the same
+  # API key. Both answer the same routes, so the bench sets up the same room ids on each and drives both alike.
+  (
+    cd "$work/peer"
+    exec env \
+      PEER_REDIS="127.0.0.1:$redis_port,defaultDatabase=1" \
+      PEER_KEYS=benchkey=bench \
+      ASPNETCORE_URLS="http://127.0.0.1:$peer_port" \
+      ASPNETCORE_ENVIRONMENT=Production \
+      dotnet "$peer_dll"
+  ) >"$work/peer.log" 2>&1 &
+  peer_pid=$!
+  wait_http "http://127.0.0.1:$peer_port/alive" "$peer_pid" peer 120
+  echo "peer up: pid $peer_pid, http://127.0.0.1:$peer_port (redis :$redis_port db 1)" >&2
+  peer_args=(--peer-target "http://127.0.0.1:$peer_port" --peer-pid "$peer_pid")
+fi
+
+dotnet "$bench_dll" --target "http://127.0.0.1:$http_port" --pid "$gateway_pid" ${peer_args[@]+"${peer_args[@]}"} "$@"

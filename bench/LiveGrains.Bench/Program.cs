@@ -38,11 +38,21 @@ var client = gateways.Clients[0];
 var metrics = new ProcessMetrics(options.Processes);
 var report = new Report(options);
 
+// The stateless peer (--peer-target, which bench/run.sh passes): the same load generator, concurrency and room ids,
+// its own connection pool, measured right beside LiveGrains in the same invocation.
+using var peer = options.PeerTarget is { } peerTarget ? new GatewayClients(options with { Targets = [peerTarget] }) : null;
+var peerMetrics = new ProcessMetrics(options.PeerProcesses);
+
 try
 {
     foreach (var gateway in gateways.Clients)
     {
         await WaitForAliveAsync(gateway, metrics, options.Wait, cancellation.Token);
+    }
+
+    if (peer is not null)
+    {
+        await WaitForAliveAsync(peer.Clients[0], peerMetrics, options.Wait, cancellation.Token);
     }
 }
 catch (Exception e) when (e is TimeoutException or OperationCanceledException)
@@ -52,6 +62,7 @@ catch (Exception e) when (e is TimeoutException or OperationCanceledException)
 }
 
 var context = new BenchContext(client, options);
+var peerContext = peer is null ? null : new BenchContext(peer.Clients[0], options);
 var aliveWorkload = await Scenarios.All[Scenarios.Alive](context, cancellation.Token);
 foreach (var name in options.Scenarios.Prepend(Scenarios.Alive).Distinct())
 {
@@ -63,6 +74,12 @@ foreach (var name in options.Scenarios.Prepend(Scenarios.Alive).Distinct())
     Console.Error.WriteLine($"== {name}: setting up");
     try
     {
+        if (name == Scenarios.IdleLives)
+        {
+            report.AddIdle(await IdleLives.MeasureAsync(context, metrics, cancellation.Token));
+            continue;
+        }
+
         var setup = Stopwatch.StartNew();
         var workload = await Scenarios.All[name](context, cancellation.Token);
         Console.Error.WriteLine($"   set up in {setup.Elapsed.TotalSeconds:F1} s");
@@ -76,8 +93,19 @@ foreach (var name in options.Scenarios.Prepend(Scenarios.Alive).Distinct())
             }
         }
 
+        var peerWorkload = peerContext is not null && Scenarios.PeerScenarios.Contains(name)
+            ? await SetUpPeerAsync(name, peerContext, report, cancellation.Token)
+            : null;
         for (var run = 1; run <= options.Runs; run++)
         {
+            // With the peer, every other run measures it first, so that a machine getting busier or quieter during
+            // the invocation does not always favour the same side.
+            var peerFirst = run % 2 == 0;
+            if (peerWorkload is not null && peerFirst)
+            {
+                await MeasurePeerAsync(name, run, peerWorkload);
+            }
+
             if (name != Scenarios.Alive)
             {
                 // The ratio's baseline is measured right before each run, so a machine that gets busier or
@@ -87,6 +115,10 @@ foreach (var name in options.Scenarios.Prepend(Scenarios.Alive).Distinct())
 
             var result = await LoadRunner.RunAsync(gateways.Clients, workload, options.Concurrency, options.Warmup, options.Duration, metrics, cancellation.Token);
             report.Add(name, run, result);
+            if (peerWorkload is not null && !peerFirst)
+            {
+                await MeasurePeerAsync(name, run, peerWorkload);
+            }
         }
     }
     catch (ScenarioSkippedException e)
@@ -107,10 +139,54 @@ foreach (var name in options.Scenarios.Prepend(Scenarios.Alive).Distinct())
         Console.Error.WriteLine($"{metrics.Describe(exited)} exited during {name}: stopping.");
         break;
     }
+
+    if (peerMetrics.Exited is { } peerExited)
+    {
+        Console.Error.WriteLine($"The peer ({peerExited}) exited during {name}: stopping.");
+        break;
+    }
 }
 
 report.Print(Console.Out, metrics);
 return cancellation.IsCancellationRequested ? 130 : report.AliveMeasured ? 0 : 1;
+
+// The peer measured like LiveGrains: its own /alive right before, then the scenario, same concurrency and windows.
+async Task MeasurePeerAsync(string name, int run, Workload peerWorkload)
+{
+    var clients = peer!.Clients;
+    if (name != Scenarios.Alive)
+    {
+        report.AddPeerBaseline(name, run, await LoadRunner.RunAsync(clients, aliveWorkload, options.Concurrency, options.Warmup, options.Duration, peerMetrics, cancellation.Token));
+    }
+
+    report.AddPeer(name, run, await LoadRunner.RunAsync(clients, peerWorkload, options.Concurrency, options.Warmup, options.Duration, peerMetrics, cancellation.Token));
+}
+
+// The same setup against the peer (same room ids, its lives from its own go-live answers); a failure there leaves
+// LiveGrains' rows without peer figures instead of skipping the scenario.
+static async Task<Workload?> SetUpPeerAsync(string name, BenchContext peerContext, Report report, CancellationToken cancellationToken)
+{
+    Console.Error.WriteLine($"   setting up {name} on the peer");
+    try
+    {
+        var setup = Stopwatch.StartNew();
+        var workload = await Scenarios.All[name](peerContext, cancellationToken);
+        var (status, body) = await LoadRunner.ProbeAsync(peerContext.Client, workload, cancellationToken);
+        if (!workload.IsSuccess(status))
+        {
+            using var probe = workload.NextRequest(new Worker(0, 1));
+            throw ScenarioSkippedException.For(probe.Method, probe.RequestUri?.OriginalString ?? "?", status, body);
+        }
+
+        Console.Error.WriteLine($"   peer set up in {setup.Elapsed.TotalSeconds:F1} s");
+        return workload;
+    }
+    catch (Exception e) when (e is ScenarioSkippedException or HttpRequestException)
+    {
+        report.SkipPeer(name, e.Message);
+        return null;
+    }
+}
 
 static async Task WaitForAliveAsync(HttpClient client, ProcessMetrics metrics, TimeSpan wait, CancellationToken cancellationToken)
 {
@@ -159,7 +235,8 @@ public sealed record BenchOptions
 {
     public const string Usage = """
         usage: LiveGrains.Bench --target http://host:port [scenario ...] [options]
-          scenarios   alive golive join-spread like-spread join-hot activity-batch callbacks million-viewers transitions webhooks (default: all)
+          scenarios   alive golive join-spread like-spread join-hot activity-batch callbacks million-viewers transitions webhooks
+                      idle-lives (default: all)
           --duration S      measured seconds per run (20)        --warmup S       unmeasured seconds first (3)
           --runs N          runs per scenario, median shown (1)  --concurrency N  workers and connections (64)
           --rooms N         rooms, lives and streams set up (10000)
@@ -169,6 +246,9 @@ public sealed record BenchOptions
                             comma-separated: a cluster's silos and gateways) are summed, NAME labels them
           --target URL[,URL...]   several gateways (repeat, or comma-separated): workers are bound to them
                             round-robin, one connection pool each; setups go through the first
+          --lives N         idle-lives: lives put on air (100000)  --idle S     idle-lives: measured idle seconds (30)
+          --peer-target URL the stateless peer: alive, golive, join-spread and join-hot are also measured against it
+          --peer-pid PID    the peer's process, for its CPU and memory
           --api-key KEY     (benchkey)   --secret S  ingest callback secret (benchsecret)   --wait S  for /alive (180)
         """;
 
@@ -181,7 +261,13 @@ public sealed record BenchOptions
     /// <summary>The processes whose CPU and memory are summed into the table (none: those columns stay empty).</summary>
     public IReadOnlyList<MeasuredProcess> Processes { get; init; } = [];
 
-    public IReadOnlyList<string> Scenarios { get; init; } = [.. LiveGrains.Bench.Scenarios.All.Keys];
+    /// <summary>The stateless peer measured beside the targets, or null.</summary>
+    public Uri? PeerTarget { get; init; }
+
+    /// <summary>The peer's process, for its CPU and memory columns.</summary>
+    public IReadOnlyList<MeasuredProcess> PeerProcesses { get; init; } = [];
+
+    public IReadOnlyList<string> Scenarios { get; init; } = LiveGrains.Bench.Scenarios.Names;
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(20);
 
@@ -199,6 +285,12 @@ public sealed record BenchOptions
 
     public TimeSpan Hold { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>idle-lives: how many lives go on air (one per room).</summary>
+    public int Lives { get; init; } = 100_000;
+
+    /// <summary>idle-lives: the window without traffic in which the gateway's CPU is measured.</summary>
+    public TimeSpan Idle { get; init; } = TimeSpan.FromSeconds(30);
+
     public string ApiKey { get; init; } = "benchkey";
 
     public string Secret { get; init; } = "benchsecret";
@@ -214,7 +306,7 @@ public sealed record BenchOptions
             var arg = args[i];
             if (!arg.StartsWith("--", StringComparison.Ordinal))
             {
-                scenarios.Add(LiveGrains.Bench.Scenarios.All.ContainsKey(arg)
+                scenarios.Add(LiveGrains.Bench.Scenarios.Names.Contains(arg)
                     ? arg
                     : throw new ArgumentException($"unknown scenario '{arg}'"));
                 continue;
@@ -254,6 +346,10 @@ public sealed record BenchOptions
                 ? [.. List(targets).Select(t => Uri.TryCreate(t, UriKind.Absolute, out var uri) ? uri : throw new ArgumentException($"--target wants http://host:port, not '{t}'"))]
                 : throw new ArgumentException("--target http://host:port is required"),
             Processes = values.Remove("pid", out var pids) ? [.. List(pids).Select(Process)] : [],
+            PeerTarget = values.Remove("peer-target", out var peerTarget)
+                ? Uri.TryCreate(peerTarget, UriKind.Absolute, out var peerUri) ? peerUri : throw new ArgumentException($"--peer-target wants http://host:port, not '{peerTarget}'")
+                : null,
+            PeerProcesses = values.Remove("peer-pid", out var peerPid) ? [Process($"peer={peerPid}")] : [],
             Scenarios = scenarios.Count > 0 ? scenarios : defaults.Scenarios,
             Duration = Seconds("duration", defaults.Duration),
             Warmup = Seconds("warmup", defaults.Warmup),
@@ -263,6 +359,8 @@ public sealed record BenchOptions
             Batch = Int("batch", defaults.Batch),
             Viewers = Int("viewers", defaults.Viewers),
             Hold = Seconds("hold", defaults.Hold),
+            Lives = Int("lives", defaults.Lives),
+            Idle = Seconds("idle", defaults.Idle),
             ApiKey = Text("api-key", defaults.ApiKey),
             Secret = Text("secret", defaults.Secret),
             Wait = Seconds("wait", defaults.Wait),

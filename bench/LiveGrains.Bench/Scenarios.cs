@@ -116,6 +116,9 @@ public static class Scenarios
 {
     public const string Alive = "alive";
 
+    /// <summary>Lives on air with no traffic: the gateway's idle CPU and memory per live (<see cref="LiveGrains.Bench.IdleLives"/>), not a load.</summary>
+    public const string IdleLives = "idle-lives";
+
     /// <summary>Ids per batch activity request when filling or heartbeating a million viewers (the API's maximum).</summary>
     private const int MillionBatch = 10_000;
     private static readonly TimeSpan HeartbeatPeriod = TimeSpan.FromSeconds(30);
@@ -136,6 +139,15 @@ public static class Scenarios
             ["transitions"] = WebhookScenario.TransitionsAsync,
             ["webhooks"] = WebhookScenario.WebhooksAsync,
         };
+
+    /// <summary>Every scenario name, in the default order; idle-lives last, as its lives stay on air afterwards.</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. All.Keys, IdleLives];
+
+    /// <summary>
+    /// The scenarios the stateless peer (shared/peers/redis-stateless) serves: it has rooms, go-live and joins, and
+    /// none of batch activity, likes, ingest, stats, transitions or webhooks.
+    /// </summary>
+    public static IReadOnlySet<string> PeerScenarios { get; } = new HashSet<string>(StringComparer.Ordinal) { Alive, "golive", "join-spread", "join-hot" };
 
     public static ByteArrayContent Content(byte[] body, string mediaType = "application/json") =>
         new(body) { Headers = { ContentType = new MediaTypeHeaderValue(mediaType) } };
