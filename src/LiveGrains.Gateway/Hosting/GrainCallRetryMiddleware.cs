@@ -1,3 +1,4 @@
+using LiveGrains.Abstractions;
 using Orleans.Runtime.Messaging;
 using Orleans.Storage;
 
@@ -78,10 +79,13 @@ public sealed class GrainCallRetryMiddleware(RequestDelegate next, ILogger<Grain
 
     // InconsistentStateException: a duplicate activation (left by a directory handoff while a silo stops) lost the
     // ETag race on its first write and is deactivated; nothing was stored, and the retry reaches the surviving one.
-    private static bool CertainlyNotRun(Exception ex) => ex is OrleansMessageRejectionException or ConnectionFailedException or InconsistentStateException;
+    // SiloFencedException: the silo refused the call before running it (it could not confirm its membership).
+    private static bool CertainlyNotRun(Exception ex) =>
+        ex is OrleansMessageRejectionException or ConnectionFailedException or InconsistentStateException or SiloFencedException;
 
     private static bool IsTransient(Exception ex) =>
-        ex is SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException or InconsistentStateException;
+        ex is SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException or InconsistentStateException
+            or SiloFencedException;
 }
 
 /// <summary>
