@@ -78,7 +78,8 @@ public sealed partial class MembershipFence(
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var data = await table.ReadRowAsync(localSilo.SiloAddress, _stopping.Token).WaitAsync(_options.MembershipFence, _stopping.Token);
+            // The whole table (a few rows), not ReadRowAsync: the Redis provider throws on a row that does not exist yet.
+            var data = await table.ReadAllAsync(_stopping.Token).WaitAsync(_options.MembershipFence, _stopping.Token);
             if (_stopping.IsCancellationRequested)
             {
                 return;
