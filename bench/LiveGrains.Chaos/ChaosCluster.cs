@@ -133,6 +133,30 @@ public sealed partial class ChaosCluster : IAsyncDisposable
     }
 
     /// <summary>
+    /// Gives every stopped silo (co-hosted gateways included) new Orleans ports for its next start, as a node rescheduled
+    /// on another host would get: its old membership row then belongs to nobody and must be evicted, not replaced.
+    /// </summary>
+    public void MoveStoppedSilosToNewPorts()
+    {
+        foreach (var list in new[] { Silos, Gateways })
+        {
+            for (var i = 0; i < list.Count; i++)
+            {
+                var node = list[i];
+                if (node.SiloPort == 0 || node.Process.IsRunning)
+                {
+                    continue;
+                }
+
+                int silo = FreePort.Next(), gateway = FreePort.Next();
+                node.Process.Environment["Orleans__SiloPort"] = silo.ToString(CultureInfo.InvariantCulture);
+                node.Process.Environment["Orleans__GatewayPort"] = gateway.ToString(CultureInfo.InvariantCulture);
+                list[i] = node with { SiloPort = silo, GatewayPort = gateway };
+            }
+        }
+    }
+
+    /// <summary>
     /// Polls until every gateway answers an API read (<c>GET /v1/rooms/{roomId}</c>) with 200: the cluster serves.
     /// </summary>
     public async Task WaitServingAsync(string roomId, TimeSpan timeout)

@@ -423,6 +423,14 @@ public static class ChaosRun
                 await cluster.Redis.StartAsync();
 
                 // Old rows of the killed nodes stay Active in the membership table: the restarted nodes must evict them.
+                // All at once, every node also comes back on new Orleans ports (as if rescheduled elsewhere), so no
+                // restarted node can simply replace its own old row; one at a time, they keep their ports.
+                if (together)
+                {
+                    cluster.MoveStoppedSilosToNewPorts();
+                    nodes = [.. cluster.Silos.Concat(cluster.Gateways)];
+                }
+
                 var started = Stopwatch.StartNew();
                 if (together)
                 {
@@ -447,7 +455,7 @@ public static class ChaosRun
                 await cluster.WaitServingAsync(room, TimeSpan.FromSeconds(120));
                 var seconds = started.Elapsed.TotalSeconds;
                 history.ColdStartSeconds.Enqueue(seconds);
-                history.ChaosNotes.Enqueue($"cold start ({(together ? "all nodes at once" : "one node at a time")}): every gateway answered GET /v1/rooms/{{id}} {seconds:0.0} s after the first node started");
+                history.ChaosNotes.Enqueue($"cold start ({(together ? "all nodes at once, on new Orleans ports" : "one node at a time, same ports")}): every gateway answered GET /v1/rooms/{{id}} {seconds:0.0} s after the first node started");
                 history.Events.Enqueue((clock.Elapsed.TotalSeconds, $"API answers again ({seconds:0.0} s after the restart began)"));
                 log($"t={clock.Elapsed.TotalSeconds:0.0}s cluster serves again, {seconds:0.0} s after the restart began ({(together ? "all at once" : "one at a time")})");
                 next = clock.Elapsed + options.KillInterval;
