@@ -80,8 +80,18 @@ public sealed class GrainCallRetryMiddleware(RequestDelegate next, ILogger<Grain
     // InconsistentStateException: a duplicate activation (left by a directory handoff while a silo stops) lost the
     // ETag race on its first write and is deactivated; nothing was stored, and the retry reaches the surviving one.
     // SiloFencedException: the silo refused the call before running it (it could not confirm its membership).
-    private static bool CertainlyNotRun(Exception ex) =>
-        ex is OrleansMessageRejectionException or ConnectionFailedException or InconsistentStateException or SiloFencedException;
+    // SiloUnavailableException derives from OrleansMessageRejectionException but is also how a silo breaks a call in
+    // flight to a silo declared dead ("The target silo became unavailable for message ...", CallbackData.OnTargetSiloFail):
+    // that call may have run. Only the rejections of undelivered messages (target known dead, send failed, gateway
+    // refused) carry the parameterless exception's "Silo unavailable"; anything else is an unknown outcome, a 503.
+    private static bool CertainlyNotRun(Exception ex) => ex switch
+    {
+        SiloUnavailableException unavailable => unavailable.Message == UndeliveredMessage,
+        OrleansMessageRejectionException or ConnectionFailedException or InconsistentStateException or SiloFencedException => true,
+        _ => false,
+    };
+
+    private static readonly string UndeliveredMessage = new SiloUnavailableException().Message;
 
     private static bool IsTransient(Exception ex) =>
         ex is SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException or InconsistentStateException
