@@ -40,6 +40,9 @@ public sealed partial class ChaosCluster : IAsyncDisposable
 
     public List<ClusterNode> Gateways { get; } = [];
 
+    /// <summary>Seconds each node took to become healthy when the cluster was first started, one at a time, on an empty table.</summary>
+    public Dictionary<string, double> FreshStartSeconds { get; } = [];
+
     /// <summary>
     /// Starts redis, the silos (one at a time, so each joins a formed cluster) and the gateways: <c>cohosted</c> gateways
     /// run a silo of their own (with <paramref name="siloEnvironment"/>), <c>client</c> gateways are Orleans clients.
@@ -56,8 +59,10 @@ public sealed partial class ChaosCluster : IAsyncDisposable
             {
                 var node = cluster.CreateSilo(i, siloEnvironment);
                 cluster.Silos.Add(node);
+                var started = Stopwatch.StartNew();
                 node.Process.Start();
                 await cluster.WaitHealthyAsync(node, TimeSpan.FromSeconds(120));
+                cluster.FreshStartSeconds[node.Name] = started.Elapsed.TotalSeconds;
                 log($"{node.Name} up: http {node.HttpPort}, silo {node.SiloPort}, gateway {node.GatewayPort}");
             }
 
@@ -65,8 +70,10 @@ public sealed partial class ChaosCluster : IAsyncDisposable
             {
                 var node = cluster.CreateGateway(i, gatewayMode, siloEnvironment);
                 cluster.Gateways.Add(node);
+                var started = Stopwatch.StartNew();
                 node.Process.Start();
                 await cluster.WaitHealthyAsync(node, TimeSpan.FromSeconds(120));
+                cluster.FreshStartSeconds[node.Name] = started.Elapsed.TotalSeconds;
                 log($"{node.Name} up: {node.BaseUrl}");
             }
 

@@ -23,8 +23,9 @@ public enum ChaosMode
     Pause,
 
     /// <summary>
-    /// Total crash every <see cref="ChaosOptions.KillInterval"/>: kill -9 every silo, gateway and Redis, restart Redis,
-    /// then the nodes (all at once the first time, one at a time the second), and measure how long until the API answers.
+    /// Two total crashes, <see cref="ChaosOptions.KillInterval"/> apart: kill -9 every silo, gateway and Redis, restart
+    /// Redis, then the nodes (all at once on new ports the first time, one at a time the second), and measure how long
+    /// until the API answers. Runs to its end, however long the load duration.
     /// </summary>
     ColdStart,
 }
@@ -115,9 +116,10 @@ public static class ChaosRun
         }, CancellationToken.None);
 
         var loadEnd = Task.Delay(options.Duration, cancellationToken);
-        if (options.Mode == ChaosMode.Rolling)
+        if (options.Mode is ChaosMode.Rolling or ChaosMode.ColdStart)
         {
-            // A rolling restart runs to the end however long it takes; the load covers all of it.
+            // A rolling restart, or both total crashes of cold-start mode, run to the end however long they take; the
+            // load covers all of it.
             await Task.WhenAll(loadEnd, chaos);
         }
         else
@@ -404,13 +406,11 @@ public static class ChaosRun
     private static async Task ColdStartLoopAsync(ChaosCluster cluster, History history, Stopwatch clock, ChaosOptions options, string room, Action<string> log, CancellationToken stop)
     {
         var next = options.KillInterval;
-        var round = 0;
         try
         {
-            while (!stop.IsCancellationRequested)
+            foreach (var together in new[] { true, false })
             {
-                await Task.Delay(Max(next - clock.Elapsed), stop);
-                var together = round++ % 2 == 0;
+                await Task.Delay(Max(next - clock.Elapsed), CancellationToken.None);
                 var nodes = cluster.Silos.Concat(cluster.Gateways).ToList();
                 foreach (var node in nodes)
                 {
@@ -446,7 +446,7 @@ public static class ChaosRun
                         var nodeClock = Stopwatch.StartNew();
                         node.Process.Start();
                         await cluster.WaitHealthyAsync(node, TimeSpan.FromSeconds(120));
-                        history.ChaosNotes.Enqueue($"cold start one at a time: {node.Name} healthy {nodeClock.Elapsed.TotalSeconds:0.0} s after its start");
+                        history.ChaosNotes.Enqueue($"cold start one at a time: {node.Name} healthy {nodeClock.Elapsed.TotalSeconds:0.0} s after its start (first start, on an empty table: {cluster.FreshStartSeconds.GetValueOrDefault(node.Name):0.0} s)");
                         log($"{node.Name} healthy {nodeClock.Elapsed.TotalSeconds:0.0} s after its start");
                     }
                 }

@@ -30,10 +30,17 @@ public sealed partial class MembershipFence(
     private readonly CancellationTokenSource _stopping = new();
     private long _confirmedAt = Stopwatch.GetTimestamp();
     private bool _seenOwnRow;
+    private bool _readOnce;
     private Task _loop = Task.CompletedTask;
 
-    /// <summary>True while the silo may serve: confirmed recently enough, or stopping gracefully (it was not declared dead).</summary>
+    /// <summary>
+    /// True while the silo may serve: confirmed recently enough, stopping gracefully (it was not declared dead), or not
+    /// yet able to read the table at all. The last is start-up only: the Redis provider throws until the membership
+    /// service has initialized it, which happens before this silo writes its own row, so no grain can be placed here
+    /// before a read has succeeded.
+    /// </summary>
     public bool MayServe => _stopping.IsCancellationRequested
+        || !Volatile.Read(ref _readOnce)
         || Stopwatch.GetElapsedTime(Interlocked.Read(ref _confirmedAt)) < _options.MembershipFence;
 
     /// <summary>How long ago the silo last confirmed its membership.</summary>
@@ -86,6 +93,12 @@ public sealed partial class MembershipFence(
             }
 
             var row = data.TryGet(localSilo.SiloAddress)?.Item1;
+            if (!_readOnce)
+            {
+                Confirm(started);
+                Volatile.Write(ref _readOnce, true);
+            }
+
             if (row is null && !_seenOwnRow)
             {
                 // Not in the table yet (still joining): nobody routes grains here, nothing to fence.
@@ -105,6 +118,12 @@ public sealed partial class MembershipFence(
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !_stopping.IsCancellationRequested)
         {
+            if (!Volatile.Read(ref _readOnce))
+            {
+                // Start-up: the provider is not initialized yet (it throws NullReferenceException until then).
+                return;
+            }
+
             // Table unreachable (Redis restarting) or slow: the confirmation ages, and past the fence calls are refused
             // until a read succeeds again. The process is not stopped: the whole cluster would stop with Redis.
             LogCheckFailed(logger, ex, SinceConfirmation.TotalSeconds);
