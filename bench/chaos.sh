@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The LiveGrains chaos harness: one command, bounded in time, loopback only.
 #
-#   bash bench/chaos.sh [--duration 120] [--mode kill|rolling|none] [--directory default|distributed]
-#                       [--concurrency 16] [--rooms 8] [--kill-interval 20] [--no-redis-kill]
+#   bash bench/chaos.sh [--duration 120] [--mode kill|rolling|pause|coldstart|none] [--directory default|distributed]
+#                       [--gateway-mode cohosted|client] [--concurrency 16] [--rooms 8] [--kill-interval 20] [--no-redis-kill]
 #
 # Builds Release if needed, starts its own redis-server (free port, AOF with appendfsync always, temp dir), 3 LiveGrains.Silo
-# and 2 LiveGrains.Gateway (client mode) on free loopback ports, drives mixed load through both gateways while it
+# and 2 LiveGrains.Gateway (co-hosted: each runs a silo too) on free loopback ports, drives mixed load through both gateways while it
 # kill -9s a random silo every 20 s (and restarts it) and once kill -9s Redis (and restarts it), then checks the whole
 # recorded history. Prints the summary; exits 1 on any violation. Every process it starts is stopped on exit,
 # also on Ctrl-C or a failure (the harness owns them as child processes). Results: docs/chaos.md.

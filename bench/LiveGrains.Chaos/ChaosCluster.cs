@@ -40,8 +40,14 @@ public sealed partial class ChaosCluster : IAsyncDisposable
 
     public List<ClusterNode> Gateways { get; } = [];
 
-    /// <summary>Starts redis, the silos (one at a time, so each joins a formed cluster) and the gateways.</summary>
-    public static async Task<ChaosCluster> StartAsync(int silos, int gateways, IReadOnlyDictionary<string, string?>? siloEnvironment, Action<string> log)
+    /// <summary>Seconds each node took to become healthy when the cluster was first started, one at a time, on an empty table.</summary>
+    public Dictionary<string, double> FreshStartSeconds { get; } = [];
+
+    /// <summary>
+    /// Starts redis, the silos (one at a time, so each joins a formed cluster) and the gateways: <c>cohosted</c> gateways
+    /// run a silo of their own (with <paramref name="siloEnvironment"/>), <c>client</c> gateways are Orleans clients.
+    /// </summary>
+    public static async Task<ChaosCluster> StartAsync(int silos, int gateways, IReadOnlyDictionary<string, string?>? siloEnvironment, Action<string> log, string gatewayMode = "cohosted")
     {
         var redis = await RedisServer.StartAsync(new RedisServerOptions { AppendOnly = true, AppendFsync = "always" });
         var clusterId = "chaos-" + Guid.NewGuid().ToString("N")[..8];
@@ -53,17 +59,21 @@ public sealed partial class ChaosCluster : IAsyncDisposable
             {
                 var node = cluster.CreateSilo(i, siloEnvironment);
                 cluster.Silos.Add(node);
+                var started = Stopwatch.StartNew();
                 node.Process.Start();
                 await cluster.WaitHealthyAsync(node, TimeSpan.FromSeconds(120));
+                cluster.FreshStartSeconds[node.Name] = started.Elapsed.TotalSeconds;
                 log($"{node.Name} up: http {node.HttpPort}, silo {node.SiloPort}, gateway {node.GatewayPort}");
             }
 
             for (var i = 0; i < gateways; i++)
             {
-                var node = cluster.CreateGateway(i);
+                var node = cluster.CreateGateway(i, gatewayMode, siloEnvironment);
                 cluster.Gateways.Add(node);
+                var started = Stopwatch.StartNew();
                 node.Process.Start();
                 await cluster.WaitHealthyAsync(node, TimeSpan.FromSeconds(120));
+                cluster.FreshStartSeconds[node.Name] = started.Elapsed.TotalSeconds;
                 log($"{node.Name} up: {node.BaseUrl}");
             }
 
@@ -105,14 +115,78 @@ public sealed partial class ChaosCluster : IAsyncDisposable
         return new ClusterNode(name, new ServiceProcess(RepoPaths.ProjectDll("LiveGrains.Silo"), env, name: name), http, silo, gateway);
     }
 
-    private ClusterNode CreateGateway(int index)
+    private ClusterNode CreateGateway(int index, string mode, IReadOnlyDictionary<string, string?>? siloEnvironment)
     {
         var http = FreePort.Next();
         var env = CommonEnvironment(http);
-        env["Gateway__Mode"] = "client";
+        env["Gateway__Mode"] = mode;
         env[$"Auth__ApiKeys__{ApiKey}"] = Tenant;
+        int silo = 0, gateway = 0;
+        if (string.Equals(mode, "cohosted", StringComparison.OrdinalIgnoreCase))
+        {
+            // A co-hosted gateway is a silo too: its own ports, and the same silo settings as the silo-only nodes.
+            silo = FreePort.Next();
+            gateway = FreePort.Next();
+            env["Orleans__SiloPort"] = silo.ToString(CultureInfo.InvariantCulture);
+            env["Orleans__GatewayPort"] = gateway.ToString(CultureInfo.InvariantCulture);
+            foreach (var (k, v) in siloEnvironment ?? new Dictionary<string, string?>())
+            {
+                env[k] = v;
+            }
+        }
+
         var name = $"gateway{index}";
-        return new ClusterNode(name, new ServiceProcess(RepoPaths.ProjectDll("LiveGrains.Gateway"), env, name: name), http, 0, 0);
+        return new ClusterNode(name, new ServiceProcess(RepoPaths.ProjectDll("LiveGrains.Gateway"), env, name: name), http, silo, gateway);
+    }
+
+    /// <summary>
+    /// Gives every stopped silo (co-hosted gateways included) new Orleans ports for its next start, as a node rescheduled
+    /// on another host would get: its old membership row then belongs to nobody and must be evicted, not replaced.
+    /// </summary>
+    public void MoveStoppedSilosToNewPorts()
+    {
+        foreach (var list in new[] { Silos, Gateways })
+        {
+            for (var i = 0; i < list.Count; i++)
+            {
+                var node = list[i];
+                if (node.SiloPort == 0 || node.Process.IsRunning)
+                {
+                    continue;
+                }
+
+                int silo = FreePort.Next(), gateway = FreePort.Next();
+                node.Process.Environment["Orleans__SiloPort"] = silo.ToString(CultureInfo.InvariantCulture);
+                node.Process.Environment["Orleans__GatewayPort"] = gateway.ToString(CultureInfo.InvariantCulture);
+                list[i] = node with { SiloPort = silo, GatewayPort = gateway };
+            }
+        }
+    }
+
+    /// <summary>
+    /// Polls until every gateway answers an API read (<c>GET /v1/rooms/{roomId}</c>) with 200: the cluster serves.
+    /// </summary>
+    public async Task WaitServingAsync(string roomId, TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ApiKey);
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                foreach (var gateway in Gateways)
+                {
+                    using var response = await http.GetAsync($"{gateway.BaseUrl}/v1/rooms/{roomId}");
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            },
+            timeout,
+            $"every gateway answers GET /v1/rooms/{roomId} with 200",
+            TimeSpan.FromMilliseconds(100));
     }
 
     /// <summary>Polls <c>/health</c> (cluster and Redis checks) until it answers 200.</summary>
@@ -148,7 +222,7 @@ public sealed partial class ChaosCluster : IAsyncDisposable
                 }
 
                 var members = await ReadMembershipAsync();
-                return Silos.All(s => members.Any(m => m.SiloPort == s.SiloPort && m.Status == "Active"));
+                return Silos.Concat(Gateways).Where(n => n.SiloPort != 0).All(s => members.Any(m => m.SiloPort == s.SiloPort && m.Status == "Active"));
             },
             timeout,
             "every silo and gateway is healthy and every silo is Active in the membership table",

@@ -15,6 +15,19 @@ public enum ChaosMode
 
     /// <summary>Load only: a baseline.</summary>
     None,
+
+    /// <summary>
+    /// SIGSTOP a random silo every <see cref="ChaosOptions.KillInterval"/> until it is declared dead, SIGCONT it, and
+    /// require it to stop by itself (a silo that learns it was declared dead must not serve); then restart it.
+    /// </summary>
+    Pause,
+
+    /// <summary>
+    /// Two total crashes, <see cref="ChaosOptions.KillInterval"/> apart: kill -9 every silo, gateway and Redis, restart
+    /// Redis, then the nodes (all at once on new ports the first time, one at a time the second), and measure how long
+    /// until the API answers. Runs to its end, however long the load duration.
+    /// </summary>
+    ColdStart,
 }
 
 public sealed record ChaosOptions
@@ -36,6 +49,12 @@ public sealed record ChaosOptions
     public TimeSpan KillInterval { get; init; } = TimeSpan.FromSeconds(20);
 
     public bool KillRedis { get; init; } = true;
+
+    /// <summary>
+    /// <c>cohosted</c> (the production topology: each gateway runs a silo, so a call in flight to a silo declared dead
+    /// fails at once) or <c>client</c> (Orleans clients, which wait the call timeout instead; docs/scale-out.md).
+    /// </summary>
+    public string GatewayMode { get; init; } = "cohosted";
 
     /// <summary><c>default</c> or <c>distributed</c> (Orleans:GrainDirectory, read by the silo host).</summary>
     public string Directory { get; init; } = "distributed";
@@ -59,7 +78,7 @@ public static class ChaosRun
         {
             ["Orleans__GrainDirectory"] = options.Directory,
         };
-        await using var cluster = await ChaosCluster.StartAsync(options.Silos, options.Gateways, siloEnv, log);
+        await using var cluster = await ChaosCluster.StartAsync(options.Silos, options.Gateways, siloEnv, log, options.GatewayMode);
         var clock = Stopwatch.StartNew();
         var client = new ChaosClient([.. cluster.Gateways.Select(g => g.BaseUrl)], history, clock);
         var runId = Guid.NewGuid().ToString("N")[..6];
@@ -83,7 +102,7 @@ public static class ChaosRun
         var lives = new ConcurrentDictionary<string, List<string>>();
         var liveRoom = new ConcurrentDictionary<string, string>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        log($"load: {options.Concurrency} clients over {options.Gateways} gateways, {options.Rooms} rooms, {options.Duration.TotalSeconds:0} s, chaos {options.Mode}, directory {options.Directory}");
+        log($"load: {options.Concurrency} clients over {options.Gateways} {options.GatewayMode} gateways, {options.Rooms} rooms, {options.Duration.TotalSeconds:0} s, chaos {options.Mode}, directory {options.Directory}");
         var workers = Enumerable.Range(0, options.Concurrency)
             .Select(w => Task.Run(() => WorkerAsync(w, client, rooms, lives, liveRoom, activityRoute, options, stop.Token), CancellationToken.None))
             .ToArray();
@@ -91,13 +110,16 @@ public static class ChaosRun
         {
             ChaosMode.Kill => KillLoopAsync(cluster, history, clock, options, log, stop.Token),
             ChaosMode.Rolling => RollingLoopAsync(cluster, history, clock, log, stop.Token),
+            ChaosMode.Pause => PauseLoopAsync(cluster, history, clock, options, log, stop.Token),
+            ChaosMode.ColdStart => ColdStartLoopAsync(cluster, history, clock, options, rooms[0], log, stop.Token),
             _ => Task.CompletedTask,
         }, CancellationToken.None);
 
         var loadEnd = Task.Delay(options.Duration, cancellationToken);
-        if (options.Mode == ChaosMode.Rolling)
+        if (options.Mode is ChaosMode.Rolling or ChaosMode.ColdStart)
         {
-            // A rolling restart runs to the end however long it takes; the load covers all of it.
+            // A rolling restart, or both total crashes of cold-start mode, run to the end however long they take; the
+            // load covers all of it.
             await Task.WhenAll(loadEnd, chaos);
         }
         else
@@ -303,6 +325,154 @@ public static class ChaosRun
         if (!cluster.Redis.IsRunning)
         {
             await cluster.Redis.StartAsync();
+        }
+    }
+
+    private static async Task PauseLoopAsync(ChaosCluster cluster, History history, Stopwatch clock, ChaosOptions options, Action<string> log, CancellationToken stop)
+    {
+        var random = new Random();
+        var next = options.KillInterval;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await Task.Delay(Max(next - clock.Elapsed), stop);
+                next += options.KillInterval;
+                var silo = cluster.Silos[random.Next(cluster.Silos.Count)];
+                var row = await cluster.CurrentRowAsync(silo);
+                var pid = silo.Process.ProcessId ?? throw new InvalidOperationException($"{silo.Name} has no process");
+                Testing.PosixSignals.Send(pid, Testing.PosixSignals.SigStop);
+                var pausedAt = clock.Elapsed.TotalSeconds;
+                history.Events.Enqueue((pausedAt, $"SIGSTOP {silo.Name}"));
+
+                // Paused until the cluster declares it dead: from then on its grains may be activated elsewhere.
+                var detectClock = Stopwatch.StartNew();
+                var detected = false;
+                while (row is not null && detectClock.Elapsed < TimeSpan.FromSeconds(45))
+                {
+                    if ((await cluster.ReadMembershipAsync()).Any(x => x.Field == row.Field && x.Status == "Dead"))
+                    {
+                        detected = true;
+                        history.DetectionSeconds.Enqueue(detectClock.Elapsed.TotalSeconds);
+                        break;
+                    }
+
+                    await Task.Delay(100, CancellationToken.None);
+                }
+
+                Testing.PosixSignals.Send(pid, Testing.PosixSignals.SigCont);
+                var resumedAt = clock.Elapsed.TotalSeconds;
+                history.Events.Enqueue((resumedAt, $"SIGCONT {silo.Name}"));
+                log($"t={pausedAt:0.0}s SIGSTOP {silo.Name}; " + (detected ? $"declared dead after {detectClock.Elapsed.TotalSeconds:0.0} s, SIGCONT" : "not declared dead within 45 s, SIGCONT"));
+                if (!detected)
+                {
+                    history.ChaosViolations.Enqueue($"{silo.Name} paused at t={pausedAt:0.0}s was not declared dead within 45 s");
+                }
+
+                // A silo that was declared dead must stop by itself, not serve the grains that now live elsewhere.
+                var exitClock = Stopwatch.StartNew();
+                while (silo.Process.IsRunning && exitClock.Elapsed < TimeSpan.FromSeconds(30))
+                {
+                    await Task.Delay(50, CancellationToken.None);
+                }
+
+                if (silo.Process.IsRunning)
+                {
+                    history.ChaosViolations.Enqueue($"{silo.Name}, declared dead while paused, was still running 30 s after SIGCONT (t={resumedAt:0.0}s)");
+                    silo.Process.Kill();
+                }
+                else
+                {
+                    history.FencedExitSeconds.Enqueue(exitClock.Elapsed.TotalSeconds);
+                    history.ChaosNotes.Enqueue($"{silo.Name} stopped by itself {exitClock.Elapsed.TotalSeconds:0.00} s after SIGCONT (exit code {silo.Process.ExitCode})");
+                    history.Events.Enqueue((clock.Elapsed.TotalSeconds, $"{silo.Name} stopped by itself (exit code {silo.Process.ExitCode})"));
+                }
+
+                silo.Process.Start();
+                history.Events.Enqueue((clock.Elapsed.TotalSeconds, $"{silo.Name} restarted"));
+                await WaitBackAsync(cluster, silo, log);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        foreach (var silo in cluster.Silos.Where(s => !s.Process.IsRunning))
+        {
+            silo.Process.Start();
+        }
+    }
+
+    private static async Task ColdStartLoopAsync(ChaosCluster cluster, History history, Stopwatch clock, ChaosOptions options, string room, Action<string> log, CancellationToken stop)
+    {
+        var next = options.KillInterval;
+        try
+        {
+            foreach (var together in new[] { true, false })
+            {
+                await Task.Delay(Max(next - clock.Elapsed), CancellationToken.None);
+                var nodes = cluster.Silos.Concat(cluster.Gateways).ToList();
+                foreach (var node in nodes)
+                {
+                    node.Process.Kill();
+                }
+
+                await cluster.Redis.StopAsync(Testing.RedisStopMode.Kill);
+                history.Events.Enqueue((clock.Elapsed.TotalSeconds, "kill -9 every silo, gateway and redis-server"));
+                log($"t={clock.Elapsed.TotalSeconds:0.0}s kill -9 every node and redis-server");
+                await cluster.Redis.StartAsync();
+
+                // Old rows of the killed nodes stay Active in the membership table: the restarted nodes must evict them.
+                // All at once, every node also comes back on new Orleans ports (as if rescheduled elsewhere), so no
+                // restarted node can simply replace its own old row; one at a time, they keep their ports.
+                if (together)
+                {
+                    cluster.MoveStoppedSilosToNewPorts();
+                    nodes = [.. cluster.Silos.Concat(cluster.Gateways)];
+                }
+
+                var started = Stopwatch.StartNew();
+                if (together)
+                {
+                    foreach (var node in nodes)
+                    {
+                        node.Process.Start();
+                    }
+                }
+                else
+                {
+                    foreach (var node in nodes)
+                    {
+                        var nodeClock = Stopwatch.StartNew();
+                        node.Process.Start();
+                        await cluster.WaitHealthyAsync(node, TimeSpan.FromSeconds(120));
+                        history.ChaosNotes.Enqueue($"cold start one at a time: {node.Name} healthy {nodeClock.Elapsed.TotalSeconds:0.0} s after its start (first start, on an empty table: {cluster.FreshStartSeconds.GetValueOrDefault(node.Name):0.0} s)");
+                        log($"{node.Name} healthy {nodeClock.Elapsed.TotalSeconds:0.0} s after its start");
+                    }
+                }
+
+                history.Events.Enqueue((clock.Elapsed.TotalSeconds, together ? "every node restarted at once" : "every node restarted, one at a time"));
+                await cluster.WaitServingAsync(room, TimeSpan.FromSeconds(120));
+                var seconds = started.Elapsed.TotalSeconds;
+                history.ColdStartSeconds.Enqueue(seconds);
+                history.ChaosNotes.Enqueue($"cold start ({(together ? "all nodes at once, on new Orleans ports" : "one node at a time, same ports")}): every gateway answered GET /v1/rooms/{{id}} {seconds:0.0} s after the first node started");
+                history.Events.Enqueue((clock.Elapsed.TotalSeconds, $"API answers again ({seconds:0.0} s after the restart began)"));
+                log($"t={clock.Elapsed.TotalSeconds:0.0}s cluster serves again, {seconds:0.0} s after the restart began ({(together ? "all at once" : "one at a time")})");
+                next = clock.Elapsed + options.KillInterval;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        if (!cluster.Redis.IsRunning)
+        {
+            await cluster.Redis.StartAsync();
+        }
+
+        foreach (var node in cluster.Silos.Concat(cluster.Gateways).Where(n => !n.Process.IsRunning))
+        {
+            node.Process.Start();
         }
     }
 

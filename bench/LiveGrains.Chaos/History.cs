@@ -61,6 +61,18 @@ public sealed class History
     /// <summary>Seconds from a kill -9 of a silo until the membership table marked it Dead.</summary>
     public ConcurrentQueue<double> DetectionSeconds { get; } = new();
 
+    /// <summary>What the chaos itself saw break (e.g. a paused silo that kept running after it was declared dead).</summary>
+    public ConcurrentQueue<string> ChaosViolations { get; } = new();
+
+    /// <summary>What the chaos measured besides detection, for the summary (e.g. how long a resumed silo took to stop).</summary>
+    public ConcurrentQueue<string> ChaosNotes { get; } = new();
+
+    /// <summary>Seconds from restarting every node after a total crash until the API answered again (cold-start mode).</summary>
+    public ConcurrentQueue<double> ColdStartSeconds { get; } = new();
+
+    /// <summary>Paused silos that were declared dead and then stopped by themselves once resumed.</summary>
+    public ConcurrentQueue<double> FencedExitSeconds { get; } = new();
+
     /// <summary>Load types skipped because the gateway does not have the route.</summary>
     public ConcurrentDictionary<string, string> Skipped { get; } = new();
 }

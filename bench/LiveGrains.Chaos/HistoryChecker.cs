@@ -17,6 +17,12 @@ public sealed record ChaosReport(
     IReadOnlyList<string> Notes,
     string Summary)
 {
+    /// <summary>Cold-start mode: seconds from restarting every node after a total crash until the API answered.</summary>
+    public IReadOnlyList<double> ColdStartSeconds { get; init; } = [];
+
+    /// <summary>Pause mode: seconds from SIGCONT until the silo, declared dead while paused, had stopped by itself.</summary>
+    public IReadOnlyList<double> FencedExitSeconds { get; init; } = [];
+
     /// <summary>Attempts that were not 2xx and not an expected business 4xx (so 5xx, connection errors, client timeouts).</summary>
     public int FailedAttempts => AttemptsByStatus.Where(p => p.Key.StartsWith('5') || p.Key.StartsWith('0')).Sum(p => p.Value);
 }
@@ -172,10 +178,12 @@ public sealed class HistoryChecker(ChaosClient client, History history, IReadOnl
         var byFinal = ops.GroupBy(o => $"{o.Kind} {(o.Status == 0 ? "0 " + o.Code : o.Code is null ? o.Status.ToString(CultureInfo.InvariantCulture) : $"{o.Status} {o.Code}")}")
             .OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
         notes.AddRange(history.Skipped.Values);
+        notes.AddRange(history.ChaosNotes);
+        violations.AddRange(history.ChaosViolations);
         var detection = history.DetectionSeconds.ToList();
 
         var summary = new StringBuilder();
-        summary.AppendLine(CultureInfo.InvariantCulture, $"== LiveGrains chaos: mode {options.Mode}, directory {options.Directory}, {options.Silos} silos + {options.Gateways} gateways, {options.Concurrency} clients, {options.Rooms} rooms, load {loadSeconds:0} s ==");
+        summary.AppendLine(CultureInfo.InvariantCulture, $"== LiveGrains chaos: mode {options.Mode}, directory {options.Directory}, {options.Silos} silos + {options.Gateways} {options.GatewayMode} gateways, {options.Concurrency} clients, {options.Rooms} rooms, load {loadSeconds:0} s ==");
         summary.AppendLine(CultureInfo.InvariantCulture, $"requests (HTTP attempts): {attempts.Count}   operations: {ops.Count}   ({attempts.Count / Math.Max(1, loadSeconds):0} req/s)");
         summary.AppendLine("attempts by status:");
         foreach (var (k, v) in byStatus)
@@ -200,6 +208,16 @@ public sealed class HistoryChecker(ChaosClient client, History history, IReadOnl
             summary.AppendLine(CultureInfo.InvariantCulture, $"killed silo declared dead after: min {detection.Min():0.0} s, median {detection.Order().ElementAt(detection.Count / 2):0.0} s, max {detection.Max():0.0} s ({detection.Count} kills)");
         }
 
+        if (!history.ColdStartSeconds.IsEmpty)
+        {
+            summary.AppendLine(CultureInfo.InvariantCulture, $"cold starts (every node killed, then restarted): API answered again after {string.Join(" / ", history.ColdStartSeconds.Select(s => s.ToString("0.0", CultureInfo.InvariantCulture)))} s");
+        }
+
+        if (!history.FencedExitSeconds.IsEmpty)
+        {
+            summary.AppendLine(CultureInfo.InvariantCulture, $"paused silos, declared dead, stopped by themselves after SIGCONT within: {string.Join(" / ", history.FencedExitSeconds.Select(s => s.ToString("0.00", CultureInfo.InvariantCulture)))} s");
+        }
+
         summary.AppendLine(CultureInfo.InvariantCulture, $"longest unavailability of a room: {longest:0.00} s ({longestDetail})");
         foreach (var note in notes)
         {
@@ -212,7 +230,11 @@ public sealed class HistoryChecker(ChaosClient client, History history, IReadOnl
             summary.AppendLine("  VIOLATION " + v);
         }
 
-        return new ChaosReport(attempts.Count, ops.Count, byStatus, byFinal, longest, longestDetail, detection, violations, notes, summary.ToString());
+        return new ChaosReport(attempts.Count, ops.Count, byStatus, byFinal, longest, longestDetail, detection, violations, notes, summary.ToString())
+        {
+            ColdStartSeconds = [.. history.ColdStartSeconds],
+            FencedExitSeconds = [.. history.FencedExitSeconds],
+        };
 
         void ExpectEnded(string liveId, string? reason, string because)
         {
@@ -265,7 +287,7 @@ public sealed class HistoryChecker(ChaosClient client, History history, IReadOnl
             if (count < unique)
             {
                 short_++;
-                if (mode != ChaosMode.Kill)
+                if (mode is ChaosMode.Rolling or ChaosMode.None)
                 {
                     violations.Add($"live {liveId}: {unique} distinct viewers got 202 joins but GET /stats counts unique_viewer_count {count}");
                 }
@@ -285,7 +307,7 @@ public sealed class HistoryChecker(ChaosClient client, History history, IReadOnl
 
         var lost = expected - seen;
         notes.Add($"stats: {acked.Count} lives got acknowledged joins of {expected} distinct viewers; GET /stats unique_viewer_count is short by {lost} ({(expected == 0 ? 0 : 100.0 * lost / expected):0.00}%) on {short_} lives"
-            + (mode == ChaosMode.Kill ? " (joins accepted just before a kill -9 may be lost: see docs/chaos.md)" : string.Empty)
+            + (mode is not (ChaosMode.Rolling or ChaosMode.None) ? " (joins accepted just before a kill -9 may be lost: see docs/chaos.md)" : string.Empty)
             + $"; the room history items' cached stats would be short by {expected - listed} on {listShort} lives (not a stats read)");
     }
 }

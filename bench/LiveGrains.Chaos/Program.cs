@@ -1,7 +1,8 @@
 using System.Globalization;
 using LiveGrains.Chaos;
 
-// bench/chaos.sh [--duration 120] [--mode kill|rolling|none] [--directory default|distributed] [--concurrency 16]
+// bench/chaos.sh [--duration 120] [--mode kill|rolling|pause|coldstart|none] [--directory default|distributed]
+//                [--gateway-mode cohosted|client] [--concurrency 16]
 //                [--rooms 8] [--kill-interval 20] [--no-redis-kill] [--silos 3] [--gateways 2]
 var options = new ChaosOptions();
 for (var i = 0; i < args.Length; i++)
@@ -12,6 +13,7 @@ for (var i = 0; i < args.Length; i++)
         "--duration" => options with { Duration = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) },
         "--mode" => options with { Mode = Enum.Parse<ChaosMode>(Next(), ignoreCase: true) },
         "--directory" => options with { Directory = Next() },
+        "--gateway-mode" => options with { GatewayMode = Next() },
         "--concurrency" => options with { Concurrency = int.Parse(Next(), CultureInfo.InvariantCulture) },
         "--rooms" => options with { Rooms = int.Parse(Next(), CultureInfo.InvariantCulture) },
         "--kill-interval" => options with { KillInterval = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) },

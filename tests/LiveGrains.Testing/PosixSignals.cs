@@ -9,6 +9,12 @@ public static class PosixSignals
     public const int SigKill = 9;
     public const int SigTerm = 15;
 
+    /// <summary>SIGCONT on Linux: resume a stopped process.</summary>
+    public const int SigCont = 18;
+
+    /// <summary>SIGSTOP on Linux: freeze a process (it cannot catch it), as a long GC pause or a frozen VM would.</summary>
+    public const int SigStop = 19;
+
     /// <summary>Sends <paramref name="signal"/> to <paramref name="processId"/>; false when the process is gone.</summary>
     public static bool Send(int processId, int signal)
     {

@@ -1,3 +1,4 @@
+using LiveGrains.Abstractions;
 using Orleans.Runtime.Messaging;
 using Orleans.Storage;
 
@@ -78,10 +79,23 @@ public sealed class GrainCallRetryMiddleware(RequestDelegate next, ILogger<Grain
 
     // InconsistentStateException: a duplicate activation (left by a directory handoff while a silo stops) lost the
     // ETag race on its first write and is deactivated; nothing was stored, and the retry reaches the surviving one.
-    private static bool CertainlyNotRun(Exception ex) => ex is OrleansMessageRejectionException or ConnectionFailedException or InconsistentStateException;
+    // SiloFencedException: the silo refused the call before running it (it could not confirm its membership).
+    // SiloUnavailableException derives from OrleansMessageRejectionException but is also how a silo breaks a call in
+    // flight to a silo declared dead ("The target silo became unavailable for message ...", CallbackData.OnTargetSiloFail):
+    // that call may have run. Only the rejections of undelivered messages (target known dead, send failed, gateway
+    // refused) carry the parameterless exception's "Silo unavailable"; anything else is an unknown outcome, a 503.
+    private static bool CertainlyNotRun(Exception ex) => ex switch
+    {
+        SiloUnavailableException unavailable => unavailable.Message == UndeliveredMessage,
+        OrleansMessageRejectionException or ConnectionFailedException or InconsistentStateException or SiloFencedException => true,
+        _ => false,
+    };
+
+    private static readonly string UndeliveredMessage = new SiloUnavailableException().Message;
 
     private static bool IsTransient(Exception ex) =>
-        ex is SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException or InconsistentStateException;
+        ex is SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException or InconsistentStateException
+            or SiloFencedException;
 }
 
 /// <summary>

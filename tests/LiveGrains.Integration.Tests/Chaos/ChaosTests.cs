@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 namespace LiveGrains.Integration.Tests.Chaos;
 
 /// <summary>
-/// The short form of bench/chaos.sh: 3 silos + 2 client gateways on a real redis-server, mixed load, kill -9 of a
+/// The short form of bench/chaos.sh: 3 silos + 2 co-hosted gateways on a real redis-server, mixed load, kill -9 of a
 /// silo every 20 s and one kill -9 of Redis, then the whole history is checked. The long form and its results:
 /// docs/chaos.md.
 /// </summary>

@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 namespace LiveGrains.Integration.Tests.Chaos;
 
 /// <summary>
-/// An operator's rolling restart: under continuous load through two client gateways, each of three silos in turn gets
+/// An operator's rolling restart: under continuous load through two co-hosted gateways, each of three silos in turn gets
 /// SIGTERM, exits gracefully, starts again and rejoins before the next one goes. No client may see a failure.
 /// </summary>
 [Collection(ChaosCollection.Name)]

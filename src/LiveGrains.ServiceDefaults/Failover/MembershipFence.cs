@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using LiveGrains.Abstractions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LiveGrains.ServiceDefaults.Failover;
+
+/// <summary>
+/// Fences a silo that cannot confirm its own membership. Every <see cref="FailoverOptions.MembershipCheckInterval"/>
+/// it reads its own row of the membership table; a read that does not say Dead confirms that the silo was alive when
+/// the read started. Grain calls are refused (<see cref="MembershipFenceFilter"/>) once the last confirmation is older
+/// than <see cref="FailoverOptions.MembershipFence"/>, and a row that says Dead stops the process.
+/// <para>
+/// Why this is enough for the short directory hold: a death is written to the table at some time T; every read that
+/// starts after T sees it, so a silo serves nothing after T + fence. The directory starts its hold when it observes the
+/// death (at or after T) and keeps it for <see cref="FailoverOptions.DirectoryHold"/>, longer than the fence, so
+/// a grain of a falsely suspected silo (paused, cut off, starved) is never activated elsewhere while that silo can
+/// still answer for it. Durations are measured on one monotonic clock each (paused time counts), never compared across
+/// hosts.
+/// </para>
+/// </summary>
+public sealed partial class MembershipFence(
+    IMembershipTable table,
+    ILocalSiloDetails localSilo,
+    IFatalErrorHandler fatalErrorHandler,
+    IOptions<FailoverOptions> options,
+    ILogger<MembershipFence> logger) : ILifecycleParticipant<ISiloLifecycle>
+{
+    private readonly FailoverOptions _options = options.Value;
+    private readonly CancellationTokenSource _stopping = new();
+    private long _confirmedAt = Stopwatch.GetTimestamp();
+    private bool _seenOwnRow;
+    private bool _readOnce;
+    private Task _loop = Task.CompletedTask;
+
+    /// <summary>
+    /// True while the silo may serve: confirmed recently enough, stopping gracefully (it was not declared dead), or not
+    /// yet able to read the table at all. The last is start-up only: the Redis provider throws until the membership
+    /// service has initialized it, which happens before this silo writes its own row, so no grain can be placed here
+    /// before a read has succeeded.
+    /// </summary>
+    public bool MayServe => _stopping.IsCancellationRequested
+        || !Volatile.Read(ref _readOnce)
+        || Stopwatch.GetElapsedTime(Interlocked.Read(ref _confirmedAt)) < _options.MembershipFence;
+
+    /// <summary>How long ago the silo last confirmed its membership.</summary>
+    public TimeSpan SinceConfirmation => Stopwatch.GetElapsedTime(Interlocked.Read(ref _confirmedAt));
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        // After the membership table is initialized (RuntimeInitialize) and before the silo joins; stopped before the
+        // silo writes its own graceful Dead, which must not read as a death declaration.
+        lifecycle.Subscribe(nameof(MembershipFence), ServiceLifecycleStage.RuntimeGrainServices, StartAsync, StopAsync);
+
+    private Task StartAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Exchange(ref _confirmedAt, Stopwatch.GetTimestamp());
+        _loop = Task.Run(LoopAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    private async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task LoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            await CheckOnceAsync();
+            try
+            {
+                await Task.Delay(_options.MembershipCheckInterval, _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task CheckOnceAsync()
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            // The whole table (a few rows), not ReadRowAsync: the Redis provider throws on a row that does not exist yet.
+            var data = await table.ReadAllAsync(_stopping.Token).WaitAsync(_options.MembershipFence, _stopping.Token);
+            if (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            var row = data.TryGet(localSilo.SiloAddress)?.Item1;
+            if (!_readOnce)
+            {
+                Confirm(started);
+                Volatile.Write(ref _readOnce, true);
+            }
+
+            if (row is null && !_seenOwnRow)
+            {
+                // Not in the table yet (still joining): nobody routes grains here, nothing to fence.
+                Confirm(started);
+                return;
+            }
+
+            if (row is null || row.Status == SiloStatus.Dead)
+            {
+                LogDeclaredDead(logger, localSilo.SiloAddress, row?.Status.ToString() ?? "missing");
+                fatalErrorHandler.OnFatalException(this, $"MembershipFence: this silo's membership row is {row?.Status.ToString() ?? "missing"}; it was declared dead.");
+                return;
+            }
+
+            _seenOwnRow = true;
+            Confirm(started);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !_stopping.IsCancellationRequested)
+        {
+            if (!Volatile.Read(ref _readOnce))
+            {
+                // Start-up: the provider is not initialized yet (it throws NullReferenceException until then).
+                return;
+            }
+
+            // Table unreachable (Redis restarting) or slow: the confirmation ages, and past the fence calls are refused
+            // until a read succeeds again. The process is not stopped: the whole cluster would stop with Redis.
+            LogCheckFailed(logger, ex, SinceConfirmation.TotalSeconds);
+        }
+    }
+
+    private void Confirm(long startedAt)
+    {
+        long current;
+        do
+        {
+            current = Interlocked.Read(ref _confirmedAt);
+            if (current >= startedAt)
+            {
+                return;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _confirmedAt, startedAt, current) != current);
+    }
+
+    /// <summary>The exception a fenced silo answers with.</summary>
+    public SiloFencedException Refusal() =>
+        new($"Silo {localSilo.SiloAddress} has not confirmed its membership for {SinceConfirmation.TotalSeconds:0.0} s (fence {_options.MembershipFenceSeconds:0.#} s); the call did not run.");
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Silo {Silo} reads its own membership row as {Status}: it was declared dead and stops now")]
+    private static partial void LogDeclaredDead(ILogger logger, SiloAddress silo, string status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not confirm this silo's membership (last confirmed {Seconds:0.0} s ago)")]
+    private static partial void LogCheckFailed(ILogger logger, Exception exception, double seconds);
+}
+
+/// <summary>Refuses grain calls while the silo's <see cref="MembershipFence"/> is not confirmed; the call does not run.</summary>
+public sealed partial class MembershipFenceFilter(MembershipFence fence, ILogger<MembershipFenceFilter> logger) : IIncomingGrainCallFilter
+{
+    public Task Invoke(IIncomingGrainCallContext context)
+    {
+        if (!fence.MayServe)
+        {
+            LogRefused(logger, context.InterfaceName, context.MethodName, fence.SinceConfirmation.TotalSeconds);
+            throw fence.Refusal();
+        }
+
+        return context.Invoke();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fenced: refused {Interface}.{Method}, membership last confirmed {Seconds:0.0} s ago")]
+    private static partial void LogRefused(ILogger logger, string @interface, string method, double seconds);
+}
