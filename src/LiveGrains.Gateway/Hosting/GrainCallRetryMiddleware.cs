@@ -15,7 +15,7 @@ namespace LiveGrains.Gateway.Hosting;
 /// same key. An ETag conflict (<see cref="InconsistentStateException"/>) also means nothing was stored.</item>
 /// </list>
 /// <item>POST with an Idempotency-Key to an endpoint marked <see cref="DeduplicatedByRequestId"/> (create room,
-/// go-live, schedule): like a read, since the room answers a repeated request id with its first decision.</item>
+/// go-live, schedule, ready/start/pause/resume/end): like a read, since the room answers a repeated request id with its first decision.</item>
 /// Runs outside the idempotency middleware, so a retry re-runs the keyed request from the start (the first attempt's
 /// 5xx was not stored there); the body is buffered once and each attempt reads a fresh copy, and the response (status,
 /// headers) is reset to what it was before the first attempt.
