@@ -74,6 +74,9 @@ public sealed class ChaosClient(IReadOnlyList<string> gateways, History history,
                 using var response = await _clients[gatewayIndex].SendAsync(request);
                 status = (int)response.StatusCode;
                 var text = await response.Content.ReadAsStringAsync();
+                op.Answer = $"{status} {response.Content.Headers.ContentType?.MediaType ?? "(no content type)"}"
+                    + (response.Headers.Contains("Idempotent-Replayed") ? " replayed" : "")
+                    + $" {(text.Length > 300 ? text[..300] : text)}";
                 if (text.Length > 0 && (response.Content.Headers.ContentType?.MediaType?.Contains("json", StringComparison.Ordinal) ?? false))
                 {
                     using var doc = JsonDocument.Parse(text);

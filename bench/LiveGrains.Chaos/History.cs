@@ -45,6 +45,9 @@ public sealed class Op
 
     public IReadOnlyList<string> Viewers { get; init; } = [];
 
+    /// <summary>The final answer as received (content type, replay header, first 300 characters), for violation reports.</summary>
+    public string? Answer { get; set; }
+
     public bool Acknowledged => Status is >= 200 and < 300;
 }
 

@@ -100,6 +100,9 @@ public sealed class HistoryChecker(ChaosClient client, History history, IReadOnl
                     }
 
                     break;
+                case "ready" or "start" or "pause" or "resume" or "end" when op.ResultStatus is null:
+                    violations.Add($"op {op.Id} {op.Kind} answered {op.Status} without the live it changed; {Describe(op, attempts)}");
+                    break;
                 case "end":
                     ExpectEnded(op.TargetLive!, op.ResultEndReason, $"op {op.Id} end answered {op.Status}");
                     break;
@@ -122,7 +125,7 @@ public sealed class HistoryChecker(ChaosClient client, History history, IReadOnl
             if (last is not null && !transitions.Any(o => o != last && o.MayHaveApplied && o.End > last.Start)
                 && finalStatus != last.ResultStatus && !(finalStatus == "ended" && finalReason == "superseded"))
             {
-                violations.Add($"live {liveId}: the last acknowledged transition (op {last.Id} {last.Kind} -> {last.ResultStatus}) is not its final state ({finalStatus}/{finalReason})");
+                violations.Add($"live {liveId}: the last acknowledged transition (op {last.Id} {last.Kind} -> {last.ResultStatus}) is not its final state ({finalStatus}/{finalReason}); {Describe(last, attempts)}");
             }
 
             if (finalStatus == "ended" && finalReason == "ended" && !transitions.Any(o => o.Kind == "end" && o.MayHaveApplied))
@@ -179,6 +182,10 @@ public sealed class HistoryChecker(ChaosClient client, History history, IReadOnl
             .OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
         notes.AddRange(history.Skipped.Values);
         notes.AddRange(history.ChaosNotes);
+        foreach (var odd in ops.Where(o => o.Status >= 400 && o.Code is null).Take(5))
+        {
+            notes.Add($"op {odd.Id} {odd.Kind} answered {odd.Status} without a problem code; {Describe(odd, attempts)}");
+        }
         violations.AddRange(history.ChaosViolations);
         var detection = history.DetectionSeconds.ToList();
 
@@ -310,4 +317,8 @@ public sealed class HistoryChecker(ChaosClient client, History history, IReadOnl
             + (mode is not (ChaosMode.Rolling or ChaosMode.None) ? " (joins accepted just before a kill -9 may be lost: see docs/chaos.md)" : string.Empty)
             + $"; the room history items' cached stats would be short by {expected - listed} on {listShort} lives (not a stats read)");
     }
+
+    /// <summary>An operation's attempts and final answer, so a violation report says what the client saw.</summary>
+    private static string Describe(Op op, IEnumerable<Attempt> attempts) =>
+        $"attempts: {string.Join(", ", attempts.Where(a => a.OpId == op.Id).Select(a => $"{a.Gateway} t={a.Start:0.0}..{a.End:0.0} {a.Status} {a.Code}".TrimEnd()))}; answer: {op.Answer}";
 }

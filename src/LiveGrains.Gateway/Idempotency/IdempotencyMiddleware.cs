@@ -60,9 +60,14 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
                 return;
         }
 
+        // A keyed request runs to the end and its answer is stored even when its client has gone (a client timeout):
+        // the client's retry gets that answer replayed. Writing the answer with the client's aborted token would leave
+        // an empty body, and that empty body would be what every retry of the key gets.
         var original = context.Response.Body;
+        var clientAborted = context.RequestAborted;
         using var buffer = new MemoryStream();
         context.Response.Body = buffer;
+        context.RequestAborted = CancellationToken.None;
         try
         {
             await next(context);
@@ -75,15 +80,17 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
         finally
         {
             context.Response.Body = original;
+            context.RequestAborted = clientAborted;
         }
 
         buffer.Position = 0;
         var status = context.Response.StatusCode;
-        if (status == StatusCodes.Status201Created && buffer.Length == 0)
+        if (buffer.Length == 0 && (status == StatusCodes.Status201Created || context.Response.ContentType is not null))
         {
-            // A 201 always carries what it created; one without a body is a bug (e.g. a status left by an earlier
-            // attempt) and must never become the stored answer of this key.
-            logger.LogError("{Method} {Path} answered 201 without a body; not stored for its Idempotency-Key", context.Request.Method, context.Request.Path);
+            // A 201 always carries what it created, and an answer with a content type has a body; one without is a
+            // bug (e.g. a status left by an earlier attempt, a write cut short) and must never become the stored
+            // answer of this key.
+            logger.LogError("{Method} {Path} answered {Status} without a body; not stored for its Idempotency-Key", context.Request.Method, context.Request.Path, status);
             await TryAbandonAsync(grain, fingerprint);
         }
         else if (status >= 500 || buffer.Length > MaxStoredBodyBytes)
@@ -106,7 +113,10 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
             }
         }
 
-        await buffer.CopyToAsync(original, context.RequestAborted);
+        if (!context.RequestAborted.IsCancellationRequested)
+        {
+            await buffer.CopyToAsync(original, context.RequestAborted);
+        }
     }
 
     /// <summary>
