@@ -137,6 +137,7 @@ public static class OrleansHostingExtensions
     public static IServiceCollection AddLiveGrainsSiloServices(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(LiveGrainsClock.System);
+        services.TryAddSingleton<LiveGrains.Grains.Lives.LiveArchives>();
 
         // Version-tolerant binary state ([GenerateSerializer]/[Id]) instead of the JSON default.
         services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();

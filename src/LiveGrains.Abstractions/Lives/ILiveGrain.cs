@@ -5,8 +5,8 @@ namespace LiveGrains.Abstractions;
 /// <summary>
 /// One occurrence of going live, keyed by its live id (<see cref="Ids.NewLiveId"/>, which names its room). While the
 /// live is not archived its lifecycle lives in its room's state (<see cref="IRoomGrain"/>, the one owner of "which live
-/// is on air"); this grain is the address for reads and, once the room hands it over after the end, the archived
-/// record. It holds no timer and no state while its room owns it (docs/consistency.md).
+/// is on air"); this grain is the address for reads, and after the end it reads the live's final record, which the
+/// room stored in the archive. It holds no timer and no state of its own (docs/consistency.md).
 /// </summary>
 [Alias("LiveGrains.ILiveGrain")]
 public interface ILiveGrain : IGrainWithStringKey
@@ -15,7 +15,7 @@ public interface ILiveGrain : IGrainWithStringKey
     [Alias("Get")]
     Task<Result<LiveDto>> GetAsync(string tenant);
 
-    /// <summary>The archived record (no statistics call), or null while the room still owns the live or for another tenant.</summary>
+    /// <summary>The archived final record (no statistics call), or null while the room still owns the live or for another tenant.</summary>
     [AlwaysInterleave, Alias("GetArchived")]
     Task<LiveDto?> GetArchivedAsync(string tenant);
 
@@ -25,16 +25,9 @@ public interface ILiveGrain : IGrainWithStringKey
     /// </summary>
     [AlwaysInterleave, Alias("GetStatsSubject")]
     Task<LiveStatsSubject?> GetStatsSubjectAsync(string tenant);
-
-    /// <summary>
-    /// Room-only: takes over the final record of an ended live. Idempotent; durable when it returns, after which the
-    /// room forgets the live.
-    /// </summary>
-    [Alias("Archive")]
-    Task ArchiveAsync(LiveArchive archive);
 }
 
-/// <summary>The final record of an ended live, handed from its room to its <see cref="ILiveGrain"/>.</summary>
+/// <summary>The final record of an ended live, stored by its room in the archive, read through its <see cref="ILiveGrain"/>.</summary>
 [GenerateSerializer, Immutable, Alias("LiveGrains.LiveArchive")]
 public sealed record LiveArchive(
     [property: Id(0)] string Tenant,

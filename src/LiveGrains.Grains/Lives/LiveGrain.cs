@@ -1,90 +1,58 @@
 using LiveGrains.Abstractions;
-using Microsoft.Extensions.Logging;
 
 namespace LiveGrains.Grains.Lives;
 
 /// <summary>
 /// The address of one live for reads, statistics and the event stream. While the live's room owns it (everything
-/// before archiving) this grain asks the room, which the live id names; after the end the room hands it the final
-/// record, which it stores, and then it deactivates. No timer, no state of its own before that: an on-air live with
-/// no reader costs nothing here. Activated on the caller's silo, which for the archive hand-over is the room's.
+/// before archiving) this grain asks the room, which the live id names; once the room no longer owns it, its final
+/// record is in the <see cref="LiveArchives"/> (the room wrote it there before letting the live go), and this grain
+/// reads it once and keeps it: an archived record never changes. No timer and no state of its own: an on-air live
+/// with no reader costs nothing here. Activated on the caller's silo.
 /// </summary>
 [Orleans.Placement.PreferLocalPlacement]
-public sealed class LiveGrain(
-    [PersistentState("live", LiveGrainsStorage.State)] IPersistentState<LiveState> state,
-    ILogger<LiveGrain> logger) : Grain, ILiveGrain
+public sealed class LiveGrain(LiveArchives archives) : Grain, ILiveGrain
 {
-    private string LiveId => this.GetPrimaryKeyString();
+    private LiveArchive? _archived;
 
-    private LiveArchive? Archived => state.State.Archive;
+    private string LiveId => this.GetPrimaryKeyString();
 
     public async Task<Result<LiveDto>> GetAsync(string tenant)
     {
-        LiveDto live;
-        if (Archived is { } archived)
+        // The room answers for the lives it owns (the ones read most) without a storage read.
+        if (_archived is null && Room(tenant) is { } room && await room.GetLiveAsync(LiveId) is { IsSuccess: true } owned)
         {
-            if (!string.Equals(archived.Tenant, tenant, StringComparison.Ordinal))
-            {
-                return DomainError.NotFound("Live");
-            }
-
-            live = archived.Live;
-        }
-        else if (Room(tenant) is not { } room)
-        {
-            return DomainError.NotFound("Live");
-        }
-        else
-        {
-            // The room does not hand this live over while this call runs (this grain takes one call at a time), so
-            // a not-found here means the live never existed for this tenant.
-            var owned = await room.GetLiveAsync(LiveId);
-            if (!owned.IsSuccess)
-            {
-                return owned;
-            }
-
-            live = owned.Value!;
+            return await WithStatsAsync(owned.Value!, tenant);
         }
 
-        if (await GrainFactory.GetGrain<ILiveStatsGrain>(LiveId).GetStatsAsync(tenant) is { IsSuccess: true } stats)
-        {
-            live = live with { Stats = stats.Value! with { DurationSeconds = live.DurationSeconds } };
-        }
-
-        return live;
+        // Not the room's (any more): archived, or never this tenant's.
+        return await ArchivedAsync(tenant) is { } archived ? await WithStatsAsync(archived.Live, tenant) : DomainError.NotFound("Live");
     }
 
-    public Task<LiveDto?> GetArchivedAsync(string tenant) =>
-        Task.FromResult(Archived is { } archived && string.Equals(archived.Tenant, tenant, StringComparison.Ordinal) ? archived.Live : null);
+    public async Task<LiveDto?> GetArchivedAsync(string tenant) => (await ArchivedAsync(tenant))?.Live;
 
     public async Task<LiveStatsSubject?> GetStatsSubjectAsync(string tenant)
     {
-        if (Archived is null && Room(tenant) is { } room && await room.GetStatsSubjectAsync(LiveId) is { } owned)
+        if (_archived is null && Room(tenant) is { } room && await room.GetStatsSubjectAsync(LiveId) is { } owned)
         {
             return owned;
         }
 
-        // Archived before, or while the room was asked (this call interleaves with the hand-over).
-        return Archived is { } archived && string.Equals(archived.Tenant, tenant, StringComparison.Ordinal)
+        return await ArchivedAsync(tenant) is { } archived
             ? new LiveStatsSubject(tenant, LiveStatus.Ended, archived.OnAir, null, archived.Live)
             : null;
     }
 
-    public async Task ArchiveAsync(LiveArchive archive)
+    /// <summary>The final record for <paramref name="tenant"/>, or null; read from storage until there is one.</summary>
+    private async Task<LiveArchive?> ArchivedAsync(string tenant)
     {
-        if (Archived is not null)
-        {
-            return;
-        }
-
-        state.State.Tenant = archive.Tenant;
-        state.State.Archive = archive;
-        await state.WriteOrReloadAsync(this, logger);
-
-        // Ended: readers are rare from now on, and each one reads the record back in one storage read.
-        this.DeactivateOnIdle();
+        _archived ??= await archives.ReadAsync(LiveId);
+        return _archived is { } archived && string.Equals(archived.Tenant, tenant, StringComparison.Ordinal) ? archived : null;
     }
+
+    private async Task<LiveDto> WithStatsAsync(LiveDto live, string tenant) =>
+        await GrainFactory.GetGrain<ILiveStatsGrain>(LiveId).GetStatsAsync(tenant) is { IsSuccess: true } stats
+            ? live with { Stats = stats.Value! with { DurationSeconds = live.DurationSeconds } }
+            : live;
 
     private IRoomGrain? Room(string tenant) =>
         Ids.TryGetRoomOfLive(LiveId, out var roomId) ? GrainFactory.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, roomId)) : null;

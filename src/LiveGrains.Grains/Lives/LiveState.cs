@@ -2,7 +2,7 @@ using LiveGrains.Abstractions;
 
 namespace LiveGrains.Grains.Lives;
 
-/// <summary>The archived record of an ended live; empty while its room owns the live.</summary>
+/// <summary>How <see cref="LiveArchives"/> stores an ended live's final record (under the live grain's state key).</summary>
 [GenerateSerializer, Alias("LiveGrains.LiveState")]
 public sealed class LiveState
 {

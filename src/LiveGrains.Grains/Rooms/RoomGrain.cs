@@ -12,13 +12,14 @@ namespace LiveGrains.Grains.Rooms;
 /// is not archived yet, so a decision (a go-live that supersedes the live on air, a start, an end) applies
 /// <see cref="LiveStateMachine"/> to those lifecycles and commits them, their webhook events (the outbox) and the
 /// request id in ONE write. The invariant holds by construction: nothing else writes a lifecycle the room owns.
-/// After the write, one background worker (the pump) tells the lives' statistics, hands ended lives to their
-/// <see cref="ILiveGrain"/> and saves full history pages; all of it is durable in this state until done, and
+/// After the write, one background worker (the pump) tells the lives' statistics, stores ended lives' final records
+/// in the <see cref="LiveArchives"/> and saves full history pages; all of it is durable in this state until done, and
 /// idempotent. See docs/consistency.md.
 /// </summary>
 public sealed class RoomGrain(
     [PersistentState("room", LiveGrainsStorage.State)] IPersistentState<RoomState> state,
     IResourceEventSink events,
+    LiveArchives archives,
     LiveGrainsClock clock,
     ILogger<RoomGrain> logger) : Grain, IRoomGrain, IRemindable
 {
@@ -40,10 +41,10 @@ public sealed class RoomGrain(
     /// <summary>The last statistics each watched live's stats grain reported (they go into events and the archive).</summary>
     private readonly Dictionary<string, StatsDto> _lastStats = new(StringComparer.Ordinal);
 
-    /// <summary>Ended lives whose end is stored and whose record their live grain does not hold yet, in order.</summary>
+    /// <summary>Ended lives whose end is stored and whose final record is not in the archive yet, in order.</summary>
     private readonly Queue<string> _toArchive = new();
 
-    /// <summary>Lives handed over to their live grain: they leave the state with the next write.</summary>
+    /// <summary>Lives whose final record is in the archive: they leave the state with the next write.</summary>
     private readonly HashSet<string> _archived = new(StringComparer.Ordinal);
 
     /// <summary>History positions below this are stored (in the room's state or pages).</summary>
@@ -235,8 +236,8 @@ public sealed class RoomGrain(
         if (Find(liveId) is not { } live)
         {
             // Not ours any more: archived, so ended, and every command is refused; or it never existed.
-            return await Live(liveId).GetArchivedAsync(Tenant) is { } archived
-                ? LiveStateMachine.Refusal(archived.Status, command.Kind)!
+            return await archives.ReadAsync(liveId, Tenant) is { } archived
+                ? LiveStateMachine.Refusal(archived.Live.Status, command.Kind)!
                 : DomainError.NotFound("Live");
         }
 
@@ -282,7 +283,7 @@ public sealed class RoomGrain(
         ids.Reverse();
 
         // Decide synchronously which lives the room still owns: anything else is archived, durably.
-        var items = ids.Select(id => Find(id) is { } owned ? Task.FromResult<LiveDto?>(Dto(owned)) : Live(id).GetArchivedAsync(Tenant)).ToList();
+        var items = ids.Select(id => Find(id) is { } owned ? Task.FromResult<LiveDto?>(Dto(owned)) : ArchivedAsync(id)).ToList();
         var lives = await Task.WhenAll(items);
         return new LivePage([.. lives.Where(l => l is not null).Select(l => l!)], start > 0 ? EncodeCursor(start) : null);
     }
@@ -431,8 +432,8 @@ public sealed class RoomGrain(
 
     /// <summary>
     /// The room's background work, run by Orleans' <see cref="BatchWorker"/> on this activation between its requests'
-    /// turns: (1) tell watching statistics grains about stored transitions, in order; (2) hand each stored end's final
-    /// record to its <see cref="ILiveGrain"/> (after its statistics froze); (3) save full history pages. It works only
+    /// turns: (1) tell watching statistics grains about stored transitions, in order; (2) write each stored end's final
+    /// record to the <see cref="LiveArchives"/> (after its statistics froze); (3) save full history pages. It works only
     /// from stored decisions, its results leave the state with the room's next write, and each step is idempotent, so
     /// a crash at any point repeats it on the next activation. A failure retries after <see cref="PumpRetryDelay"/>.
     /// </summary>
@@ -460,7 +461,7 @@ public sealed class RoomGrain(
 
                 try
                 {
-                    await Task.WhenAll(batch.Select(ended => Live(ended.LiveId).ArchiveAsync(Archive(ended))));
+                    await Task.WhenAll(batch.Select(ended => archives.WriteAsync(Archive(ended))));
                 }
                 catch
                 {
@@ -617,9 +618,11 @@ public sealed class RoomGrain(
         var liveId = LiveIdOf(liveKey);
         return Find(liveId) is { } owned
             ? Dto(owned)
-            : await Live(liveId).GetArchivedAsync(Tenant)
+            : await ArchivedAsync(liveId)
               ?? throw new InvalidOperationException($"Live {liveId} of room {RoomId} is neither in the room nor archived.");
     }
+
+    private async Task<LiveDto?> ArchivedAsync(string liveId) => (await archives.ReadAsync(liveId, Tenant))?.Live;
 
     private static void RecordMetrics(RoomLive live, string eventType)
     {
@@ -644,7 +647,6 @@ public sealed class RoomGrain(
 
     private string LiveIdOf(string liveKey) => liveKey + "." + RoomId;
 
-    private ILiveGrain Live(string liveId) => GrainFactory.GetGrain<ILiveGrain>(liveId);
 
     private ILiveStatsGrain Stats(string liveId) => GrainFactory.GetGrain<ILiveStatsGrain>(liveId);
 
