@@ -291,25 +291,9 @@ public static class ChaosRun
 
                 // Measure detection (membership table says Dead), then restart; a restart on the same endpoint would
                 // itself declare the old incarnation dead and hide the figure.
-                var detected = false;
-                var detectClock = Stopwatch.StartNew();
-                while (row is not null && detectClock.Elapsed < TimeSpan.FromSeconds(45))
-                {
-                    var rows = await cluster.ReadMembershipAsync();
-                    if (rows.Any(x => x.Field == row.Field && x.Status == "Dead"))
-                    {
-                        detected = true;
-                        history.DetectionSeconds.Enqueue(detectClock.Elapsed.TotalSeconds);
-                        break;
-                    }
-
-                    await Task.Delay(100, CancellationToken.None);
-                }
-
-                log($"t={killedAt:0.0}s kill -9 {silo.Name}; " + (detected ? $"declared dead after {detectClock.Elapsed.TotalSeconds:0.0} s" : "not declared dead within 45 s"));
-                silo.Process.Start();
-                history.Events.Enqueue((clock.Elapsed.TotalSeconds, $"{silo.Name} restarted"));
-                await WaitBackAsync(cluster, silo, log);
+                var detectedAfter = await WaitDeclaredDeadAsync(cluster, row, history);
+                log($"t={killedAt:0.0}s kill -9 {silo.Name}; " + (detectedAfter is { } d ? $"declared dead after {d:0.0} s" : "not declared dead within 45 s"));
+                await RestartAsync(cluster, silo, history, clock, log);
             }
         }
         catch (OperationCanceledException)
@@ -317,11 +301,7 @@ public static class ChaosRun
         }
 
         // The last restart may still be under way; the settle step waits for it.
-        foreach (var silo in cluster.Silos.Where(s => !s.Process.IsRunning))
-        {
-            silo.Process.Start();
-        }
-
+        StartStoppedSilos(cluster);
         if (!cluster.Redis.IsRunning)
         {
             await cluster.Redis.StartAsync();
@@ -346,25 +326,12 @@ public static class ChaosRun
                 history.Events.Enqueue((pausedAt, $"SIGSTOP {silo.Name}"));
 
                 // Paused until the cluster declares it dead: from then on its grains may be activated elsewhere.
-                var detectClock = Stopwatch.StartNew();
-                var detected = false;
-                while (row is not null && detectClock.Elapsed < TimeSpan.FromSeconds(45))
-                {
-                    if ((await cluster.ReadMembershipAsync()).Any(x => x.Field == row.Field && x.Status == "Dead"))
-                    {
-                        detected = true;
-                        history.DetectionSeconds.Enqueue(detectClock.Elapsed.TotalSeconds);
-                        break;
-                    }
-
-                    await Task.Delay(100, CancellationToken.None);
-                }
-
+                var detectedAfter = await WaitDeclaredDeadAsync(cluster, row, history);
                 Testing.PosixSignals.Send(pid, Testing.PosixSignals.SigCont);
                 var resumedAt = clock.Elapsed.TotalSeconds;
                 history.Events.Enqueue((resumedAt, $"SIGCONT {silo.Name}"));
-                log($"t={pausedAt:0.0}s SIGSTOP {silo.Name}; " + (detected ? $"declared dead after {detectClock.Elapsed.TotalSeconds:0.0} s, SIGCONT" : "not declared dead within 45 s, SIGCONT"));
-                if (!detected)
+                log($"t={pausedAt:0.0}s SIGSTOP {silo.Name}; " + (detectedAfter is { } d ? $"declared dead after {d:0.0} s, SIGCONT" : "not declared dead within 45 s, SIGCONT"));
+                if (detectedAfter is null)
                 {
                     history.ChaosViolations.Enqueue($"{silo.Name} paused at t={pausedAt:0.0}s was not declared dead within 45 s");
                 }
@@ -388,15 +355,46 @@ public static class ChaosRun
                     history.Events.Enqueue((clock.Elapsed.TotalSeconds, $"{silo.Name} stopped by itself (exit code {silo.Process.ExitCode})"));
                 }
 
-                silo.Process.Start();
-                history.Events.Enqueue((clock.Elapsed.TotalSeconds, $"{silo.Name} restarted"));
-                await WaitBackAsync(cluster, silo, log);
+                await RestartAsync(cluster, silo, history, clock, log);
             }
         }
         catch (OperationCanceledException)
         {
         }
 
+        StartStoppedSilos(cluster);
+    }
+
+    /// <summary>
+    /// Waits (up to 45 s) until the membership table says the incarnation in <paramref name="row"/> is dead; returns
+    /// how long that took (also recorded in the history), or null when it was not declared dead.
+    /// </summary>
+    private static async Task<double?> WaitDeclaredDeadAsync(ChaosCluster cluster, ChaosCluster.MemberRow? row, History history)
+    {
+        var detectClock = Stopwatch.StartNew();
+        while (row is not null && detectClock.Elapsed < TimeSpan.FromSeconds(45))
+        {
+            if ((await cluster.ReadMembershipAsync()).Any(x => x.Field == row.Field && x.Status == "Dead"))
+            {
+                history.DetectionSeconds.Enqueue(detectClock.Elapsed.TotalSeconds);
+                return detectClock.Elapsed.TotalSeconds;
+            }
+
+            await Task.Delay(100, CancellationToken.None);
+        }
+
+        return null;
+    }
+
+    private static async Task RestartAsync(ChaosCluster cluster, ClusterNode silo, History history, Stopwatch clock, Action<string> log)
+    {
+        silo.Process.Start();
+        history.Events.Enqueue((clock.Elapsed.TotalSeconds, $"{silo.Name} restarted"));
+        await WaitBackAsync(cluster, silo, log);
+    }
+
+    private static void StartStoppedSilos(ChaosCluster cluster)
+    {
         foreach (var silo in cluster.Silos.Where(s => !s.Process.IsRunning))
         {
             silo.Process.Start();

@@ -1,4 +1,5 @@
 using LiveGrains.Abstractions;
+using Microsoft.Extensions.Logging;
 
 namespace LiveGrains.Grains.Idempotency;
 
@@ -25,7 +26,8 @@ public sealed class IdempotencyState
 /// </summary>
 public sealed class IdempotencyGrain(
     [PersistentState("idempotency", LiveGrainsStorage.State)] IPersistentState<IdempotencyState> state,
-    LiveGrainsClock clock) : Grain, IIdempotencyGrain
+    LiveGrainsClock clock,
+    ILogger<IdempotencyGrain> logger) : Grain, IIdempotencyGrain
 {
     public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
@@ -64,7 +66,7 @@ public sealed class IdempotencyGrain(
         }
 
         s.LeaseUntil = now + Lease;
-        await state.WriteStateAsync();
+        await state.WriteOrReloadAsync(this, logger);
         return new IdempotencyDecision(IdempotencyOutcome.Proceed, null);
     }
 
@@ -76,7 +78,7 @@ public sealed class IdempotencyGrain(
         }
 
         state.State.Response = response;
-        await state.WriteStateAsync();
+        await state.WriteOrReloadAsync(this, logger);
     }
 
     public async Task AbandonAsync(string requestFingerprint)

@@ -356,7 +356,9 @@ public sealed class RoomGrain(
     {
         if (S.Lives.Count(l => l.Lifecycle.IsActive) > 1)
         {
-            // Unreachable by construction (every path supersedes first); refuse to persist it if a change ever breaks that.
+            // Unreachable by construction (every path supersedes first); refuse to persist it if a change ever breaks
+            // that, and let this activation go as any failed write does: memory holds a change storage never took.
+            this.DeactivateOnIdle();
             await state.ReadStateAsync();
             throw new InvalidOperationException($"Room {RoomId}: a decision would leave two lives on air; refused.");
         }

@@ -73,7 +73,7 @@ public sealed class StreamGrain(
         S.Recording = command.Recording;
         S.CreatedAt = now;
         S.UpdatedAt = now;
-        await state.WriteStateAsync();
+        await state.WriteOrReloadAsync(this, logger);
         return new StreamWithKey(ToDto(), key);
     }
 
@@ -455,7 +455,7 @@ public sealed class StreamGrain(
 
     private async Task CommitAsync()
     {
-        await state.WriteStateAsync();
+        await state.WriteOrReloadAsync(this, logger);
         await Relay.HandOffAsync();
     }
 

@@ -1,4 +1,5 @@
 using LiveGrains.Abstractions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace LiveGrains.Grains.Webhooks;
@@ -26,7 +27,8 @@ public sealed class WebhookRegistryState
 public sealed class WebhookRegistryGrain(
     [PersistentState("webhooks", LiveGrainsStorage.State)] IPersistentState<WebhookRegistryState> state,
     IOptions<WebhookOptions> options,
-    LiveGrainsClock clock) : Grain, IWebhookRegistryGrain
+    LiveGrainsClock clock,
+    ILogger<WebhookRegistryGrain> logger) : Grain, IWebhookRegistryGrain
 {
     private IReadOnlyList<WebhookTarget>? _targets;
 
@@ -116,7 +118,7 @@ public sealed class WebhookRegistryGrain(
     private async Task SaveAsync()
     {
         _targets = null;
-        await state.WriteStateAsync();
+        await state.WriteOrReloadAsync(this, logger);
     }
 
     private static DomainError NotFound() => DomainError.NotFound("Webhook");
