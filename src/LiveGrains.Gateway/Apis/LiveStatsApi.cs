@@ -67,7 +67,7 @@ public static class LiveStatsApi
             return check.Problem;
         }
 
-        return RoomsApi.Ok(await grains.GetGrain<ILiveStatsGrain>(liveId).GetStatsAsync(user.Tenant()));
+        return RoomsApi.Ok(await GrainReferences<ILiveStatsGrain>.Get(grains, liveId).GetStatsAsync(user.Tenant()));
     }
 
     public static Task<Results<Accepted<ActivityAccepted>, ProblemHttpResult>> RecordActivityAsync(

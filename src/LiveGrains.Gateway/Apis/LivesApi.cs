@@ -44,7 +44,7 @@ public static class LivesApi
             return check.Problem;
         }
 
-        return RoomsApi.Ok(await grains.GetGrain<ILiveGrain>(liveId).GetAsync(user.Tenant()));
+        return RoomsApi.Ok(await GrainReferences<ILiveGrain>.Get(grains, liveId).GetAsync(user.Tenant()));
     }
 
     public static async Task<Results<Ok<LiveDto>, ProblemHttpResult>> TransitionAsync(
