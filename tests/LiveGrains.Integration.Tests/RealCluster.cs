@@ -22,7 +22,14 @@ public sealed class RealCluster : IAsyncDisposable
     private readonly List<ServiceProcess> _gateways = [];
     private readonly List<string> _gatewayUrls = [];
 
-    private RealCluster(ClusterStore store) => Store = store;
+    private RealCluster(ClusterStore store, string clusterId)
+    {
+        Store = store;
+        ClusterId = clusterId;
+    }
+
+    /// <summary>Orleans:ClusterId and Orleans:ServiceId of every process.</summary>
+    public string ClusterId { get; }
 
     /// <summary>Membership, grain state and reminders of this cluster.</summary>
     public ClusterStore Store { get; }
@@ -34,10 +41,10 @@ public sealed class RealCluster : IAsyncDisposable
     public static async Task<RealCluster> StartAsync(StorageBackend backend = StorageBackend.Redis)
     {
         var store = await ClusterStore.StartAsync(backend);
-        var cluster = new RealCluster(store);
+        var clusterId = "it-" + Guid.NewGuid().ToString("N")[..12];
+        var cluster = new RealCluster(store, clusterId);
         try
         {
-            var clusterId = "it-" + Guid.NewGuid().ToString("N")[..12];
             for (var i = 0; i < 2; i++)
             {
                 var port = FreePort.Next();
