@@ -14,7 +14,7 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
-# --- Test dependencies: real redis-server, nginx with the RTMP module, ffmpeg, curl -------------------------------
+# --- Test dependencies: real redis-server, nginx with the RTMP module, ffmpeg, curl, Node.js + npm (for azurite) -----
 readonly rtmp_module=/usr/lib/nginx/modules/ngx_rtmp_module.so
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
@@ -22,6 +22,8 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 [ -f "$rtmp_module" ] || missing+=(libnginx-mod-rtmp)
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing test dependencies: ${missing[*]}"
@@ -43,7 +45,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq || install_rc=$?
   if [ "$install_rc" -eq 0 ]; then
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 RUNLEVEL=1 apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
-      redis-server nginx libnginx-mod-rtmp ffmpeg curl >/dev/null || install_rc=$?
+      "${missing[@]}" >/dev/null || install_rc=$?
   fi
   if [ "$created_policy" -eq 1 ]; then
     "${sudo[@]}" rm -f "$policy"
@@ -58,6 +60,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
 fi
 [ -f "$rtmp_module" ] || { echo "test.sh: $rtmp_module is missing after installing libnginx-mod-rtmp" >&2; exit 1; }
+
+# Azurite (the Azure Storage emulator) comes from npm, pinned to the version AzuriteServer installs itself when it is
+# missing (tests/LiveGrains.Testing/AzuriteServer.cs). It declares Node >= 22 but runs on Debian's Node 20: npm warns.
+readonly azurite_version=3.37.0
+if ! command -v azurite >/dev/null 2>&1; then
+  log "installing azurite@$azurite_version (npm install -g)"
+  npm_sudo=()
+  if [ "$(id -u)" -ne 0 ] && [ ! -w "$(npm prefix -g)/lib" ]; then
+    npm_sudo=(sudo)
+  fi
+  "${npm_sudo[@]}" npm install -g --no-audit --no-fund --loglevel=error "azurite@$azurite_version"
+fi
 
 # --- Deployment files: docker-compose config -q, offline Kubernetes schema check, nginx-rtmp/promtool checks ---
 log "bash infra/check.sh"

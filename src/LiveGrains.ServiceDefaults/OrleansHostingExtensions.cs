@@ -4,7 +4,10 @@ using System.Net.Sockets;
 using LiveGrains.Grains;
 using LiveGrains.Grains.Stats;
 using LiveGrains.Grains.Webhooks;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
 using LiveGrains.ServiceDefaults.Failover;
+using LiveGrains.ServiceDefaults.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -18,38 +21,61 @@ using StackExchange.Redis;
 namespace LiveGrains.ServiceDefaults;
 
 /// <summary>
-/// One place that decides how a silo or client is hosted: embedded (localhost clustering, in-memory state)
-/// when <c>ConnectionStrings:redis</c> is unset, Orleans' Redis providers for membership, grain state and
-/// reminders when it is set.
+/// One place that decides how a silo or client is hosted, from <c>Storage:Provider</c> (<see cref="StorageOptions"/>):
+/// embedded (localhost clustering, in-memory state), Orleans' Redis providers, or Orleans' Azure Storage providers
+/// (Table membership and reminders, Blob grain state) for membership, grain state and reminders.
 /// </summary>
 public static class OrleansHostingExtensions
 {
-    public const string RedisConnectionName = "redis";
+    public const string RedisConnectionName = StorageOptions.RedisConnectionName;
 
     public static string? RedisConnectionString(this IConfiguration configuration) =>
         configuration.GetConnectionString(RedisConnectionName) is { Length: > 0 } cs ? cs : null;
+
+    /// <summary>The validated storage settings; throws at host build time when they are wrong.</summary>
+    public static StorageOptions Storage(this IConfiguration configuration) => StorageOptions.Resolve(configuration);
 
     public static ISiloBuilder UseLiveGrainsSilo(this ISiloBuilder silo, IConfiguration configuration)
     {
         var orleans = configuration.GetSection("Orleans");
         var siloPort = orleans.GetValue("SiloPort", EndpointOptions.DEFAULT_SILO_PORT);
         var gatewayPort = orleans.GetValue("GatewayPort", EndpointOptions.DEFAULT_GATEWAY_PORT);
-        var redis = configuration.RedisConnectionString();
+        var storage = configuration.Storage();
+        silo.Services.AddSingleton(storage);
 
         silo.Configure<ClusterOptions>(o => ConfigureCluster(o, configuration));
-        if (redis is null)
+        switch (storage.Provider)
         {
-            silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: ServiceId(configuration), clusterId: ClusterId(configuration));
-            silo.AddMemoryGrainStorage(LiveGrainsStorage.State);
-            silo.UseInMemoryReminderService();
+            case StorageProvider.Memory:
+                silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: ServiceId(configuration), clusterId: ClusterId(configuration));
+                silo.AddMemoryGrainStorage(LiveGrainsStorage.State);
+                silo.UseInMemoryReminderService();
+                break;
+            case StorageProvider.Redis:
+                var redisOptions = ParseRedis(storage.RedisConnectionString!);
+                silo.UseRedisClustering(o => o.ConfigurationOptions = redisOptions.Clone());
+                silo.AddRedisGrainStorage(LiveGrainsStorage.State, o => o.ConfigurationOptions = redisOptions.Clone());
+                silo.UseRedisReminderService(o => o.ConfigurationOptions = redisOptions.Clone());
+                break;
+            case StorageProvider.Azure:
+                var azure = storage.AzureConnectionString!;
+                silo.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(azure));
+
+                // Blob rather than Table grain state: a table entity holds at most 1 MiB split over 64 KiB properties,
+                // a blob has no such limit for the bounded-but-large states (webhook delivery logs, idempotent answers).
+                // Blob writes are conditional on the ETag like Redis's, so a duplicate activation still fails its write.
+                silo.AddAzureBlobGrainStorage(LiveGrainsStorage.State, o =>
+                {
+                    o.BlobServiceClient = new BlobServiceClient(azure);
+                    o.ContainerName = storage.AzureContainerName;
+                });
+                silo.UseAzureTableReminderService(o => o.TableServiceClient = new TableServiceClient(azure));
+                break;
         }
-        else
+
+        if (storage.IsDurable)
         {
-            var redisOptions = ParseRedis(redis);
             silo.ConfigureEndpoints(AdvertisedAddress(configuration), siloPort, gatewayPort, listenOnAnyHostAddress: true);
-            silo.UseRedisClustering(o => o.ConfigurationOptions = redisOptions.Clone());
-            silo.AddRedisGrainStorage(LiveGrainsStorage.State, o => o.ConfigurationOptions = redisOptions.Clone());
-            silo.UseRedisReminderService(o => o.ConfigurationOptions = redisOptions.Clone());
             silo.Configure<ClusterMembershipOptions>(o =>
             {
                 // Detect a killed silo in seconds, not the 30 s+ default (docs/scale-out.md).
@@ -61,7 +87,8 @@ public static class OrleansHostingExtensions
 
                 // After a total crash the table still lists the dead silos as Active. A joining silo waits until every
                 // Active silo answers a ping, and probes (then evicts) only silos whose IAmAlive is stale; with Orleans'
-                // 30 s x 3 that took 85 s. 1 s x 3: stale 3 s after the crash (one small Redis write a second per silo).
+                // 30 s x 3 that took 85 s. 1 s x 3: stale 3 s after the crash (one small write a second per silo, to
+                // Redis or to the Azure table alike).
                 o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(1);
                 o.NumMissedTableIAmAliveLimit = 3;
 
@@ -96,7 +123,7 @@ public static class OrleansHostingExtensions
                     o.RangeLeaseDuration = failover.Value.RangeLeaseDuration(membership.Value));
         }
 
-        if (redis is not null)
+        if (storage.IsDurable)
         {
             silo.Services.AddSingleton<MembershipFence>();
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<MembershipFence>());
@@ -118,11 +145,24 @@ public static class OrleansHostingExtensions
 
     public static IClientBuilder UseLiveGrainsClient(this IClientBuilder client, IConfiguration configuration)
     {
-        var redis = configuration.RedisConnectionString()
-            ?? throw new InvalidOperationException("Gateway:Mode=client needs ConnectionStrings:redis to find the cluster's silos.");
-        var redisOptions = ParseRedis(redis);
+        var storage = configuration.Storage();
         client.Configure<ClusterOptions>(o => ConfigureCluster(o, configuration));
-        client.UseRedisClustering(o => o.ConfigurationOptions = redisOptions.Clone());
+        switch (storage.Provider)
+        {
+            case StorageProvider.Redis:
+                var redisOptions = ParseRedis(storage.RedisConnectionString!);
+                client.UseRedisClustering(o => o.ConfigurationOptions = redisOptions.Clone());
+                break;
+            case StorageProvider.Azure:
+                var azure = storage.AzureConnectionString!;
+                client.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(azure));
+                break;
+            default:
+                throw new InvalidOperationException(
+                    "Gateway:Mode=client finds the cluster's silos in the membership table: set Storage:Provider=redis (ConnectionStrings:redis) "
+                    + "or Storage:Provider=azure (ConnectionStrings:azure-storage).");
+        }
+
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout(configuration));
         client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
         if (configuration.DashboardEnabled())

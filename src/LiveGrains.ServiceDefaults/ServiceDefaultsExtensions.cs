@@ -1,3 +1,4 @@
+using LiveGrains.ServiceDefaults.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,9 +39,15 @@ public static class ServiceDefaultsExtensions
 
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
-        if (builder.Configuration.RedisConnectionString() is not null)
+        var storage = builder.Configuration.Storage();
+        if (storage.Provider == StorageProvider.Redis)
         {
             builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis");
+        }
+        else if (storage.Provider == StorageProvider.Azure)
+        {
+            builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+                "azure-storage", _ => new AzureStorageHealthCheck(storage), failureStatus: null, tags: null));
         }
 
         builder.Services.AddOpsAuthentication();
@@ -48,7 +55,7 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>
-    /// <c>/alive</c>: the process answers. <c>/health</c>: every registered check passes (cluster, Redis).
+    /// <c>/alive</c>: the process answers. <c>/health</c>: every registered check passes (cluster, Redis or Azure Storage).
     /// <c>/metrics</c> (Prometheus) and <c>/dashboard</c> (Orleans dashboard, where the host added it) need the operator key.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)

@@ -1,11 +1,14 @@
 using LiveGrains.ServiceDefaults;
 
-// A silo-only node: grains, Redis membership/state/reminders, and a small HTTP surface for probes and metrics.
+// A silo-only node: grains, membership/state/reminders in Redis or Azure Storage, and a small HTTP surface for probes
+// and metrics.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-if (builder.Configuration.RedisConnectionString() is null && !builder.Environment.IsDevelopment())
+if (!builder.Configuration.Storage().IsDurable && !builder.Environment.IsDevelopment())
 {
-    throw new InvalidOperationException("LiveGrains.Silo needs ConnectionStrings:redis (a silo-only node has no embedded mode).");
+    throw new InvalidOperationException(
+        "LiveGrains.Silo needs durable storage (a silo-only node has no embedded mode): Storage:Provider=redis with ConnectionStrings:redis, "
+        + "or Storage:Provider=azure with ConnectionStrings:azure-storage.");
 }
 
 builder.UseOrleans(silo => silo.UseLiveGrainsSilo(builder.Configuration));

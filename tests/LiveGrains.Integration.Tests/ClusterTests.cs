@@ -4,14 +4,19 @@ using LiveGrains.Testing;
 
 namespace LiveGrains.Integration.Tests;
 
-/// <summary>Each test runs its own real cluster; they run one after the other to share the two cores fairly.</summary>
+/// <summary>
+/// The cluster invariants, on every durable backend (Redis and Azure Storage on Azurite). Each test runs its own real
+/// cluster; they run one after the other to share the two cores fairly.
+/// </summary>
 [Collection("real cluster")]
 public sealed class ClusterTests
 {
-    [Fact]
-    public async Task EveryRoomAndLiveReadsBackIdenticallyAfterTheWholeClusterRestarts()
+    [Theory]
+    [InlineData(StorageBackend.Redis)]
+    [InlineData(StorageBackend.Azure)]
+    public async Task EveryRoomAndLiveReadsBackIdenticallyAfterTheWholeClusterRestarts(StorageBackend backend)
     {
-        await using var cluster = await RealCluster.StartAsync();
+        await using var cluster = await RealCluster.StartAsync(backend);
         var a = cluster.Clients[0];
         var b = cluster.Clients[1];
         var rooms = new List<string>();
@@ -66,10 +71,12 @@ public sealed class ClusterTests
         }
     }
 
-    [Fact]
-    public async Task FiveHundredConcurrentGoLivesOverBothGatewaysLeaveExactlyOneLiveOnAir()
+    [Theory]
+    [InlineData(StorageBackend.Redis)]
+    [InlineData(StorageBackend.Azure)]
+    public async Task FiveHundredConcurrentGoLivesOverBothGatewaysLeaveExactlyOneLiveOnAir(StorageBackend backend)
     {
-        await using var cluster = await RealCluster.StartAsync();
+        await using var cluster = await RealCluster.StartAsync(backend);
         var roomId = "race-" + Guid.NewGuid().ToString("N")[..10];
         await cluster.Clients[0].SendAsync(HttpMethod.Post, "/v1/rooms", $$"""{"room_id":"{{roomId}}"}""").ExpectAsync(HttpStatusCode.Created);
 

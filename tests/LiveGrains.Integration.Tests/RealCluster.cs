@@ -8,8 +8,9 @@ using LiveGrains.Testing;
 namespace LiveGrains.Integration.Tests;
 
 /// <summary>
-/// A real deployment on loopback: redis-server, two LiveGrains.Silo processes and two LiveGrains.Gateway
-/// processes in client mode, all on free ports, with a cluster id of its own. Stop and start it like an operator.
+/// A real deployment on loopback: a real store (redis-server or Azurite, <see cref="ClusterStore"/>), two
+/// LiveGrains.Silo processes and two LiveGrains.Gateway processes in client mode, all on free ports, with a cluster id
+/// of its own. Stop and start it like an operator.
 /// </summary>
 public sealed class RealCluster : IAsyncDisposable
 {
@@ -21,25 +22,33 @@ public sealed class RealCluster : IAsyncDisposable
     private readonly List<ServiceProcess> _gateways = [];
     private readonly List<string> _gatewayUrls = [];
 
-    private RealCluster(RedisServer redis) => Redis = redis;
+    private RealCluster(ClusterStore store, string clusterId)
+    {
+        Store = store;
+        ClusterId = clusterId;
+    }
 
-    public RedisServer Redis { get; }
+    /// <summary>Orleans:ClusterId and Orleans:ServiceId of every process.</summary>
+    public string ClusterId { get; }
+
+    /// <summary>Membership, grain state and reminders of this cluster.</summary>
+    public ClusterStore Store { get; }
 
     public IReadOnlyList<ServiceProcess> Silos => _silos;
 
     public IReadOnlyList<HttpClient> Clients { get; private set; } = [];
 
-    public static async Task<RealCluster> StartAsync()
+    public static async Task<RealCluster> StartAsync(StorageBackend backend = StorageBackend.Redis)
     {
-        var redis = await RedisServer.StartAsync();
-        var cluster = new RealCluster(redis);
+        var store = await ClusterStore.StartAsync(backend);
+        var clusterId = "it-" + Guid.NewGuid().ToString("N")[..12];
+        var cluster = new RealCluster(store, clusterId);
         try
         {
-            var clusterId = "it-" + Guid.NewGuid().ToString("N")[..12];
             for (var i = 0; i < 2; i++)
             {
                 var port = FreePort.Next();
-                cluster._silos.Add(new ServiceProcess(RepoPaths.ProjectDll("LiveGrains.Silo"), Common(redis, clusterId).Concat(
+                cluster._silos.Add(new ServiceProcess(RepoPaths.ProjectDll("LiveGrains.Silo"), Common(store, clusterId).Concat(
                 [
                     new("Orleans__SiloPort", FreePort.Next().ToString(CultureInfo.InvariantCulture)),
                     new("Orleans__GatewayPort", FreePort.Next().ToString(CultureInfo.InvariantCulture)),
@@ -53,7 +62,7 @@ public sealed class RealCluster : IAsyncDisposable
                 var port = FreePort.Next();
                 var url = $"http://127.0.0.1:{port}";
                 cluster._gatewayUrls.Add(url);
-                cluster._gateways.Add(new ServiceProcess(RepoPaths.ProjectDll("LiveGrains.Gateway"), Common(redis, clusterId).Concat(
+                cluster._gateways.Add(new ServiceProcess(RepoPaths.ProjectDll("LiveGrains.Gateway"), Common(store, clusterId).Concat(
                 [
                     new("Gateway__Mode", "client"),
                     new("Auth__ApiKeys__" + ApiKey, Tenant),
@@ -80,9 +89,9 @@ public sealed class RealCluster : IAsyncDisposable
     /// <summary>Starts every stopped process and waits until each gateway can reach the cluster.</summary>
     public async Task StartProcessesAsync()
     {
-        if (!Redis.IsRunning)
+        if (!Store.IsRunning)
         {
-            await Redis.StartAsync();
+            await Store.StartAsync();
         }
 
         foreach (var silo in _silos.Where(s => !s.IsRunning))
@@ -99,16 +108,16 @@ public sealed class RealCluster : IAsyncDisposable
         await Task.WhenAll(_gateways.Select((g, i) => g.WaitForHttpAsync(_gatewayUrls[i] + "/health", StartTimeout)));
     }
 
-    /// <summary>Stops gateways, silos and Redis gracefully (SIGTERM, SHUTDOWN), as an operator's full restart would.</summary>
+    /// <summary>Stops gateways, silos and the store gracefully (SIGTERM; Redis SHUTDOWN), as an operator's full restart would.</summary>
     public async Task StopEverythingAsync()
     {
         await Task.WhenAll(_gateways.Select(g => g.StopAsync()));
         await Task.WhenAll(_silos.Select(s => s.StopAsync(TimeSpan.FromSeconds(15))));
-        await Redis.StopAsync();
+        await Store.StopAsync();
     }
 
     public string Describe() =>
-        string.Join("\n\n", _silos.Concat(_gateways).Select(p => p.Describe(60)));
+        $"Store: {Store.Backend}\n" + string.Join("\n\n", _silos.Concat(_gateways).Select(p => p.Describe(60)));
 
     public async ValueTask DisposeAsync()
     {
@@ -122,12 +131,12 @@ public sealed class RealCluster : IAsyncDisposable
             await process.DisposeAsync();
         }
 
-        await Redis.DisposeAsync();
+        await Store.DisposeAsync();
     }
 
-    private static IEnumerable<KeyValuePair<string, string?>> Common(RedisServer redis, string clusterId) =>
+    private static IEnumerable<KeyValuePair<string, string?>> Common(ClusterStore store, string clusterId) =>
     [
-        new("ConnectionStrings__redis", redis.ConnectionString),
+        .. store.Environment,
         new("Orleans__ClusterId", clusterId),
         new("Orleans__ServiceId", clusterId),
         new("Orleans__ResponseTimeoutSeconds", "30"),

@@ -14,14 +14,15 @@ public static class StartupBanner
         {
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             var url = addresses.FirstOrDefault() ?? "(no HTTP address)";
-            var redis = app.Configuration.RedisConnectionString() is not null;
+            var storage = app.Configuration.Storage();
             var mode = app.Configuration.IsClientMode() ? "gateway, Orleans client of a silo cluster" : "gateway with a co-hosted silo";
             var devKey = app.Services.GetRequiredService<ApiKeyDirectory>().DevApiKey;
             Console.WriteLine();
             Console.WriteLine($"LiveGrains is running ({mode}) on {url}");
-            Console.WriteLine(redis
-                ? "State: Redis (clustering, grain state and reminders)."
-                : "State: IN MEMORY. Everything is lost when this process stops; set ConnectionStrings__redis for durable state.");
+            Console.WriteLine(storage.IsDurable
+                ? $"State: {storage.Describe()}."
+                : "State: IN MEMORY. Everything is lost when this process stops; set ConnectionStrings__redis (or Storage__Provider=azure "
+                    + "with ConnectionStrings__azure-storage) for durable state.");
             if (devKey is not null)
             {
                 Console.WriteLine($"Dev API key (Development only): {devKey}");

@@ -35,8 +35,8 @@ public sealed partial class MembershipFence(
 
     /// <summary>
     /// True while the silo may serve: confirmed recently enough, stopping gracefully (it was not declared dead), or not
-    /// yet able to read the table at all. The last is start-up only: the Redis provider throws until the membership
-    /// service has initialized it, which happens before this silo writes its own row, so no grain can be placed here
+    /// yet able to read the table at all. The last is start-up only: the Redis and Azure providers throw until the
+    /// membership service has initialized them, which happens before this silo writes its own row, so no grain can be placed here
     /// before a read has succeeded.
     /// </summary>
     public bool MayServe => _stopping.IsCancellationRequested
@@ -85,7 +85,8 @@ public sealed partial class MembershipFence(
         var started = Stopwatch.GetTimestamp();
         try
         {
-            // The whole table (a few rows), not ReadRowAsync: the Redis provider throws on a row that does not exist yet.
+            // The whole table (a few rows), not ReadRowAsync: the Redis provider throws on a row that does not exist yet
+            // (the Azure one does not); one code path for both.
             var data = await table.ReadAllAsync(_stopping.Token).WaitAsync(_options.MembershipFence, _stopping.Token);
             if (_stopping.IsCancellationRequested)
             {
@@ -120,12 +121,12 @@ public sealed partial class MembershipFence(
         {
             if (!Volatile.Read(ref _readOnce))
             {
-                // Start-up: the provider is not initialized yet (it throws NullReferenceException until then).
+                // Start-up: the provider is not initialized yet (Redis and Azure throw NullReferenceException until then).
                 return;
             }
 
-            // Table unreachable (Redis restarting) or slow: the confirmation ages, and past the fence calls are refused
-            // until a read succeeds again. The process is not stopped: the whole cluster would stop with Redis.
+            // Table unreachable (Redis or the storage account restarting) or slow: the confirmation ages, and past the fence calls are refused
+            // until a read succeeds again. The process is not stopped: the whole cluster would stop with its store.
             LogCheckFailed(logger, ex, SinceConfirmation.TotalSeconds);
         }
     }

@@ -4,8 +4,8 @@ using LiveGrains.Testing;
 namespace LiveGrains.Integration.Tests.Ingest;
 
 /// <summary>
-/// The reconnect window is a durable reminder, not only a timer: a Redis-backed cluster of two silo processes
-/// behind a client-mode gateway, the stream's silo is killed (-9) right after the disconnect, and the survivor
+/// The reconnect window is a durable reminder, not only a timer: a cluster of two silo processes on Redis or on Azure
+/// Storage (Azurite) behind a client-mode gateway, the stream's silo is killed (-9) right after the disconnect, and the survivor
 /// still ends the live with reconnect_timeout.
 /// </summary>
 [Collection(IngestCollection.Name)]
@@ -13,15 +13,16 @@ public sealed class ReconnectWindowFailoverTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    [Fact]
-    public async Task TheWindowStillEndsTheLiveWhenTheSiloHoldingTheStreamIsKilled()
+    [Theory]
+    [InlineData(StorageBackend.Redis)]
+    [InlineData(StorageBackend.Azure)]
+    public async Task TheWindowStillEndsTheLiveWhenTheSiloHoldingTheStreamIsKilled(StorageBackend backend)
     {
-        await using var redis = await RedisServer.StartAsync();
+        await using var store = await ClusterStore.StartAsync(backend);
         var cluster = "ingest-failover-" + Guid.NewGuid().ToString("N")[..8];
-        Dictionary<string, string?> Common() => new()
+        Dictionary<string, string?> Common() => new(store.Environment)
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["ConnectionStrings__redis"] = redis.ConnectionString,
             ["Orleans__ClusterId"] = cluster,
             ["Orleans__ServiceId"] = cluster,
         };
