@@ -38,6 +38,13 @@ public interface IRoomGrain : IGrainWithStringKey
     [Alias("TransitionLive")]
     Task<Result<LiveDto>> TransitionLiveAsync(string liveId, LiveCommand command);
 
+    /// <summary>
+    /// Deletes the room (live_already_active while a live is on air); its scheduled and ready lives end as cancelled
+    /// in the same write, and every live stays readable. A later create with the same id starts the room afresh.
+    /// </summary>
+    [Alias("Delete")]
+    Task<Result<bool>> DeleteAsync(string? by);
+
     /// <summary>Every live the room ever had, newest first.</summary>
     [Alias("ListLives"), ReadOnly]
     Task<Result<LivePage>> ListLivesAsync(int limit, string? cursor);

@@ -19,6 +19,8 @@ public static class RoomsApi
         api.MapPost("/", CreateRoomAsync).WithMetadata(new DeduplicatedByRequestId()).WithName("CreateRoom").WithSummary("Creates a room (a channel that holds at most one active live).");
         api.MapGet("/{roomId}", GetRoomAsync).WithName("GetRoom").WithSummary("Gets a room and its active live id.");
         api.MapPatch("/{roomId}", UpdateRoomAsync).WithName("UpdateRoom").WithSummary("Changes a room's title, host, takeover policy or reconnect window.");
+        api.MapDelete("/{roomId}", DeleteRoomAsync).WithName("DeleteRoom")
+            .WithSummary("Deletes a room (409 live_already_active while a live is on air); its lives stay readable.");
         api.MapGet("/{roomId}/lives", ListLivesAsync).WithName("ListRoomLives").WithSummary("Every live the room ever had, newest first, with cursor paging.");
         api.MapPost("/{roomId}/go-live", GoLiveAsync).WithMetadata(new DeduplicatedByRequestId()).WithName("GoLive")
             .WithSummary("Creates a live and starts it now; an active live is superseded (takeover) or the call is refused (reject).");
@@ -76,6 +78,17 @@ public static class RoomsApi
 
         return Ok(await Room(grains, user, roomId).UpdateAsync(
             new UpdateRoomCommand(body.Title, body.HostId, body.TakeoverPolicy, body.ReconnectWindowSeconds)));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteRoomAsync(string roomId, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (InvalidRoomId(roomId) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var result = await Room(grains, user, roomId).DeleteAsync(null);
+        return result.IsSuccess ? TypedResults.NoContent() : Problems.From(result.Error!);
     }
 
     public static async Task<Results<Ok<ListResponse<LiveDto>>, ProblemHttpResult>> ListLivesAsync(

@@ -60,6 +60,9 @@ public sealed class RoomGrain(
     /// <summary>Memory is ahead of storage by what the pump did; the next write (or the save timer) carries it.</summary>
     private bool _unsaved;
 
+    /// <summary>The <see cref="RoomState.Decisions"/> storage holds: the pump indexes only stored decisions.</summary>
+    private long _storedDecisions;
+
     private OutboxRelay Relay => _relay ??= new OutboxRelay(this, () => S.Outbox, events, logger);
 
     private BatchWorkerFromDelegate Pump => _pump ??= new BatchWorkerFromDelegate(PumpAsync);
@@ -88,6 +91,7 @@ public sealed class RoomGrain(
 
         _storedHistory = S.HistoryCount;
         _pagesSaved = S.HistorySaved;
+        _storedDecisions = S.Decisions;
 
         Relay.Kick();
         if (HasPumpWork())
@@ -103,18 +107,23 @@ public sealed class RoomGrain(
 
     public async Task<Result<RoomDto>> CreateAsync(CreateRoomCommand command)
     {
-        if (S.Exists && command.RequestId is not null && command.RequestId == S.CreatedByRequest)
+        if (Present && command.RequestId is not null && command.RequestId == S.CreatedByRequest)
         {
             return ToDto();
         }
 
-        if (S.Exists)
+        if (Present)
         {
             return new DomainError(DomainErrorCode.RoomExists, $"Room '{RoomId}' already exists.", "room_id");
         }
 
         var now = clock.UtcNow;
+
+        // In the tenant's rooms index before the room is stored, so a created room is never missing from the listing
+        // (an entry whose create then fails is skipped by the listing). Creating a room is not the go-live path.
+        await GrainFactory.ResourceShard(Tenant, IndexShards.Rooms, RoomId).UpsertAsync(new ResourceIndexEntry(RoomId, RoomId, now));
         S.Exists = true;
+        S.Deleted = false;
         S.Title = command.Title;
         S.HostId = command.HostId;
         S.TakeoverPolicy = command.TakeoverPolicy;
@@ -129,11 +138,11 @@ public sealed class RoomGrain(
         return dto;
     }
 
-    public Task<Result<RoomDto>> GetAsync() => Task.FromResult(S.Exists ? ToDto() : Result<RoomDto>.Fail(NotFound()));
+    public Task<Result<RoomDto>> GetAsync() => Task.FromResult(Present ? ToDto() : Result<RoomDto>.Fail(NotFound()));
 
     public async Task<Result<RoomDto>> UpdateAsync(UpdateRoomCommand command)
     {
-        if (!S.Exists)
+        if (!Present)
         {
             return NotFound();
         }
@@ -149,7 +158,7 @@ public sealed class RoomGrain(
 
     public async Task<Result<GoLiveResult>> GoLiveAsync(GoLiveCommand command)
     {
-        if (!S.Exists)
+        if (!Present)
         {
             return NotFound();
         }
@@ -177,7 +186,7 @@ public sealed class RoomGrain(
 
     public async Task<Result<IngestLiveResult>> GoLiveForIngestAsync(GoLiveCommand command)
     {
-        if (!S.Exists)
+        if (!Present)
         {
             return NotFound();
         }
@@ -202,7 +211,7 @@ public sealed class RoomGrain(
 
     public async Task<Result<LiveDto>> ScheduleLiveAsync(ScheduleLiveCommand command)
     {
-        if (!S.Exists)
+        if (!Present)
         {
             return NotFound();
         }
@@ -264,9 +273,45 @@ public sealed class RoomGrain(
         return Dto(live);
     }
 
+    public async Task<Result<bool>> DeleteAsync(string? by)
+    {
+        if (!Present)
+        {
+            return NotFound();
+        }
+
+        if (Active() is { } active)
+        {
+            return new DomainError(DomainErrorCode.LiveAlreadyActive, $"Live '{active.LiveId}' is active in this room; end it before deleting the room.");
+        }
+
+        // Lives that could still start would belong to a room that is gone: they end now ('cancelled'), in the same
+        // write as the deletion. Every live of the room stays readable at /v1/lives/{live_id}.
+        var now = clock.UtcNow;
+        var changed = new List<(RoomLive, string)>();
+        foreach (var pending in S.Lives.Where(l => l.Lifecycle.Status is LiveStatus.Scheduled or LiveStatus.Ready).ToList())
+        {
+            Change(pending, LiveStateMachine.Apply(pending.Lifecycle, new LiveCommand(LiveCommandKind.End, by), now), now, changed);
+        }
+
+        S.Deleted = true;
+        await CommitAsync(changed, now);
+        try
+        {
+            await GrainFactory.ResourceShard(Tenant, IndexShards.Rooms, RoomId).RemoveAsync(RoomId);
+        }
+        catch (Exception ex)
+        {
+            // Harmless: the listing skips an entry whose room is gone.
+            logger.LogWarning(ex, "Room {RoomId}: removing it from the rooms index failed", RoomId);
+        }
+
+        return true;
+    }
+
     public async Task<Result<LivePage>> ListLivesAsync(int limit, string? cursor)
     {
-        if (!S.Exists)
+        if (!Present)
         {
             return NotFound();
         }
@@ -300,6 +345,9 @@ public sealed class RoomGrain(
         _watched.Add(liveId);
         return Task.FromResult<LiveStatsSubject?>(Subject(live));
     }
+
+    /// <summary>The room exists for room calls (a deleted room's lives stay readable through the live calls).</summary>
+    private bool Present => S.Exists && !S.Deleted;
 
     private RoomLive? Active() => S.Lives.Find(l => l.Lifecycle.IsActive);
 
@@ -361,6 +409,7 @@ public sealed class RoomGrain(
         }
 
         S.UpdatedAt = now;
+        S.Decisions++;
         await WriteAsync();
         foreach (var (live, eventType) in changed)
         {
@@ -412,22 +461,26 @@ public sealed class RoomGrain(
         }
 
         var history = S.HistoryCount;
+        var decisions = S.Decisions;
         try
         {
             await state.WriteOrReloadAsync(this, logger);
             _unsaved = false;
             _storedHistory = history;
+            _storedDecisions = decisions;
         }
         catch
         {
             // The state is what storage holds again (and this activation is going): nothing of memory's view stands.
             _pagesSaved = S.HistorySaved;
             _storedHistory = S.HistoryCount;
+            _storedDecisions = S.Decisions;
             throw;
         }
     }
 
-    private bool HasPumpWork() => _statsPushes.Count > 0 || _toArchive.Count > 0 || _pagesSaved + PageSize <= _storedHistory;
+    private bool HasPumpWork() =>
+        _statsPushes.Count > 0 || S.IndexedDecisions < _storedDecisions || _toArchive.Count > 0 || _pagesSaved + PageSize <= _storedHistory;
 
     /// <summary>
     /// The room's background work, run by Orleans' <see cref="BatchWorker"/> on this activation between its requests'
@@ -445,6 +498,9 @@ public sealed class RoomGrain(
                 Pump.Notify(DateTime.UtcNow + PumpRetryDelay);
                 return;
             }
+
+            // Before the archive: an ended live leaves this state only once the index holds its end.
+            await IndexLivesAsync();
 
             while (_toArchive.Count > 0)
             {
@@ -503,6 +559,31 @@ public sealed class RoomGrain(
         {
             LogPumpFailed(ex);
             Pump.Notify(DateTime.UtcNow + PumpRetryDelay);
+        }
+    }
+
+    /// <summary>
+    /// Pushes the room's lives, as stored, to the tenant's lives index (the shard this room hashes to): one call, all
+    /// of them, idempotent by each live's event sequence. Only stored decisions are pushed: while a decision's write is
+    /// in flight this waits for that decision's own notify. Done is remembered in memory and stored with the next write.
+    /// </summary>
+    private async Task IndexLivesAsync()
+    {
+        var target = _storedDecisions;
+        if (S.IndexedDecisions >= target || S.Decisions != target)
+        {
+            return;
+        }
+
+        var entries = S.Lives.Select(l => new LiveIndexEntry(l.LiveId, l.Lifecycle.Status, l.Lifecycle.CreatedAt, l.Lifecycle.StartedAt, l.LastEventSequence)).ToArray();
+        if (entries.Length > 0)
+        {
+            await GrainFactory.LiveShard(Tenant, RoomId).UpsertAsync(entries);
+        }
+
+        if (S.Decisions >= target && S.IndexedDecisions < target)
+        {
+            S.IndexedDecisions = target;
         }
     }
 

@@ -65,6 +65,21 @@ public sealed class RoomState
     /// </summary>
     [Id(17)]
     public List<string> HistoryTail { get; set; } = [];
+
+    /// <summary>How many decisions the room stored: bumped in each decision's one write.</summary>
+    [Id(18)]
+    public long Decisions { get; set; }
+
+    /// <summary>
+    /// Decisions up to this one are in the tenant's lives index. Advanced in memory by the pump and stored with the
+    /// room's next write (never a write of its own), so after a crash the next activation pushes the lives again.
+    /// </summary>
+    [Id(19)]
+    public long IndexedDecisions { get; set; }
+
+    /// <summary>Deleted by <c>DELETE /v1/rooms/{room_id}</c>: gone for room calls; its lives stay readable.</summary>
+    [Id(20)]
+    public bool Deleted { get; set; }
 }
 
 /// <summary>A live its room owns: the lifecycle and the last sequence of its own events (webhooks are per resource).</summary>

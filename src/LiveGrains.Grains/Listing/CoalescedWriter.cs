@@ -1,0 +1,48 @@
+namespace LiveGrains.Grains.Listing;
+
+/// <summary>
+/// Coalesces the writes of a reentrant grain (samples/Chirper <c>ChirperAccount.WriteStateAsync</c>): a caller that
+/// changed the state awaits a write that started after its change, so N concurrent changes cost one or two writes,
+/// never N, and only one write is ever in flight (no ETag race with ourselves).
+/// </summary>
+public sealed class CoalescedWriter(Func<Task> write)
+{
+    private long _changed;
+    private long _saved;
+    private Task? _inFlight;
+
+    /// <summary>Marks the state changed and returns once a write that includes the change succeeded.</summary>
+    public async Task SaveAsync()
+    {
+        var mine = ++_changed;
+        while (_saved < mine)
+        {
+            if (_inFlight is { } running)
+            {
+                try
+                {
+                    await running;
+                }
+                catch
+                {
+                    // Another caller's write failed: try ours (a lasting failure reaches every caller that way).
+                }
+
+                continue;
+            }
+
+            var version = _changed;
+            var attempt = write();
+            _inFlight = attempt;
+            try
+            {
+                await attempt;
+                _saved = Math.Max(_saved, version);
+            }
+            finally
+            {
+                _inFlight = null;
+            }
+        }
+    }
+}
