@@ -219,6 +219,29 @@ public sealed class FaultInjectionTests(FaultyClusterFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task WhenTheLivesIndexWriteFailsAndTheRoomGoesAwayTheLiveIsStillListedOnceTheRoomIsBack()
+    {
+        var tenant = "t-" + Guid.NewGuid().ToString("N")[..12];
+        var (_, room) = await Grains.NewRoomAsync(tenant: tenant);
+        var failedBefore = fixture.Faults.FailedWrites;
+        fixture.Faults.FailNextWrite((id, _) => id.Type.ToString() == "liveindexshard" && id.Key.ToString()!.StartsWith(tenant + "/", StringComparison.Ordinal));
+
+        var live = (await room.GoLiveAsync(new GoLiveCommand(null, "host"))).Value().Live;
+        await Testing.Eventually.TrueAsync(() => Task.FromResult(fixture.Faults.FailedWrites > failedBefore), TimeSpan.FromSeconds(10), "the index write failed");
+
+        // The room's memory of what is indexed goes with its activation; what it stored says the decision is not.
+        await fixture.DeactivateEverythingAsync();
+        await room.GetAsync();
+
+        var listing = Grains.GetGrain<ITenantListingGrain>(tenant);
+        await Testing.Eventually.TrueAsync(
+            async () => (await listing.ListLivesAsync(new LiveListQuery(LiveOrder.CreatedAt, [LiveStatus.Live], null, 10, null))).Value!.Items
+                .Any(l => l.LiveId == live.LiveId),
+            TimeSpan.FromSeconds(10),
+            "the live is listed after the failed index write");
+    }
+
+    [Fact]
     public async Task AGoLiveOnABusyRoomAnswersAfterExactlyOneStorageWrite()
     {
         var (roomId, room) = await Grains.NewRoomAsync();
