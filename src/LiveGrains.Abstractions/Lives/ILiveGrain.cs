@@ -32,6 +32,10 @@ public interface ILiveGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Archive")]
     Task ArchiveAsync(LiveArchive archive);
+
+    /// <summary>Every transition of the live, oldest first (from its room, or from the archive once ended).</summary>
+    [Alias("GetTransitions")]
+    Task<Result<LiveTransitionRecord[]>> GetTransitionsAsync(string tenant);
 }
 
 /// <summary>The final record of an ended live, handed from its room to its <see cref="ILiveGrain"/>.</summary>
@@ -40,4 +44,5 @@ public sealed record LiveArchive(
     [property: Id(0)] string Tenant,
     [property: Id(1)] LiveDto Live,
     [property: Id(2)] TimeSpan OnAir,
-    [property: Id(3)] long LastEventSequence);
+    [property: Id(3)] long LastEventSequence,
+    [property: Id(4)] LiveTransitionRecord[]? Transitions = null);

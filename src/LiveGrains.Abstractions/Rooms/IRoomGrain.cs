@@ -56,6 +56,10 @@ public interface IRoomGrain : IGrainWithStringKey
     [Alias("GetLive"), ReadOnly]
     Task<Result<LiveDto>> GetLiveAsync(string liveId);
 
+    /// <summary><see cref="ILiveGrain"/>-only: the transitions of a live the room still owns, oldest first.</summary>
+    [Alias("GetLiveTransitions"), ReadOnly]
+    Task<Result<LiveTransitionRecord[]>> GetLiveTransitionsAsync(string liveId);
+
     /// <summary>
     /// Stats-only, through <see cref="ILiveGrain"/>: a live the room still owns, as its statistics need it; the room
     /// then tells that live's <see cref="ILiveStatsGrain"/> about every later transition.

@@ -13,6 +13,8 @@ public static class LivesApi
     {
         var api = app.MapGroup("/v1/lives").WithTags("Lives").RequireAuthorization();
         api.MapGet("/{liveId}", GetLiveAsync).WithName("GetLive").WithSummary("Gets a live with its timestamps and statistics.");
+        api.MapGet("/{liveId}/transitions", GetTransitionsAsync).WithName("GetLiveTransitions")
+            .WithSummary("Every transition of the live, oldest first: when, from, to, by whom and why (the audit trail).");
         api.MapPost("/{liveId}/ready", (string liveId, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains, HttpContext context) =>
                 TransitionAsync(liveId, LiveCommandKind.Ready, body, user, grains, context))
             .WithMetadata(new DeduplicatedByRequestId())
@@ -45,6 +47,18 @@ public static class LivesApi
         }
 
         return RoomsApi.Ok(await grains.GetGrain<ILiveGrain>(liveId).GetAsync(user.Tenant()));
+    }
+
+    public static async Task<Results<Ok<TransitionsResponse>, ProblemHttpResult>> GetTransitionsAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var check = new RequestValidator().LiveId("live_id", liveId);
+        if (!check.IsValid)
+        {
+            return check.Problem;
+        }
+
+        var result = await grains.GetGrain<ILiveGrain>(liveId).GetTransitionsAsync(user.Tenant());
+        return result.IsSuccess ? TypedResults.Ok(new TransitionsResponse(result.Value!)) : Problems.From(result.Error!);
     }
 
     public static async Task<Results<Ok<LiveDto>, ProblemHttpResult>> TransitionAsync(

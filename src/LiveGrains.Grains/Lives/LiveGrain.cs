@@ -55,6 +55,19 @@ public sealed class LiveGrain(
         return live;
     }
 
+    public async Task<Result<LiveTransitionRecord[]>> GetTransitionsAsync(string tenant)
+    {
+        if (Archived is { } archived)
+        {
+            return string.Equals(archived.Tenant, tenant, StringComparison.Ordinal)
+                ? archived.Transitions ?? []
+                : DomainError.NotFound("Live");
+        }
+
+        // As for a read: the room does not hand this live over while this call runs.
+        return Room(tenant) is { } room ? await room.GetLiveTransitionsAsync(LiveId) : DomainError.NotFound("Live");
+    }
+
     public Task<LiveDto?> GetArchivedAsync(string tenant) =>
         Task.FromResult(Archived is { } archived && string.Equals(archived.Tenant, tenant, StringComparison.Ordinal) ? archived.Live : null);
 

@@ -128,6 +128,10 @@ public sealed class RoomGrain(
         S.HostId = command.HostId;
         S.TakeoverPolicy = command.TakeoverPolicy;
         S.ReconnectWindowSeconds = command.ReconnectWindowSeconds;
+        S.Description = NullIfEmpty(command.Details?.Description);
+        S.Metadata = NullIfEmpty(command.Details?.Metadata);
+        S.Visibility = command.Details?.Visibility ?? Visibility.Public;
+        S.CreatedBy = command.Details?.CreatedBy;
         S.CreatedAt = now;
         S.UpdatedAt = now;
         S.CreatedByRequest = command.RequestId;
@@ -151,6 +155,13 @@ public sealed class RoomGrain(
         S.HostId = command.HostId ?? S.HostId;
         S.TakeoverPolicy = command.TakeoverPolicy ?? S.TakeoverPolicy;
         S.ReconnectWindowSeconds = command.ReconnectWindowSeconds ?? S.ReconnectWindowSeconds;
+        if (command.Details is { } details)
+        {
+            S.Description = details.Description is null ? S.Description : NullIfEmpty(details.Description);
+            S.Metadata = details.Metadata is null ? S.Metadata : NullIfEmpty(details.Metadata);
+            S.Visibility = details.Visibility ?? S.Visibility;
+        }
+
         S.UpdatedAt = clock.UtcNow;
         await WriteAsync();
         return ToDto();
@@ -178,7 +189,7 @@ public sealed class RoomGrain(
         var now = clock.UtcNow;
         var changed = new List<(RoomLive, string)>(2);
         var closed = Supersede(Active(), command.StartedBy, now, changed);
-        var started = AddLive(command.Title, null, startedBy: command.StartedBy, start: true, now, changed);
+        var started = AddLive(command.Title, null, startedBy: command.StartedBy, start: true, now, changed, command.Details);
         RoomRequests.Remember(S.RecentRequests, command.RequestId, LiveKey(started.LiveId), closed is null ? null : LiveKey(closed.LiveId), now);
         await CommitAsync(changed, now);
         return new GoLiveResult(Dto(started), closed is null ? null : Dto(closed));
@@ -223,7 +234,7 @@ public sealed class RoomGrain(
 
         var now = clock.UtcNow;
         var changed = new List<(RoomLive, string)>(1);
-        var scheduled = AddLive(command.Title, command.ScheduledStartTime, startedBy: null, start: false, now, changed);
+        var scheduled = AddLive(command.Title, command.ScheduledStartTime, startedBy: null, start: false, now, changed, command.Details);
         RoomRequests.Remember(S.RecentRequests, command.RequestId, LiveKey(scheduled.LiveId), null, now);
         await CommitAsync(changed, now);
         return Dto(scheduled);
@@ -332,6 +343,11 @@ public sealed class RoomGrain(
         return new LivePage([.. lives.Where(l => l is not null).Select(l => l!)], start > 0 ? EncodeCursor(start) : null);
     }
 
+    public Task<Result<LiveTransitionRecord[]>> GetLiveTransitionsAsync(string liveId) =>
+        Task.FromResult(S.Exists && Find(liveId) is { } live
+            ? Result<LiveTransitionRecord[]>.Ok(live.Transitions ?? [])
+            : Result<LiveTransitionRecord[]>.Fail(DomainError.NotFound("Live")));
+
     public Task<Result<LiveDto>> GetLiveAsync(string liveId) =>
         Task.FromResult(S.Exists && Find(liveId) is { } live ? Dto(live) : Result<LiveDto>.Fail(DomainError.NotFound("Live")));
 
@@ -366,10 +382,18 @@ public sealed class RoomGrain(
             ? null
             : Change(active, LiveStateMachine.Apply(active.Lifecycle, new LiveCommand(LiveCommandKind.End, by, EndReason.Superseded), now), now, changed);
 
-    private RoomLive AddLive(string? title, DateTimeOffset? scheduledStartTime, string? startedBy, bool start, DateTimeOffset now, List<(RoomLive Live, string EventType)> changed)
+    private RoomLive AddLive(
+        string? title, DateTimeOffset? scheduledStartTime, string? startedBy, bool start, DateTimeOffset now, List<(RoomLive Live, string EventType)> changed,
+        ResourceDetails? details = null)
     {
         var liveId = Ids.NewLiveId(now, RoomId);
-        var live = new RoomLive(liveId, title, LiveLifecycle.Scheduled(now, scheduledStartTime), 0);
+        var createdBy = details?.CreatedBy ?? startedBy;
+        var stored = details is null
+            ? (createdBy is null ? null : new ResourceDetails(CreatedBy: createdBy))
+            : details with { Description = NullIfEmpty(details.Description), Metadata = NullIfEmpty(details.Metadata), CreatedBy = createdBy };
+        var live = new RoomLive(
+            liveId, title, LiveLifecycle.Scheduled(now, scheduledStartTime), 0, stored,
+            [new LiveTransitionRecord(now, null, LiveStatus.Scheduled, createdBy, null)], now);
         S.Lives.Add(live);
         S.HistoryTail.Add(LiveKey(liveId));
         S.HistoryCount++;
@@ -382,8 +406,33 @@ public sealed class RoomGrain(
         return Change(live, LiveStateMachine.Apply(live.Lifecycle, new LiveCommand(LiveCommandKind.Start, startedBy), now), now, changed);
     }
 
-    private RoomLive Change(RoomLive live, LiveTransition transition, DateTimeOffset now, List<(RoomLive Live, string EventType)> changed) =>
-        Record(live with { Lifecycle = transition.Next! }, transition.EventType!, now, changed);
+    private RoomLive Change(RoomLive live, LiveTransition transition, DateTimeOffset now, List<(RoomLive Live, string EventType)> changed)
+    {
+        var next = transition.Next!;
+        var by = next.Status switch
+        {
+            LiveStatus.Ready => next.ReadyBy,
+            LiveStatus.Paused => next.PausedBy,
+            LiveStatus.Ended => next.EndedBy,
+            LiveStatus.Live => live.Lifecycle.Status == LiveStatus.Paused ? next.ResumedBy : next.StartedBy,
+            _ => null,
+        };
+        var entry = new LiveTransitionRecord(now, live.Lifecycle.Status, next.Status, by, next.Status == LiveStatus.Ended ? next.EndReason : null);
+        return Record(live with { Lifecycle = next, Transitions = Append(live.Transitions, entry), UpdatedAt = now }, transition.EventType!, now, changed);
+    }
+
+    /// <summary>The trail stays bounded: its first entry (the creation) and the latest ones.</summary>
+    private static LiveTransitionRecord[] Append(LiveTransitionRecord[]? trail, LiveTransitionRecord entry)
+    {
+        trail ??= [];
+        return trail.Length < ResourceLimits.MaxTransitions
+            ? [.. trail, entry]
+            : [trail[0], .. trail[^(ResourceLimits.MaxTransitions - 2)..], entry];
+    }
+
+    private static string? NullIfEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
+
+    private static Dictionary<string, string>? NullIfEmpty(Dictionary<string, string>? map) => map is null || map.Count == 0 ? null : new(map, StringComparer.Ordinal);
 
     /// <summary>Puts the live's new version in the state and its event in the outbox, with the live's next sequence.</summary>
     private RoomLive Record(RoomLive live, string eventType, DateTimeOffset now, List<(RoomLive Live, string EventType)> changed)
@@ -736,17 +785,22 @@ public sealed class RoomGrain(
         new(Tenant, live.Lifecycle.Status, live.Lifecycle.OnAirBeforeLastResume, live.Lifecycle.OnAirSince, Dto(live));
 
     private LiveArchive Archive(RoomLive live) =>
-        new(Tenant, Dto(live), live.Lifecycle.OnAir(clock.UtcNow), live.LastEventSequence);
+        new(Tenant, Dto(live), live.Lifecycle.OnAir(clock.UtcNow), live.LastEventSequence, live.Transitions ?? []);
 
     private LiveDto Dto(RoomLive live)
     {
         var l = live.Lifecycle;
         var duration = (long)l.OnAir(clock.UtcNow).TotalSeconds;
         var stats = _lastStats.TryGetValue(live.LiveId, out var last) ? last : StatsDto.Empty;
+        var details = live.Details;
+
+        // A live without a title takes its room's (PRISM: the channel name), and its room's visibility unless set.
         return new LiveDto(
-            live.LiveId, RoomId, live.Title, l.Status, l.EndReason, l.CreatedAt, l.ScheduledStartTime,
+            live.LiveId, RoomId, live.Title ?? S.Title, l.Status, l.EndReason, l.CreatedAt, l.ScheduledStartTime,
             l.ReadyAt, l.StartedAt, l.PausedAt, l.EndedAt, duration, l.StartedBy, l.EndedBy,
-            stats with { DurationSeconds = duration });
+            stats with { DurationSeconds = duration },
+            details?.Description, details?.Metadata, details?.Visibility ?? S.Visibility, details?.CreatedBy,
+            live.UpdatedAt ?? l.CreatedAt, l.ReadyBy, l.PausedBy, l.ResumedBy);
     }
 
     private static string EncodeCursor(long position) =>
@@ -774,5 +828,6 @@ public sealed class RoomGrain(
     private DomainError NotFound() => DomainError.NotFound($"Room '{RoomId}'");
 
     private RoomDto ToDto() => new(
-        RoomId, S.Title, S.HostId, S.TakeoverPolicy, S.ReconnectWindowSeconds, Active()?.LiveId, S.CreatedAt, S.UpdatedAt);
+        RoomId, S.Title, S.HostId, S.TakeoverPolicy, S.ReconnectWindowSeconds, Active()?.LiveId, S.CreatedAt, S.UpdatedAt,
+        S.Description, S.Metadata, S.Visibility, S.CreatedBy);
 }

@@ -80,6 +80,20 @@ public sealed class RoomState
     /// <summary>Deleted by <c>DELETE /v1/rooms/{room_id}</c>: gone for room calls; its lives stay readable.</summary>
     [Id(20)]
     public bool Deleted { get; set; }
+
+    [Id(21)]
+    public string? Description { get; set; }
+
+    /// <summary>The client's map of string values (at most 32 keys, 4 KB), shown as given.</summary>
+    [Id(22)]
+    public Dictionary<string, string>? Metadata { get; set; }
+
+    /// <summary>The room's visibility, which its lives without their own inherit.</summary>
+    [Id(23)]
+    public Visibility Visibility { get; set; }
+
+    [Id(24)]
+    public string? CreatedBy { get; set; }
 }
 
 /// <summary>A live its room owns: the lifecycle and the last sequence of its own events (webhooks are per resource).</summary>
@@ -88,7 +102,10 @@ public sealed record RoomLive(
     [property: Id(0)] string LiveId,
     [property: Id(1)] string? Title,
     [property: Id(2)] LiveLifecycle Lifecycle,
-    [property: Id(3)] long LastEventSequence);
+    [property: Id(3)] long LastEventSequence,
+    [property: Id(4)] ResourceDetails? Details = null,
+    [property: Id(5)] LiveTransitionRecord[]? Transitions = null,
+    [property: Id(6)] DateTimeOffset? UpdatedAt = null);
 
 /// <summary>
 /// A decision by request id: the 64-bit hash of the request id and the live ids it answered with (without their
