@@ -33,6 +33,8 @@ public sealed class DetailsHttpTests(GatewayFactory factory)
         if (field != "created_by")
         {
             await (await client.SendAsync(HttpMethod.Patch, $"/v1/rooms/{roomId}", body)).ValidationProblemAsync(field);
+            var liveId = (await client.GoLiveAsync(await client.CreateRoomAsync())).GetProperty("live").GetProperty("live_id").GetString();
+            await (await client.SendAsync(HttpMethod.Patch, $"/v1/lives/{liveId}", body)).ValidationProblemAsync(field);
         }
 
         // Nothing was created or changed.
@@ -92,6 +94,26 @@ public sealed class DetailsHttpTests(GatewayFactory factory)
         using var globex = factory.CreateClient(GatewayFactory.GlobexKey);
         await (await globex.GetAsync($"/v1/lives/{liveId}/transitions")).ProblemAsync(HttpStatusCode.NotFound, "not_found");
         await (await client.GetAsync("/v1/lives/not-a-live/transitions")).ValidationProblemAsync("live_id");
+    }
+
+    [Fact]
+    public async Task ALivesDetailsChangeUntilItEnds()
+    {
+        using var client = factory.CreateClient(GatewayFactory.AcmeKey);
+        var roomId = await client.CreateRoomAsync();
+        var liveId = (await client.GoLiveAsync(roomId)).GetProperty("live").GetProperty("live_id").GetString()!;
+
+        var patched = await (await client.SendAsync(HttpMethod.Patch, $"/v1/lives/{liveId}",
+            """{"title":"Launch","description":"Q&A","metadata":{"sku":"A-1"},"visibility":"private"}""")).OkJsonAsync();
+        Assert.Equal(("Launch", "Q&A", "A-1", "private"), (Str(patched, "title"), Str(patched, "description"),
+            patched.GetProperty("metadata").GetProperty("sku").GetString(), Str(patched, "visibility")));
+        var read = await (await client.GetAsync($"/v1/lives/{liveId}")).OkJsonAsync();
+        Assert.Equal(("Launch", "A-1"), (Str(read, "title"), read.GetProperty("metadata").GetProperty("sku").GetString()));
+
+        using var globex = factory.CreateClient(GatewayFactory.GlobexKey);
+        await (await globex.SendAsync(HttpMethod.Patch, $"/v1/lives/{liveId}", """{"title":"x"}""")).ProblemAsync(HttpStatusCode.NotFound, "not_found");
+        (await client.PostAsync($"/v1/lives/{liveId}/end", "{}")).Dispose();
+        await (await client.SendAsync(HttpMethod.Patch, $"/v1/lives/{liveId}", """{"title":"late"}""")).ProblemAsync(HttpStatusCode.Conflict, "live_ended");
     }
 
     private static string? Str(JsonElement item, string name) => item.GetProperty(name).GetString();

@@ -45,6 +45,10 @@ public interface IRoomGrain : IGrainWithStringKey
     [Alias("Delete")]
     Task<Result<bool>> DeleteAsync(string? by);
 
+    /// <summary>Changes a live's title and descriptive fields (not its lifecycle); live_ended once it ended.</summary>
+    [Alias("UpdateLive")]
+    Task<Result<LiveDto>> UpdateLiveAsync(string liveId, UpdateLiveCommand command);
+
     /// <summary>Every live the room ever had, newest first.</summary>
     [Alias("ListLives"), ReadOnly]
     Task<Result<LivePage>> ListLivesAsync(int limit, string? cursor);

@@ -61,6 +61,12 @@ public sealed record ScheduleLiveCommand(
     [property: Id(2)] string? RequestId = null,
     [property: Id(3)] ResourceDetails? Details = null);
 
+/// <summary>A partial update of a live: null members are left as they are (see <see cref="ResourceDetails"/>).</summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.UpdateLiveCommand")]
+public sealed record UpdateLiveCommand(
+    [property: Id(0)] string? Title,
+    [property: Id(1)] ResourceDetails? Details);
+
 [GenerateSerializer, Immutable, Alias("LiveGrains.GoLiveResult")]
 public sealed record GoLiveResult(
     [property: Id(0)] LiveDto Live,

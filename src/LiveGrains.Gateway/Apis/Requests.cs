@@ -38,6 +38,12 @@ public sealed record ScheduleLiveRequest(
     Visibility? Visibility = null,
     string? CreatedBy = null);
 
+public sealed record UpdateLiveRequest(
+    string? Title = null,
+    string? Description = null,
+    Dictionary<string, string>? Metadata = null,
+    Visibility? Visibility = null);
+
 public sealed record TransitionRequest(string? By = null);
 
 public sealed record ListResponse<T>(IReadOnlyList<T> Items, string? NextCursor);

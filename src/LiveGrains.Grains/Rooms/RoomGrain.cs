@@ -320,6 +320,45 @@ public sealed class RoomGrain(
         return true;
     }
 
+    public async Task<Result<LiveDto>> UpdateLiveAsync(string liveId, UpdateLiveCommand command)
+    {
+        if (!S.Exists || !IsOurs(liveId))
+        {
+            return DomainError.NotFound("Live");
+        }
+
+        if (Find(liveId) is not { } live)
+        {
+            return await Live(liveId).GetArchivedAsync(Tenant) is null
+                ? DomainError.NotFound("Live")
+                : new DomainError(DomainErrorCode.LiveEnded, "The live has ended; its record is final.");
+        }
+
+        if (live.Lifecycle.Status == LiveStatus.Ended)
+        {
+            return new DomainError(DomainErrorCode.LiveEnded, "The live has ended; its record is final.");
+        }
+
+        // Not a transition: no event and no new sequence, one write.
+        var details = live.Details ?? new ResourceDetails();
+        if (command.Details is { } patch)
+        {
+            details = details with
+            {
+                Description = patch.Description is null ? details.Description : NullIfEmpty(patch.Description),
+                Metadata = patch.Metadata is null ? details.Metadata : NullIfEmpty(patch.Metadata),
+                Visibility = patch.Visibility ?? details.Visibility,
+            };
+        }
+
+        var now = clock.UtcNow;
+        live = live with { Title = command.Title is null ? live.Title : NullIfEmpty(command.Title), Details = details, UpdatedAt = now };
+        S.Lives[S.Lives.FindIndex(l => l.LiveId == liveId)] = live;
+        S.UpdatedAt = now;
+        await WriteAsync();
+        return Dto(live);
+    }
+
     public async Task<Result<LivePage>> ListLivesAsync(int limit, string? cursor)
     {
         if (!Present)
