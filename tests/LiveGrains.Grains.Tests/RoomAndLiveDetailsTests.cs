@@ -58,9 +58,10 @@ public sealed class RoomAndLiveDetailsTests(ClusterFixture fixture)
 
         var trail = (await Grains.Live(first.LiveId).GetTransitionsAsync(GrainTestKit.Acme)).Value();
         Assert.Equal(
-            [(null, LiveStatus.Scheduled, "host-1", null), (LiveStatus.Scheduled, LiveStatus.Live, "host-1", null), (LiveStatus.Live, LiveStatus.Ended, "host-2", EndReason.Superseded)],
+            [(null, LiveStatus.Live, "host-1", null), (LiveStatus.Live, LiveStatus.Ended, "host-2", EndReason.Superseded)],
             trail.Select(t => (t.From, t.To, t.By, t.Reason)));
         Assert.Equal("host-2", second.Live.CreatedBy);
+        Assert.Equal("host-1", first.CreatedBy);
         (await Grains.Live(first.LiveId).GetTransitionsAsync(GrainTestKit.Globex)).Failure(DomainErrorCode.NotFound);
     }
 

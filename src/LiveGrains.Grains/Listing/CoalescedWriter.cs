@@ -27,22 +27,37 @@ public sealed class CoalescedWriter(Func<Task> write)
                 {
                     // Another caller's write failed: try ours (a lasting failure reaches every caller that way).
                 }
+                finally
+                {
+                    if (ReferenceEquals(_inFlight, running))
+                    {
+                        _inFlight = null;
+                    }
+                }
 
                 continue;
             }
 
-            var version = _changed;
-            var attempt = write();
+            var attempt = WriteAsync(_changed);
             _inFlight = attempt;
             try
             {
                 await attempt;
-                _saved = Math.Max(_saved, version);
             }
             finally
             {
-                _inFlight = null;
+                if (ReferenceEquals(_inFlight, attempt))
+                {
+                    _inFlight = null;
+                }
             }
         }
+    }
+
+    /// <summary>One write of everything changed up to <paramref name="version"/>; records it before anyone resumes.</summary>
+    private async Task WriteAsync(long version)
+    {
+        await write();
+        _saved = Math.Max(_saved, version);
     }
 }

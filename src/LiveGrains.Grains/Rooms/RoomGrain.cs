@@ -384,7 +384,7 @@ public sealed class RoomGrain(
 
     public Task<Result<LiveTransitionRecord[]>> GetLiveTransitionsAsync(string liveId) =>
         Task.FromResult(S.Exists && Find(liveId) is { } live
-            ? Result<LiveTransitionRecord[]>.Ok(live.Transitions ?? [])
+            ? Result<LiveTransitionRecord[]>.Ok(Trail(live))
             : Result<LiveTransitionRecord[]>.Fail(DomainError.NotFound("Live")));
 
     public Task<Result<LiveDto>> GetLiveAsync(string liveId) =>
@@ -426,13 +426,26 @@ public sealed class RoomGrain(
         ResourceDetails? details = null)
     {
         var liveId = Ids.NewLiveId(now, RoomId);
+        // The room's state is written with every decision, so a live's record stays lean: created_by is the first
+        // transition's actor unless it differs, and a go-live's trail starts with the start (one step, one event).
         var createdBy = details?.CreatedBy ?? startedBy;
+        var firstBy = start ? startedBy : createdBy;
         var stored = details is null
-            ? (createdBy is null ? null : new ResourceDetails(CreatedBy: createdBy))
-            : details with { Description = NullIfEmpty(details.Description), Metadata = NullIfEmpty(details.Metadata), CreatedBy = createdBy };
+            ? null
+            : details with
+            {
+                Description = NullIfEmpty(details.Description),
+                Metadata = NullIfEmpty(details.Metadata),
+                CreatedBy = createdBy == firstBy ? null : createdBy,
+            };
+        if (stored == new ResourceDetails())
+        {
+            stored = null;
+        }
+
         var live = new RoomLive(
             liveId, title, LiveLifecycle.Scheduled(now, scheduledStartTime), 0, stored,
-            [new LiveTransitionRecord(now, null, LiveStatus.Scheduled, createdBy, null)], now);
+            start ? [] : [RoomTransition.Of(new LiveTransitionRecord(now, null, LiveStatus.Scheduled, createdBy, null))]);
         S.Lives.Add(live);
         S.HistoryTail.Add(LiveKey(liveId));
         S.HistoryCount++;
@@ -456,17 +469,35 @@ public sealed class RoomGrain(
             LiveStatus.Live => live.Lifecycle.Status == LiveStatus.Paused ? next.ResumedBy : next.StartedBy,
             _ => null,
         };
-        var entry = new LiveTransitionRecord(now, live.Lifecycle.Status, next.Status, by, next.Status == LiveStatus.Ended ? next.EndReason : null);
-        return Record(live with { Lifecycle = next, Transitions = Append(live.Transitions, entry), UpdatedAt = now }, transition.EventType!, now, changed);
+        // An empty trail (not a missing one: lives from before trails) is a go-live's: created and started in one step.
+        // From is stored only where the trail cannot tell it: the previous entry's To is the usual From.
+        var from = live.Transitions is { Length: 0 } || live.Transitions?[^1].To == live.Lifecycle.Status ? (LiveStatus?)null : live.Lifecycle.Status;
+        var entry = RoomTransition.Of(new LiveTransitionRecord(now, from, next.Status, by, next.Status == LiveStatus.Ended ? next.EndReason : null));
+        return Record(live with { Lifecycle = next, Transitions = Append(live.Transitions, entry) }, transition.EventType!, now, changed);
     }
 
     /// <summary>The trail stays bounded: its first entry (the creation) and the latest ones.</summary>
-    private static LiveTransitionRecord[] Append(LiveTransitionRecord[]? trail, LiveTransitionRecord entry)
+    private static LiveTransitionRecord[] Trail(RoomLive live)
+    {
+        var trail = live.Transitions ?? [];
+        var records = new LiveTransitionRecord[trail.Length];
+        for (var i = 0; i < trail.Length; i++)
+        {
+            records[i] = trail[i].ToRecord() with { From = trail[i].From ?? (i == 0 ? null : trail[i - 1].To) };
+        }
+
+        return records;
+    }
+
+    private static RoomTransition[] Append(RoomTransition[]? trail, RoomTransition entry)
     {
         trail ??= [];
         return trail.Length < ResourceLimits.MaxTransitions
             ? [.. trail, entry]
-            : [trail[0], .. trail[^(ResourceLimits.MaxTransitions - 2)..], entry];
+            : [trail[0], Explicit(trail, trail.Length - (ResourceLimits.MaxTransitions - 2)), .. trail[^(ResourceLimits.MaxTransitions - 3)..], entry];
+
+        // The entry right after the cut keeps its From, which the entry before it no longer tells.
+        static RoomTransition Explicit(RoomTransition[] trail, int i) => trail[i] with { From = trail[i].From ?? trail[i - 1].To };
     }
 
     private static string? NullIfEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
@@ -824,7 +855,7 @@ public sealed class RoomGrain(
         new(Tenant, live.Lifecycle.Status, live.Lifecycle.OnAirBeforeLastResume, live.Lifecycle.OnAirSince, Dto(live));
 
     private LiveArchive Archive(RoomLive live) =>
-        new(Tenant, Dto(live), live.Lifecycle.OnAir(clock.UtcNow), live.LastEventSequence, live.Transitions ?? []);
+        new(Tenant, Dto(live), live.Lifecycle.OnAir(clock.UtcNow), live.LastEventSequence, Trail(live));
 
     private LiveDto Dto(RoomLive live)
     {
@@ -838,8 +869,15 @@ public sealed class RoomGrain(
             live.LiveId, RoomId, live.Title ?? S.Title, l.Status, l.EndReason, l.CreatedAt, l.ScheduledStartTime,
             l.ReadyAt, l.StartedAt, l.PausedAt, l.EndedAt, duration, l.StartedBy, l.EndedBy,
             stats with { DurationSeconds = duration },
-            details?.Description, details?.Metadata, details?.Visibility ?? S.Visibility, details?.CreatedBy,
-            live.UpdatedAt ?? l.CreatedAt, l.ReadyBy, l.PausedBy, l.ResumedBy);
+            details?.Description, details?.Metadata, details?.Visibility ?? S.Visibility, details?.CreatedBy ?? live.Transitions?.FirstOrDefault()?.By,
+            UpdatedAt(live), l.ReadyBy, l.PausedBy, l.ResumedBy);
+    }
+
+    /// <summary>The last transition or edit (a transition's time is not stored twice: the room writes this state often).</summary>
+    private static DateTimeOffset UpdatedAt(RoomLive live)
+    {
+        var at = live.Transitions is { Length: > 0 } trail ? DateTimeOffset.FromUnixTimeMilliseconds(trail[^1].AtMs) : live.Lifecycle.CreatedAt;
+        return live.UpdatedAt is { } edited && edited > at ? edited : at;
     }
 
     private static string EncodeCursor(long position) =>

@@ -104,8 +104,28 @@ public sealed record RoomLive(
     [property: Id(2)] LiveLifecycle Lifecycle,
     [property: Id(3)] long LastEventSequence,
     [property: Id(4)] ResourceDetails? Details = null,
-    [property: Id(5)] LiveTransitionRecord[]? Transitions = null,
+    [property: Id(5)] RoomTransition[]? Transitions = null,
     [property: Id(6)] DateTimeOffset? UpdatedAt = null);
+
+// RoomLive.UpdatedAt is the last edit of the live's details (PATCH); its last transition's time is in Transitions.
+
+/// <summary>
+/// A <see cref="LiveTransitionRecord"/> as the room stores it: the time as Unix milliseconds (a varint, not a
+/// 20-byte DateTimeOffset), since the room writes its lives' trails with every decision.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.RoomTransition")]
+public sealed record RoomTransition(
+    [property: Id(0)] long AtMs,
+    [property: Id(1)] LiveStatus? From,
+    [property: Id(2)] LiveStatus To,
+    [property: Id(3)] string? By,
+    [property: Id(4)] EndReason? Reason)
+{
+    public static RoomTransition Of(LiveTransitionRecord record) =>
+        new(record.At.ToUnixTimeMilliseconds(), record.From, record.To, record.By, record.Reason);
+
+    public LiveTransitionRecord ToRecord() => new(DateTimeOffset.FromUnixTimeMilliseconds(AtMs), From, To, By, Reason);
+}
 
 /// <summary>
 /// A decision by request id: the 64-bit hash of the request id and the live ids it answered with (without their
