@@ -13,6 +13,7 @@ app.UseLiveGrainsApi();
 app.MapDefaultEndpoints();
 app.MapRoomsApi();
 app.MapLivesApi();
+app.MapListingApi();
 app.MapLiveStatsApi();
 app.MapStreamsApi();
 app.MapIngestHooksApi();

@@ -172,6 +172,6 @@ public sealed class ErrorsHttpTests(GatewayFactory factory)
 
         // An unknown route and a wrong method are problems too.
         await (await client.GetAsync("/v1/nothing-here")).ProblemAsync(HttpStatusCode.NotFound, "not_found");
-        await (await client.SendAsync(HttpMethod.Delete, $"/v1/rooms/{roomId}")).ProblemAsync(HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+        await (await client.SendAsync(HttpMethod.Put, $"/v1/rooms/{roomId}")).ProblemAsync(HttpStatusCode.MethodNotAllowed, "method_not_allowed");
     }
 }

@@ -25,6 +25,10 @@ public interface ILiveGrain : IGrainWithStringKey
     /// </summary>
     [AlwaysInterleave, Alias("GetStatsSubject")]
     Task<LiveStatsSubject?> GetStatsSubjectAsync(string tenant);
+
+    /// <summary>Every transition of the live, oldest first (from its room, or from the archive once ended).</summary>
+    [Alias("GetTransitions")]
+    Task<Result<LiveTransitionRecord[]>> GetTransitionsAsync(string tenant);
 }
 
 /// <summary>The final record of an ended live, stored by its room in the archive, read through its <see cref="ILiveGrain"/>.</summary>
@@ -33,4 +37,5 @@ public sealed record LiveArchive(
     [property: Id(0)] string Tenant,
     [property: Id(1)] LiveDto Live,
     [property: Id(2)] TimeSpan OnAir,
-    [property: Id(3)] long LastEventSequence);
+    [property: Id(3)] long LastEventSequence,
+    [property: Id(4)] LiveTransitionRecord[]? Transitions = null);

@@ -75,4 +75,12 @@ public sealed record LiveDto(
     [property: Id(11)] long DurationSeconds,
     [property: Id(12)] string? StartedBy,
     [property: Id(13)] string? EndedBy,
-    [property: Id(14)] StatsDto Stats);
+    [property: Id(14)] StatsDto Stats,
+    [property: Id(15)] string? Description = null,
+    [property: Id(16), System.Text.Json.Serialization.JsonConverter(typeof(VerbatimKeysJsonConverter))] Dictionary<string, string>? Metadata = null,
+    [property: Id(17)] Visibility Visibility = Visibility.Public,
+    [property: Id(18)] string? CreatedBy = null,
+    [property: Id(19)] DateTimeOffset? UpdatedAt = null,
+    [property: Id(20)] string? ReadyBy = null,
+    [property: Id(21)] string? PausedBy = null,
+    [property: Id(22)] string? ResumedBy = null);

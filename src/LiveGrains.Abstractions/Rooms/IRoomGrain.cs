@@ -38,6 +38,17 @@ public interface IRoomGrain : IGrainWithStringKey
     [Alias("TransitionLive")]
     Task<Result<LiveDto>> TransitionLiveAsync(string liveId, LiveCommand command);
 
+    /// <summary>
+    /// Deletes the room (live_already_active while a live is on air); its scheduled and ready lives end as cancelled
+    /// in the same write, and every live stays readable. A later create with the same id starts the room afresh.
+    /// </summary>
+    [Alias("Delete")]
+    Task<Result<bool>> DeleteAsync(string? by);
+
+    /// <summary>Changes a live's title and descriptive fields (not its lifecycle); live_ended once it ended.</summary>
+    [Alias("UpdateLive")]
+    Task<Result<LiveDto>> UpdateLiveAsync(string liveId, UpdateLiveCommand command);
+
     /// <summary>Every live the room ever had, newest first.</summary>
     [Alias("ListLives"), ReadOnly]
     Task<Result<LivePage>> ListLivesAsync(int limit, string? cursor);
@@ -48,6 +59,10 @@ public interface IRoomGrain : IGrainWithStringKey
     /// </summary>
     [Alias("GetLive"), ReadOnly]
     Task<Result<LiveDto>> GetLiveAsync(string liveId);
+
+    /// <summary><see cref="ILiveGrain"/>-only: the transitions of a live the room still owns, oldest first.</summary>
+    [Alias("GetLiveTransitions"), ReadOnly]
+    Task<Result<LiveTransitionRecord[]>> GetLiveTransitionsAsync(string liveId);
 
     /// <summary>
     /// Stats-only, through <see cref="ILiveGrain"/>: a live the room still owns, as its statistics need it; the room

@@ -13,6 +13,10 @@ public static class LivesApi
     {
         var api = app.MapGroup("/v1/lives").WithTags("Lives").RequireAuthorization();
         api.MapGet("/{liveId}", GetLiveAsync).WithName("GetLive").WithSummary("Gets a live with its timestamps and statistics.");
+        api.MapPatch("/{liveId}", UpdateLiveAsync).WithName("UpdateLive")
+            .WithSummary("Changes a live's title, description, metadata or visibility (409 live_ended once it ended).");
+        api.MapGet("/{liveId}/transitions", GetTransitionsAsync).WithName("GetLiveTransitions")
+            .WithSummary("Every transition of the live, oldest first: when, from, to, by whom and why (the audit trail).");
         api.MapPost("/{liveId}/ready", (string liveId, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains, HttpContext context) =>
                 TransitionAsync(liveId, LiveCommandKind.Ready, body, user, grains, context))
             .WithMetadata(new DeduplicatedByRequestId())
@@ -45,6 +49,35 @@ public static class LivesApi
         }
 
         return RoomsApi.Ok(await GrainReferences<ILiveGrain>.Get(grains, liveId).GetAsync(user.Tenant()));
+    }
+
+    public static async Task<Results<Ok<LiveDto>, ProblemHttpResult>> UpdateLiveAsync(
+        string liveId, UpdateLiveRequest? body, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        body ??= new UpdateLiveRequest();
+        var check = new RequestValidator()
+            .LiveId("live_id", liveId)
+            .Text("title", body.Title, RequestValidator.MaxTitleLength)
+            .Details(body.Description, body.Metadata, body.Visibility);
+        if (!check.IsValid || !Ids.TryGetRoomOfLive(liveId, out var roomId))
+        {
+            return check.Problem;
+        }
+
+        var room = grains.GetGrain<IRoomGrain>(TenantKey.Compose(user.Tenant(), roomId));
+        return RoomsApi.Ok(await room.UpdateLiveAsync(liveId, new UpdateLiveCommand(body.Title, new ResourceDetails(body.Description, body.Metadata, body.Visibility))));
+    }
+
+    public static async Task<Results<Ok<TransitionsResponse>, ProblemHttpResult>> GetTransitionsAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var check = new RequestValidator().LiveId("live_id", liveId);
+        if (!check.IsValid)
+        {
+            return check.Problem;
+        }
+
+        var result = await grains.GetGrain<ILiveGrain>(liveId).GetTransitionsAsync(user.Tenant());
+        return result.IsSuccess ? TypedResults.Ok(new TransitionsResponse(result.Value!)) : Problems.From(result.Error!);
     }
 
     public static async Task<Results<Ok<LiveDto>, ProblemHttpResult>> TransitionAsync(

@@ -56,6 +56,56 @@ public sealed class RequestValidator
         return this;
     }
 
+    /// <summary>A free text of up to <paramref name="maxLength"/> characters; line breaks and tabs allowed.</summary>
+    public RequestValidator Description(string field, string? value, int maxLength = ResourceLimits.MaxDescriptionLength)
+    {
+        if (value is not null && (value.Length > maxLength || value.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t'))))
+        {
+            Add(field, $"At most {maxLength} characters; no control characters other than line breaks and tabs.");
+        }
+
+        return this;
+    }
+
+    /// <summary>An object of string values: at most 32 keys of 1-128 characters, at most 4 KB (UTF-8 keys and values).</summary>
+    public RequestValidator Metadata(string field, Dictionary<string, string>? value)
+    {
+        if (value is null)
+        {
+            return this;
+        }
+
+        if (value.Count > ResourceLimits.MaxMetadataKeys)
+        {
+            Add(field, $"At most {ResourceLimits.MaxMetadataKeys} keys.");
+        }
+
+        if (value.Keys.Any(k => k.Length is 0 or > ResourceLimits.MaxMetadataKeyLength || k.Any(char.IsControl)))
+        {
+            Add(field, $"Keys are 1-{ResourceLimits.MaxMetadataKeyLength} characters, no control characters.");
+        }
+
+        if (value.Values.Any(v => v is null))
+        {
+            Add(field, "Values must be strings.");
+        }
+
+        var bytes = value.Sum(p => System.Text.Encoding.UTF8.GetByteCount(p.Key) + System.Text.Encoding.UTF8.GetByteCount(p.Value ?? string.Empty));
+        if (bytes > ResourceLimits.MaxMetadataBytes)
+        {
+            Add(field, $"At most {ResourceLimits.MaxMetadataBytes} bytes of keys and values (UTF-8); this has {bytes}.");
+        }
+
+        return this;
+    }
+
+    /// <summary>The descriptive fields of a room or live (api.md "More on rooms and lives").</summary>
+    public RequestValidator Details(string? description, Dictionary<string, string>? metadata, Visibility? visibility, string? createdBy = null) =>
+        Description("description", description)
+            .Metadata("metadata", metadata)
+            .Defined("visibility", visibility)
+            .Text("created_by", createdBy, MaxActorLength);
+
     public RequestValidator Range(string field, long? value, long min, long max)
     {
         if (value is { } v && (v < min || v > max))

@@ -19,6 +19,8 @@ public static class RoomsApi
         api.MapPost("/", CreateRoomAsync).WithMetadata(new DeduplicatedByRequestId()).WithName("CreateRoom").WithSummary("Creates a room (a channel that holds at most one active live).");
         api.MapGet("/{roomId}", GetRoomAsync).WithName("GetRoom").WithSummary("Gets a room and its active live id.");
         api.MapPatch("/{roomId}", UpdateRoomAsync).WithName("UpdateRoom").WithSummary("Changes a room's title, host, takeover policy or reconnect window.");
+        api.MapDelete("/{roomId}", DeleteRoomAsync).WithName("DeleteRoom")
+            .WithSummary("Deletes a room (409 live_already_active while a live is on air); its lives stay readable.");
         api.MapGet("/{roomId}/lives", ListLivesAsync).WithName("ListRoomLives").WithSummary("Every live the room ever had, newest first, with cursor paging.");
         api.MapPost("/{roomId}/go-live", GoLiveAsync).WithMetadata(new DeduplicatedByRequestId()).WithName("GoLive")
             .WithSummary("Creates a live and starts it now; an active live is superseded (takeover) or the call is refused (reject).");
@@ -35,7 +37,8 @@ public static class RoomsApi
             .Text("title", body.Title, RequestValidator.MaxTitleLength)
             .ClientId("host_id", body.HostId, required: false)
             .Defined("takeover_policy", body.TakeoverPolicy)
-            .Range("reconnect_window_seconds", body.ReconnectWindowSeconds, 0, RequestValidator.MaxReconnectWindowSeconds);
+            .Range("reconnect_window_seconds", body.ReconnectWindowSeconds, 0, RequestValidator.MaxReconnectWindowSeconds)
+            .Details(body.Description, body.Metadata, body.Visibility, body.CreatedBy);
         if (!check.IsValid)
         {
             return check.Problem;
@@ -45,7 +48,8 @@ public static class RoomsApi
         var requestId = IdempotencyMiddleware.RequestIdOf(context);
         var roomId = body.RoomId ?? (requestId is null ? Ids.NewRoomId(time.GetUtcNow()) : DerivedRoomId(user.Tenant(), requestId));
         var result = await Room(grains, user, roomId).CreateAsync(new CreateRoomCommand(
-            body.Title, body.HostId, body.TakeoverPolicy ?? TakeoverPolicy.Takeover, body.ReconnectWindowSeconds ?? DefaultReconnectWindowSeconds, requestId));
+            body.Title, body.HostId, body.TakeoverPolicy ?? TakeoverPolicy.Takeover, body.ReconnectWindowSeconds ?? DefaultReconnectWindowSeconds, requestId,
+            new ResourceDetails(body.Description, body.Metadata, body.Visibility, body.CreatedBy)));
         return result.IsSuccess ? TypedResults.Created($"/v1/rooms/{roomId}", result.Value) : Problems.From(result.Error!);
     }
 
@@ -68,14 +72,27 @@ public static class RoomsApi
             .Text("title", body.Title, RequestValidator.MaxTitleLength)
             .ClientId("host_id", body.HostId, required: false)
             .Defined("takeover_policy", body.TakeoverPolicy)
-            .Range("reconnect_window_seconds", body.ReconnectWindowSeconds, 0, RequestValidator.MaxReconnectWindowSeconds);
+            .Range("reconnect_window_seconds", body.ReconnectWindowSeconds, 0, RequestValidator.MaxReconnectWindowSeconds)
+            .Details(body.Description, body.Metadata, body.Visibility);
         if (!check.IsValid)
         {
             return check.Problem;
         }
 
         return Ok(await Room(grains, user, roomId).UpdateAsync(
-            new UpdateRoomCommand(body.Title, body.HostId, body.TakeoverPolicy, body.ReconnectWindowSeconds)));
+            new UpdateRoomCommand(body.Title, body.HostId, body.TakeoverPolicy, body.ReconnectWindowSeconds,
+                new ResourceDetails(body.Description, body.Metadata, body.Visibility))));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteRoomAsync(string roomId, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (InvalidRoomId(roomId) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var result = await Room(grains, user, roomId).DeleteAsync(null);
+        return result.IsSuccess ? TypedResults.NoContent() : Problems.From(result.Error!);
     }
 
     public static async Task<Results<Ok<ListResponse<LiveDto>>, ProblemHttpResult>> ListLivesAsync(
@@ -103,13 +120,15 @@ public static class RoomsApi
         var check = new RequestValidator()
             .ClientId("room_id", roomId)
             .Text("title", body.Title, RequestValidator.MaxTitleLength)
-            .Text("started_by", body.StartedBy, RequestValidator.MaxActorLength);
+            .Text("started_by", body.StartedBy, RequestValidator.MaxActorLength)
+            .Details(body.Description, body.Metadata, body.Visibility, body.CreatedBy);
         if (!check.IsValid)
         {
             return check.Problem;
         }
 
-        var result = await Room(grains, user, roomId).GoLiveAsync(new GoLiveCommand(body.Title, body.StartedBy, IdempotencyMiddleware.RequestIdOf(context)));
+        var result = await Room(grains, user, roomId).GoLiveAsync(new GoLiveCommand(
+            body.Title, body.StartedBy, IdempotencyMiddleware.RequestIdOf(context), new ResourceDetails(body.Description, body.Metadata, body.Visibility, body.CreatedBy)));
         return result.IsSuccess
             ? TypedResults.Created($"/v1/lives/{result.Value!.Live.LiveId}", result.Value)
             : Problems.From(result.Error!);
@@ -121,13 +140,15 @@ public static class RoomsApi
         body ??= new ScheduleLiveRequest();
         var check = new RequestValidator()
             .ClientId("room_id", roomId)
-            .Text("title", body.Title, RequestValidator.MaxTitleLength);
+            .Text("title", body.Title, RequestValidator.MaxTitleLength)
+            .Details(body.Description, body.Metadata, body.Visibility, body.CreatedBy);
         if (!check.IsValid)
         {
             return check.Problem;
         }
 
-        var result = await Room(grains, user, roomId).ScheduleLiveAsync(new ScheduleLiveCommand(body.Title, body.ScheduledStartTime, IdempotencyMiddleware.RequestIdOf(context)));
+        var result = await Room(grains, user, roomId).ScheduleLiveAsync(new ScheduleLiveCommand(
+            body.Title, body.ScheduledStartTime, IdempotencyMiddleware.RequestIdOf(context), new ResourceDetails(body.Description, body.Metadata, body.Visibility, body.CreatedBy)));
         return result.IsSuccess
             ? TypedResults.Created($"/v1/lives/{result.Value!.LiveId}", result.Value)
             : Problems.From(result.Error!);

@@ -28,6 +28,17 @@ public sealed class LiveGrain(LiveArchives archives) : Grain, ILiveGrain
         return await ArchivedAsync(tenant) is { } archived ? await WithStatsAsync(archived.Live, tenant) : DomainError.NotFound("Live");
     }
 
+    public async Task<Result<LiveTransitionRecord[]>> GetTransitionsAsync(string tenant)
+    {
+        // As for a read: the room answers for the lives it owns; otherwise the archive holds the trail.
+        if (_archived is null && Room(tenant) is { } room && await room.GetLiveTransitionsAsync(LiveId) is { IsSuccess: true } owned)
+        {
+            return owned;
+        }
+
+        return await ArchivedAsync(tenant) is { } archived ? archived.Transitions ?? [] : DomainError.NotFound("Live");
+    }
+
     public async Task<LiveDto?> GetArchivedAsync(string tenant) => (await ArchivedAsync(tenant))?.Live;
 
     public async Task<LiveStatsSubject?> GetStatsSubjectAsync(string tenant)

@@ -16,7 +16,10 @@ public sealed record LiveLifecycle(
     [property: Id(8)] string? StartedBy,
     [property: Id(9)] string? EndedBy,
     [property: Id(10)] TimeSpan OnAirBeforeLastResume,
-    [property: Id(11)] DateTimeOffset? OnAirSince)
+    [property: Id(11)] DateTimeOffset? OnAirSince,
+    [property: Id(12)] string? ReadyBy = null,
+    [property: Id(13)] string? PausedBy = null,
+    [property: Id(14)] string? ResumedBy = null)
 {
     public static LiveLifecycle Scheduled(DateTimeOffset now, DateTimeOffset? scheduledStartTime) =>
         new(LiveStatus.Scheduled, null, now, scheduledStartTime, null, null, null, null, null, null, TimeSpan.Zero, null);

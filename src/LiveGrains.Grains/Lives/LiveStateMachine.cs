@@ -17,7 +17,7 @@ public static class LiveStateMachine
         return (current.Status, command.Kind) switch
         {
             (LiveStatus.Scheduled, LiveCommandKind.Ready) =>
-                Ok(current with { Status = LiveStatus.Ready, ReadyAt = now }, EventTypes.LiveReady),
+                Ok(current with { Status = LiveStatus.Ready, ReadyAt = now, ReadyBy = command.By }, EventTypes.LiveReady),
 
             (LiveStatus.Scheduled or LiveStatus.Ready, LiveCommandKind.Start) =>
                 Ok(current with { Status = LiveStatus.Live, StartedAt = now, StartedBy = command.By, OnAirSince = now }, EventTypes.LiveStarted),
@@ -27,12 +27,13 @@ public static class LiveStateMachine
                 {
                     Status = LiveStatus.Paused,
                     PausedAt = now,
+                    PausedBy = command.By,
                     OnAirBeforeLastResume = current.OnAir(now),
                     OnAirSince = null,
                 }, EventTypes.LivePaused),
 
             (LiveStatus.Paused, LiveCommandKind.Resume) =>
-                Ok(current with { Status = LiveStatus.Live, OnAirSince = now }, EventTypes.LiveResumed),
+                Ok(current with { Status = LiveStatus.Live, OnAirSince = now, ResumedBy = command.By }, EventTypes.LiveResumed),
 
             (not LiveStatus.Ended, LiveCommandKind.End) =>
                 Ok(current with

@@ -61,6 +61,9 @@ public sealed class RoomGrain(
     /// <summary>Memory is ahead of storage by what the pump did; the next write (or the save timer) carries it.</summary>
     private bool _unsaved;
 
+    /// <summary>The <see cref="RoomState.Decisions"/> storage holds: the pump indexes only stored decisions.</summary>
+    private long _storedDecisions;
+
     private OutboxRelay Relay => _relay ??= new OutboxRelay(this, () => S.Outbox, events, logger);
 
     private BatchWorkerFromDelegate Pump => _pump ??= new BatchWorkerFromDelegate(PumpAsync);
@@ -89,6 +92,7 @@ public sealed class RoomGrain(
 
         _storedHistory = S.HistoryCount;
         _pagesSaved = S.HistorySaved;
+        _storedDecisions = S.Decisions;
 
         Relay.Kick();
         if (HasPumpWork())
@@ -104,22 +108,31 @@ public sealed class RoomGrain(
 
     public async Task<Result<RoomDto>> CreateAsync(CreateRoomCommand command)
     {
-        if (S.Exists && command.RequestId is not null && command.RequestId == S.CreatedByRequest)
+        if (Present && command.RequestId is not null && command.RequestId == S.CreatedByRequest)
         {
             return ToDto();
         }
 
-        if (S.Exists)
+        if (Present)
         {
             return new DomainError(DomainErrorCode.RoomExists, $"Room '{RoomId}' already exists.", "room_id");
         }
 
         var now = clock.UtcNow;
+
+        // In the tenant's rooms index before the room is stored, so a created room is never missing from the listing
+        // (an entry whose create then fails is skipped by the listing). Creating a room is not the go-live path.
+        await GrainFactory.ResourceShard(Tenant, IndexShards.Rooms, RoomId).UpsertAsync(new ResourceIndexEntry(RoomId, RoomId, now));
         S.Exists = true;
+        S.Deleted = false;
         S.Title = command.Title;
         S.HostId = command.HostId;
         S.TakeoverPolicy = command.TakeoverPolicy;
         S.ReconnectWindowSeconds = command.ReconnectWindowSeconds;
+        S.Description = NullIfEmpty(command.Details?.Description);
+        S.Metadata = NullIfEmpty(command.Details?.Metadata);
+        S.Visibility = command.Details?.Visibility ?? Visibility.Public;
+        S.CreatedBy = command.Details?.CreatedBy;
         S.CreatedAt = now;
         S.UpdatedAt = now;
         S.CreatedByRequest = command.RequestId;
@@ -130,11 +143,11 @@ public sealed class RoomGrain(
         return dto;
     }
 
-    public Task<Result<RoomDto>> GetAsync() => Task.FromResult(S.Exists ? ToDto() : Result<RoomDto>.Fail(NotFound()));
+    public Task<Result<RoomDto>> GetAsync() => Task.FromResult(Present ? ToDto() : Result<RoomDto>.Fail(NotFound()));
 
     public async Task<Result<RoomDto>> UpdateAsync(UpdateRoomCommand command)
     {
-        if (!S.Exists)
+        if (!Present)
         {
             return NotFound();
         }
@@ -143,6 +156,13 @@ public sealed class RoomGrain(
         S.HostId = command.HostId ?? S.HostId;
         S.TakeoverPolicy = command.TakeoverPolicy ?? S.TakeoverPolicy;
         S.ReconnectWindowSeconds = command.ReconnectWindowSeconds ?? S.ReconnectWindowSeconds;
+        if (command.Details is { } details)
+        {
+            S.Description = details.Description is null ? S.Description : NullIfEmpty(details.Description);
+            S.Metadata = details.Metadata is null ? S.Metadata : NullIfEmpty(details.Metadata);
+            S.Visibility = details.Visibility ?? S.Visibility;
+        }
+
         S.UpdatedAt = clock.UtcNow;
         await WriteAsync();
         return ToDto();
@@ -150,7 +170,7 @@ public sealed class RoomGrain(
 
     public async Task<Result<GoLiveResult>> GoLiveAsync(GoLiveCommand command)
     {
-        if (!S.Exists)
+        if (!Present)
         {
             return NotFound();
         }
@@ -170,7 +190,7 @@ public sealed class RoomGrain(
         var now = clock.UtcNow;
         var changed = new List<(RoomLive, string)>(2);
         var closed = Supersede(Active(), command.StartedBy, now, changed);
-        var started = AddLive(command.Title, null, startedBy: command.StartedBy, start: true, now, changed);
+        var started = AddLive(command.Title, null, startedBy: command.StartedBy, start: true, now, changed, command.Details);
         RoomRequests.Remember(S.RecentRequests, command.RequestId, LiveKey(started.LiveId), closed is null ? null : LiveKey(closed.LiveId), now);
         await CommitAsync(changed, now);
         return new GoLiveResult(Dto(started), closed is null ? null : Dto(closed));
@@ -178,7 +198,7 @@ public sealed class RoomGrain(
 
     public async Task<Result<IngestLiveResult>> GoLiveForIngestAsync(GoLiveCommand command)
     {
-        if (!S.Exists)
+        if (!Present)
         {
             return NotFound();
         }
@@ -203,7 +223,7 @@ public sealed class RoomGrain(
 
     public async Task<Result<LiveDto>> ScheduleLiveAsync(ScheduleLiveCommand command)
     {
-        if (!S.Exists)
+        if (!Present)
         {
             return NotFound();
         }
@@ -215,7 +235,7 @@ public sealed class RoomGrain(
 
         var now = clock.UtcNow;
         var changed = new List<(RoomLive, string)>(1);
-        var scheduled = AddLive(command.Title, command.ScheduledStartTime, startedBy: null, start: false, now, changed);
+        var scheduled = AddLive(command.Title, command.ScheduledStartTime, startedBy: null, start: false, now, changed, command.Details);
         RoomRequests.Remember(S.RecentRequests, command.RequestId, LiveKey(scheduled.LiveId), null, now);
         await CommitAsync(changed, now);
         return Dto(scheduled);
@@ -265,9 +285,84 @@ public sealed class RoomGrain(
         return Dto(live);
     }
 
+    public async Task<Result<bool>> DeleteAsync(string? by)
+    {
+        if (!Present)
+        {
+            return NotFound();
+        }
+
+        if (Active() is { } active)
+        {
+            return new DomainError(DomainErrorCode.LiveAlreadyActive, $"Live '{active.LiveId}' is active in this room; end it before deleting the room.");
+        }
+
+        // Lives that could still start would belong to a room that is gone: they end now ('cancelled'), in the same
+        // write as the deletion. Every live of the room stays readable at /v1/lives/{live_id}.
+        var now = clock.UtcNow;
+        var changed = new List<(RoomLive, string)>();
+        foreach (var pending in S.Lives.Where(l => l.Lifecycle.Status is LiveStatus.Scheduled or LiveStatus.Ready).ToList())
+        {
+            Change(pending, LiveStateMachine.Apply(pending.Lifecycle, new LiveCommand(LiveCommandKind.End, by), now), now, changed);
+        }
+
+        S.Deleted = true;
+        await CommitAsync(changed, now);
+        try
+        {
+            await GrainFactory.ResourceShard(Tenant, IndexShards.Rooms, RoomId).RemoveAsync(RoomId);
+        }
+        catch (Exception ex)
+        {
+            // Harmless: the listing skips an entry whose room is gone.
+            logger.LogWarning(ex, "Room {RoomId}: removing it from the rooms index failed", RoomId);
+        }
+
+        return true;
+    }
+
+    public async Task<Result<LiveDto>> UpdateLiveAsync(string liveId, UpdateLiveCommand command)
+    {
+        if (!S.Exists || !IsOurs(liveId))
+        {
+            return DomainError.NotFound("Live");
+        }
+
+        if (Find(liveId) is not { } live)
+        {
+            return await ArchivedAsync(liveId) is null
+                ? DomainError.NotFound("Live")
+                : new DomainError(DomainErrorCode.LiveEnded, "The live has ended; its record is final.");
+        }
+
+        if (live.Lifecycle.Status == LiveStatus.Ended)
+        {
+            return new DomainError(DomainErrorCode.LiveEnded, "The live has ended; its record is final.");
+        }
+
+        // Not a transition: no event and no new sequence, one write.
+        var details = live.Details ?? new ResourceDetails();
+        if (command.Details is { } patch)
+        {
+            details = details with
+            {
+                Description = patch.Description is null ? details.Description : NullIfEmpty(patch.Description),
+                Metadata = patch.Metadata is null ? details.Metadata : NullIfEmpty(patch.Metadata),
+                Visibility = patch.Visibility ?? details.Visibility,
+            };
+        }
+
+        var now = clock.UtcNow;
+        live = live with { Title = command.Title is null ? live.Title : NullIfEmpty(command.Title), Details = details, UpdatedAt = now };
+        S.Lives[S.Lives.FindIndex(l => l.LiveId == liveId)] = live;
+        S.UpdatedAt = now;
+        await WriteAsync();
+        return Dto(live);
+    }
+
     public async Task<Result<LivePage>> ListLivesAsync(int limit, string? cursor)
     {
-        if (!S.Exists)
+        if (!Present)
         {
             return NotFound();
         }
@@ -288,6 +383,11 @@ public sealed class RoomGrain(
         return new LivePage([.. lives.Where(l => l is not null).Select(l => l!)], start > 0 ? EncodeCursor(start) : null);
     }
 
+    public Task<Result<LiveTransitionRecord[]>> GetLiveTransitionsAsync(string liveId) =>
+        Task.FromResult(S.Exists && Find(liveId) is { } live
+            ? Result<LiveTransitionRecord[]>.Ok(Trail(live))
+            : Result<LiveTransitionRecord[]>.Fail(DomainError.NotFound("Live")));
+
     public Task<Result<LiveDto>> GetLiveAsync(string liveId) =>
         Task.FromResult(S.Exists && Find(liveId) is { } live ? Dto(live) : Result<LiveDto>.Fail(DomainError.NotFound("Live")));
 
@@ -301,6 +401,9 @@ public sealed class RoomGrain(
         _watched.Add(liveId);
         return Task.FromResult<LiveStatsSubject?>(Subject(live));
     }
+
+    /// <summary>The room exists for room calls (a deleted room's lives stay readable through the live calls).</summary>
+    private bool Present => S.Exists && !S.Deleted;
 
     private RoomLive? Active() => S.Lives.Find(l => l.Lifecycle.IsActive);
 
@@ -319,10 +422,31 @@ public sealed class RoomGrain(
             ? null
             : Change(active, LiveStateMachine.Apply(active.Lifecycle, new LiveCommand(LiveCommandKind.End, by, EndReason.Superseded), now), now, changed);
 
-    private RoomLive AddLive(string? title, DateTimeOffset? scheduledStartTime, string? startedBy, bool start, DateTimeOffset now, List<(RoomLive Live, string EventType)> changed)
+    private RoomLive AddLive(
+        string? title, DateTimeOffset? scheduledStartTime, string? startedBy, bool start, DateTimeOffset now, List<(RoomLive Live, string EventType)> changed,
+        ResourceDetails? details = null)
     {
         var liveId = Ids.NewLiveId(now, RoomId);
-        var live = new RoomLive(liveId, title, LiveLifecycle.Scheduled(now, scheduledStartTime), 0);
+        // The room's state is written with every decision, so a live's record stays lean: created_by is the first
+        // transition's actor unless it differs, and a go-live's trail starts with the start (one step, one event).
+        var createdBy = details?.CreatedBy ?? startedBy;
+        var firstBy = start ? startedBy : createdBy;
+        var stored = details is null
+            ? null
+            : details with
+            {
+                Description = NullIfEmpty(details.Description),
+                Metadata = NullIfEmpty(details.Metadata),
+                CreatedBy = createdBy == firstBy ? null : createdBy,
+            };
+        if (stored == new ResourceDetails())
+        {
+            stored = null;
+        }
+
+        var live = new RoomLive(
+            liveId, title, LiveLifecycle.Scheduled(now, scheduledStartTime), 0, stored,
+            start ? [] : [RoomTransition.Of(new LiveTransitionRecord(now, null, LiveStatus.Scheduled, createdBy, null))]);
         S.Lives.Add(live);
         S.HistoryTail.Add(LiveKey(liveId));
         S.HistoryCount++;
@@ -335,8 +459,51 @@ public sealed class RoomGrain(
         return Change(live, LiveStateMachine.Apply(live.Lifecycle, new LiveCommand(LiveCommandKind.Start, startedBy), now), now, changed);
     }
 
-    private RoomLive Change(RoomLive live, LiveTransition transition, DateTimeOffset now, List<(RoomLive Live, string EventType)> changed) =>
-        Record(live with { Lifecycle = transition.Next! }, transition.EventType!, now, changed);
+    private RoomLive Change(RoomLive live, LiveTransition transition, DateTimeOffset now, List<(RoomLive Live, string EventType)> changed)
+    {
+        var next = transition.Next!;
+        var by = next.Status switch
+        {
+            LiveStatus.Ready => next.ReadyBy,
+            LiveStatus.Paused => next.PausedBy,
+            LiveStatus.Ended => next.EndedBy,
+            LiveStatus.Live => live.Lifecycle.Status == LiveStatus.Paused ? next.ResumedBy : next.StartedBy,
+            _ => null,
+        };
+        // An empty trail (not a missing one: lives from before trails) is a go-live's: created and started in one step.
+        // From is stored only where the trail cannot tell it: the previous entry's To is the usual From.
+        var from = live.Transitions is { Length: 0 } || live.Transitions?[^1].To == live.Lifecycle.Status ? (LiveStatus?)null : live.Lifecycle.Status;
+        var entry = RoomTransition.Of(new LiveTransitionRecord(now, from, next.Status, by, next.Status == LiveStatus.Ended ? next.EndReason : null));
+        return Record(live with { Lifecycle = next, Transitions = Append(live.Transitions, entry) }, transition.EventType!, now, changed);
+    }
+
+    /// <summary>The trail stays bounded: its first entry (the creation) and the latest ones.</summary>
+    private static LiveTransitionRecord[] Trail(RoomLive live)
+    {
+        var trail = live.Transitions ?? [];
+        var records = new LiveTransitionRecord[trail.Length];
+        for (var i = 0; i < trail.Length; i++)
+        {
+            records[i] = trail[i].ToRecord() with { From = trail[i].From ?? (i == 0 ? null : trail[i - 1].To) };
+        }
+
+        return records;
+    }
+
+    private static RoomTransition[] Append(RoomTransition[]? trail, RoomTransition entry)
+    {
+        trail ??= [];
+        return trail.Length < ResourceLimits.MaxTransitions
+            ? [.. trail, entry]
+            : [trail[0], Explicit(trail, trail.Length - (ResourceLimits.MaxTransitions - 2)), .. trail[^(ResourceLimits.MaxTransitions - 3)..], entry];
+
+        // The entry right after the cut keeps its From, which the entry before it no longer tells.
+        static RoomTransition Explicit(RoomTransition[] trail, int i) => trail[i] with { From = trail[i].From ?? trail[i - 1].To };
+    }
+
+    private static string? NullIfEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
+
+    private static Dictionary<string, string>? NullIfEmpty(Dictionary<string, string>? map) => map is null || map.Count == 0 ? null : new(map, StringComparer.Ordinal);
 
     /// <summary>Puts the live's new version in the state and its event in the outbox, with the live's next sequence.</summary>
     private RoomLive Record(RoomLive live, string eventType, DateTimeOffset now, List<(RoomLive Live, string EventType)> changed)
@@ -364,6 +531,7 @@ public sealed class RoomGrain(
         }
 
         S.UpdatedAt = now;
+        S.Decisions++;
         await WriteAsync();
         foreach (var (live, eventType) in changed)
         {
@@ -415,22 +583,26 @@ public sealed class RoomGrain(
         }
 
         var history = S.HistoryCount;
+        var decisions = S.Decisions;
         try
         {
             await state.WriteOrReloadAsync(this, logger);
             _unsaved = false;
             _storedHistory = history;
+            _storedDecisions = decisions;
         }
         catch
         {
             // The state is what storage holds again (and this activation is going): nothing of memory's view stands.
             _pagesSaved = S.HistorySaved;
             _storedHistory = S.HistoryCount;
+            _storedDecisions = S.Decisions;
             throw;
         }
     }
 
-    private bool HasPumpWork() => _statsPushes.Count > 0 || _toArchive.Count > 0 || _pagesSaved + PageSize <= _storedHistory;
+    private bool HasPumpWork() =>
+        _statsPushes.Count > 0 || S.IndexedDecisions < _storedDecisions || _toArchive.Count > 0 || _pagesSaved + PageSize <= _storedHistory;
 
     /// <summary>
     /// The room's background work, run by Orleans' <see cref="BatchWorker"/> on this activation between its requests'
@@ -448,6 +620,9 @@ public sealed class RoomGrain(
                 Pump.Notify(DateTime.UtcNow + PumpRetryDelay);
                 return;
             }
+
+            // Before the archive: an ended live leaves this state only once the index holds its end.
+            await IndexLivesAsync();
 
             while (_toArchive.Count > 0)
             {
@@ -506,6 +681,31 @@ public sealed class RoomGrain(
         {
             LogPumpFailed(ex);
             Pump.Notify(DateTime.UtcNow + PumpRetryDelay);
+        }
+    }
+
+    /// <summary>
+    /// Pushes the room's lives, as stored, to the tenant's lives index (the shard this room hashes to): one call, all
+    /// of them, idempotent by each live's event sequence. Only stored decisions are pushed: while a decision's write is
+    /// in flight this waits for that decision's own notify. Done is remembered in memory and stored with the next write.
+    /// </summary>
+    private async Task IndexLivesAsync()
+    {
+        var target = _storedDecisions;
+        if (S.IndexedDecisions >= target || S.Decisions != target)
+        {
+            return;
+        }
+
+        var entries = S.Lives.Select(l => new LiveIndexEntry(l.LiveId, l.Lifecycle.Status, l.Lifecycle.CreatedAt, l.Lifecycle.StartedAt, l.LastEventSequence)).ToArray();
+        if (entries.Length > 0)
+        {
+            await GrainFactory.LiveShard(Tenant, RoomId).UpsertAsync(entries);
+        }
+
+        if (S.Decisions >= target && S.IndexedDecisions < target)
+        {
+            S.IndexedDecisions = target;
         }
     }
 
@@ -659,17 +859,29 @@ public sealed class RoomGrain(
         new(Tenant, live.Lifecycle.Status, live.Lifecycle.OnAirBeforeLastResume, live.Lifecycle.OnAirSince, Dto(live));
 
     private LiveArchive Archive(RoomLive live) =>
-        new(Tenant, Dto(live), live.Lifecycle.OnAir(clock.UtcNow), live.LastEventSequence);
+        new(Tenant, Dto(live), live.Lifecycle.OnAir(clock.UtcNow), live.LastEventSequence, Trail(live));
 
     private LiveDto Dto(RoomLive live)
     {
         var l = live.Lifecycle;
         var duration = (long)l.OnAir(clock.UtcNow).TotalSeconds;
         var stats = _lastStats.TryGetValue(live.LiveId, out var last) ? last : StatsDto.Empty;
+        var details = live.Details;
+
+        // A live without a title takes its room's (PRISM: the channel name), and its room's visibility unless set.
         return new LiveDto(
-            live.LiveId, RoomId, live.Title, l.Status, l.EndReason, l.CreatedAt, l.ScheduledStartTime,
+            live.LiveId, RoomId, live.Title ?? S.Title, l.Status, l.EndReason, l.CreatedAt, l.ScheduledStartTime,
             l.ReadyAt, l.StartedAt, l.PausedAt, l.EndedAt, duration, l.StartedBy, l.EndedBy,
-            stats with { DurationSeconds = duration });
+            stats with { DurationSeconds = duration },
+            details?.Description, details?.Metadata, details?.Visibility ?? S.Visibility, details?.CreatedBy ?? live.Transitions?.FirstOrDefault()?.By,
+            UpdatedAt(live), l.ReadyBy, l.PausedBy, l.ResumedBy);
+    }
+
+    /// <summary>The last transition or edit (a transition's time is not stored twice: the room writes this state often).</summary>
+    private static DateTimeOffset UpdatedAt(RoomLive live)
+    {
+        var at = live.Transitions is { Length: > 0 } trail ? DateTimeOffset.FromUnixTimeMilliseconds(trail[^1].AtMs) : live.Lifecycle.CreatedAt;
+        return live.UpdatedAt is { } edited && edited > at ? edited : at;
     }
 
     private static string EncodeCursor(long position) =>
@@ -697,5 +909,6 @@ public sealed class RoomGrain(
     private DomainError NotFound() => DomainError.NotFound($"Room '{RoomId}'");
 
     private RoomDto ToDto() => new(
-        RoomId, S.Title, S.HostId, S.TakeoverPolicy, S.ReconnectWindowSeconds, Active()?.LiveId, S.CreatedAt, S.UpdatedAt);
+        RoomId, S.Title, S.HostId, S.TakeoverPolicy, S.ReconnectWindowSeconds, Active()?.LiveId, S.CreatedAt, S.UpdatedAt,
+        S.Description, S.Metadata, S.Visibility, S.CreatedBy);
 }

@@ -65,6 +65,35 @@ public sealed class RoomState
     /// </summary>
     [Id(17)]
     public List<string> HistoryTail { get; set; } = [];
+
+    /// <summary>How many decisions the room stored: bumped in each decision's one write.</summary>
+    [Id(18)]
+    public long Decisions { get; set; }
+
+    /// <summary>
+    /// Decisions up to this one are in the tenant's lives index. Advanced in memory by the pump and stored with the
+    /// room's next write (never a write of its own), so after a crash the next activation pushes the lives again.
+    /// </summary>
+    [Id(19)]
+    public long IndexedDecisions { get; set; }
+
+    /// <summary>Deleted by <c>DELETE /v1/rooms/{room_id}</c>: gone for room calls; its lives stay readable.</summary>
+    [Id(20)]
+    public bool Deleted { get; set; }
+
+    [Id(21)]
+    public string? Description { get; set; }
+
+    /// <summary>The client's map of string values (at most 32 keys, 4 KB), shown as given.</summary>
+    [Id(22)]
+    public Dictionary<string, string>? Metadata { get; set; }
+
+    /// <summary>The room's visibility, which its lives without their own inherit.</summary>
+    [Id(23)]
+    public Visibility Visibility { get; set; }
+
+    [Id(24)]
+    public string? CreatedBy { get; set; }
 }
 
 /// <summary>A live its room owns: the lifecycle and the last sequence of its own events (webhooks are per resource).</summary>
@@ -73,7 +102,30 @@ public sealed record RoomLive(
     [property: Id(0)] string LiveId,
     [property: Id(1)] string? Title,
     [property: Id(2)] LiveLifecycle Lifecycle,
-    [property: Id(3)] long LastEventSequence);
+    [property: Id(3)] long LastEventSequence,
+    [property: Id(4)] ResourceDetails? Details = null,
+    [property: Id(5)] RoomTransition[]? Transitions = null,
+    [property: Id(6)] DateTimeOffset? UpdatedAt = null);
+
+// RoomLive.UpdatedAt is the last edit of the live's details (PATCH); its last transition's time is in Transitions.
+
+/// <summary>
+/// A <see cref="LiveTransitionRecord"/> as the room stores it: the time as Unix milliseconds (a varint, not a
+/// 20-byte DateTimeOffset), since the room writes its lives' trails with every decision.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.RoomTransition")]
+public sealed record RoomTransition(
+    [property: Id(0)] long AtMs,
+    [property: Id(1)] LiveStatus? From,
+    [property: Id(2)] LiveStatus To,
+    [property: Id(3)] string? By,
+    [property: Id(4)] EndReason? Reason)
+{
+    public static RoomTransition Of(LiveTransitionRecord record) =>
+        new(record.At.ToUnixTimeMilliseconds(), record.From, record.To, record.By, record.Reason);
+
+    public LiveTransitionRecord ToRecord() => new(DateTimeOffset.FromUnixTimeMilliseconds(AtMs), From, To, By, Reason);
+}
 
 /// <summary>
 /// A decision by request id: the 64-bit hash of the request id and the live ids it answered with (without their

@@ -35,6 +35,12 @@ public sealed class LiveStatsGrain(
     private IGrainTimer? _tick;
     private long _lastPersistMs = Environment.TickCount64;
 
+    // The audience as the tenant's lives index last took it (the "live now" order): pushed from the tick when it
+    // changed, and again every IndexRefreshMs while non-zero, so an index shard that restarted catches up.
+    private const long IndexRefreshMs = 30_000;
+    private long _indexedViewers = -1;
+    private long _indexedAtMs;
+
     // Activity applied in memory and not yet in storage. Another activation of this live (a duplicate left by a
     // directory handoff while a silo stops, or one that read before the previous activation's last write) may
     // have written meanwhile; then the write fails on the ETag and what it stored is merged with these.
@@ -282,6 +288,7 @@ public sealed class LiveStatsGrain(
             _subjectAt = clock.UtcNow;
         }
 
+        await IndexViewersAsync();
         if (_dirty && Environment.TickCount64 - _lastPersistMs >= options.Value.PersistIntervalSeconds * 1000 - 1)
         {
             await PersistIfChangedAsync();
@@ -291,6 +298,39 @@ public sealed class LiveStatsGrain(
         {
             _tick = null;
             tick.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Tells the tenant's lives index the audience (soft state there: a failure or an index restart is repaired by a
+    /// later tick). Runs on the tick, at most once a second, so the listing is at most about 1 s behind the stats.
+    /// </summary>
+    private async Task IndexViewersAsync()
+    {
+        if (_subject is not { } subject || _released || !Ids.TryGetRoomOfLive(LiveId, out var roomId))
+        {
+            return;
+        }
+
+        var count = _presence.ViewerCount;
+        var now = Environment.TickCount64;
+        if (count == _indexedViewers && (count == 0 || now - _indexedAtMs < IndexRefreshMs))
+        {
+            return;
+        }
+
+        try
+        {
+            // False while the room's push of the live has not landed yet: try again on the next tick.
+            if (await GrainFactory.LiveShard(subject.Tenant, roomId).SetViewerCountAsync(LiveId, count))
+            {
+                _indexedViewers = count;
+                _indexedAtMs = now;
+            }
+        }
+        catch (Exception ex)
+        {
+            logger.LogDebug(ex, "Live {LiveId}: telling the lives index the audience failed; trying again on the next tick", LiveId);
         }
     }
 

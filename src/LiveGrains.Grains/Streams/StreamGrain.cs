@@ -62,6 +62,10 @@ public sealed class StreamGrain(
         }
 
         var now = clock.UtcNow;
+
+        // In the tenant's streams index before the stream is stored, so a created stream is never missing from the
+        // listing (an entry whose create then fails is skipped by the listing).
+        await GrainFactory.ResourceShard(tenant, IndexShards.Streams, command.RoomId).UpsertAsync(new ResourceIndexEntry(StreamId, command.RoomId, now));
         var key = StreamKeys.New(StreamId);
         S.Exists = true;
         S.Tenant = tenant;

@@ -1,0 +1,204 @@
+using LiveGrains.Abstractions;
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+
+namespace LiveGrains.Grains.Listing;
+
+[GenerateSerializer, Alias("LiveGrains.LiveIndexState")]
+public sealed class LiveIndexState
+{
+    [Id(0)]
+    public Dictionary<string, LiveIndexEntry> Entries { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// One shard of a tenant's lives index: every live of the rooms that hash here, with its status, creation and start
+/// times and audience. Kept sorted in memory (one sorted set per status and order), so a page is a walk from the
+/// cursor whatever the shard's size. Rooms push lifecycle changes from their pump (durable here before the room
+/// counts them done); statistics grains push audiences, which ride along with the next write (docs/listing.md).
+/// Reentrant: reads never wait for a write, and concurrent upserts share one write.
+/// </summary>
+[Reentrant]
+public sealed class LiveIndexShardGrain(
+    [PersistentState("live-index", LiveGrainsStorage.State)] IPersistentState<LiveIndexState> state,
+    ILogger<LiveIndexShardGrain> logger) : Grain, ILiveIndexShardGrain
+{
+    /// <summary>
+    /// Ended lives kept per shard (the newest by creation): the index lists history for browsing, bounded; the full
+    /// history of a room stays at <c>GET /v1/rooms/{room_id}/lives</c>.
+    /// </summary>
+    internal const int MaxEndedPerShard = 50_000;
+
+    private const int Orders = 3;
+    private const int Statuses = 5;
+
+    private readonly SortedSet<IndexHit>[,] _sorted = NewSets();
+    private readonly Dictionary<string, HashSet<string>> _byRoom = new(StringComparer.Ordinal);
+    private CoalescedWriter? _writer;
+
+    private Dictionary<string, LiveIndexEntry> Entries => state.State.Entries;
+
+    private CoalescedWriter Writer => _writer ??= new CoalescedWriter(WriteAsync);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        foreach (var entry in Entries.Values)
+        {
+            Add(entry);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task UpsertAsync(LiveIndexEntry[] entries)
+    {
+        var changed = false;
+        foreach (var entry in entries)
+        {
+            if (Entries.TryGetValue(entry.LiveId, out var known))
+            {
+                if (known.Sequence >= entry.Sequence)
+                {
+                    continue; // a replay, or older than what the room pushed last
+                }
+
+                Remove(known);
+            }
+
+            // The audience is the statistics' to say: a lifecycle push never resets it.
+            var next = entry with { ViewerCount = known?.ViewerCount ?? entry.ViewerCount };
+            Entries[entry.LiveId] = next;
+            Add(next);
+            changed = true;
+        }
+
+        if (!changed)
+        {
+            return;
+        }
+
+        TrimEnded();
+        await Writer.SaveAsync();
+    }
+
+    public Task<bool> SetViewerCountAsync(string liveId, long viewerCount)
+    {
+        if (!Entries.TryGetValue(liveId, out var known))
+        {
+            return Task.FromResult(false);
+        }
+
+        if (known.ViewerCount != viewerCount)
+        {
+            Remove(known);
+            var next = known with { ViewerCount = viewerCount };
+            Entries[liveId] = next;
+            Add(next);
+        }
+
+        return Task.FromResult(true);
+    }
+
+    public Task<IndexHit[]> QueryAsync(LiveOrder order, LiveStatus[]? statuses, IndexQuery query)
+    {
+        var wanted = statuses is { Length: > 0 } ? statuses.Distinct().ToArray() : Enum.GetValues<LiveStatus>();
+        if (query.RoomId is { } roomId)
+        {
+            // A room's lives are few: sort them here rather than walk the shard.
+            var hits = _byRoom.TryGetValue(roomId, out var ids)
+                ? ids.Select(id => Entries[id]).Where(e => wanted.Contains(e.Status)).Select(e => Hit(e, order))
+                    .Where(h => IndexOrder.IsAfter(h, query.After)).Order(IndexOrder.Instance).Take(query.Limit).ToArray()
+                : [];
+            return Task.FromResult(hits);
+        }
+
+        // Each status's set is sorted: take a page from each and merge.
+        var merged = wanted.SelectMany(status => IndexOrder.After(_sorted[(int)order, (int)status], query.After, query.Limit))
+            .Order(IndexOrder.Instance).Take(query.Limit).ToArray();
+        return Task.FromResult(merged);
+    }
+
+    private static IndexHit Hit(LiveIndexEntry entry, LiveOrder order) => order switch
+    {
+        LiveOrder.StartedAt => new IndexHit(IndexOrder.Ticks(entry.StartedAt), entry.LiveId),
+        LiveOrder.ViewerCount => new IndexHit(entry.ViewerCount, entry.LiveId),
+        _ => new IndexHit(entry.CreatedAt.UtcTicks, entry.LiveId),
+    };
+
+    private void Add(LiveIndexEntry entry)
+    {
+        for (var order = 0; order < Orders; order++)
+        {
+            _sorted[order, (int)entry.Status].Add(Hit(entry, (LiveOrder)order));
+        }
+
+        if (Ids.TryGetRoomOfLive(entry.LiveId, out var roomId))
+        {
+            if (!_byRoom.TryGetValue(roomId, out var ids))
+            {
+                _byRoom[roomId] = ids = new HashSet<string>(StringComparer.Ordinal);
+            }
+
+            ids.Add(entry.LiveId);
+        }
+    }
+
+    private void Remove(LiveIndexEntry entry)
+    {
+        for (var order = 0; order < Orders; order++)
+        {
+            _sorted[order, (int)entry.Status].Remove(Hit(entry, (LiveOrder)order));
+        }
+
+        if (Ids.TryGetRoomOfLive(entry.LiveId, out var roomId) && _byRoom.TryGetValue(roomId, out var ids))
+        {
+            ids.Remove(entry.LiveId);
+            if (ids.Count == 0)
+            {
+                _byRoom.Remove(roomId);
+            }
+        }
+    }
+
+    /// <summary>Drops the oldest ended lives beyond <see cref="MaxEndedPerShard"/>, so the shard's size stays bounded.</summary>
+    private void TrimEnded()
+    {
+        var ended = _sorted[(int)LiveOrder.CreatedAt, (int)LiveStatus.Ended];
+        while (ended.Count > MaxEndedPerShard)
+        {
+            var oldest = Entries[ended.Max.Id];
+            Remove(oldest);
+            Entries.Remove(oldest.LiveId);
+        }
+    }
+
+    private async Task WriteAsync()
+    {
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (Exception ex)
+        {
+            // Memory is ahead of storage: let the next activation start from what storage holds. The rooms push again,
+            // since an upsert that failed here is not done for them.
+            logger.LogWarning(ex, "Lives index shard {Shard}: write failed; deactivating", this.GetPrimaryKeyString());
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
+    private static SortedSet<IndexHit>[,] NewSets()
+    {
+        var sets = new SortedSet<IndexHit>[Orders, Statuses];
+        for (var order = 0; order < Orders; order++)
+        {
+            for (var status = 0; status < Statuses; status++)
+            {
+                sets[order, status] = new SortedSet<IndexHit>(IndexOrder.Instance);
+            }
+        }
+
+        return sets;
+    }
+}
