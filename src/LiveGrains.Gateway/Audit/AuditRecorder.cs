@@ -31,15 +31,18 @@ public sealed partial class AuditRecorder(RequestDelegate next, TimeProvider tim
         {
             await next(context);
         }
-        finally
+        catch (Exception) when (!context.RequestAborted.IsCancellationRequested)
         {
-            Record(context, grains, caller, name);
+            // The exception handler (outside) answers 500 or 503; either way the action failed.
+            Record(context, grains, caller, name, StatusCodes.Status500InternalServerError);
+            throw;
         }
+
+        Record(context, grains, caller, name, context.Response.StatusCode);
     }
 
-    private void Record(HttpContext context, IGrainFactory grains, Caller caller, string name)
+    private void Record(HttpContext context, IGrainFactory grains, Caller caller, string name, int status)
     {
-        var status = context.Response.StatusCode;
         var (resource, type) = ResourceOf(context);
         var outcome = status switch
         {

@@ -62,13 +62,11 @@ public sealed class ApiKeyAuthenticationHandler(
         {
             caller = await ManagedKeyAsync(keyId, credential);
         }
-        else if (credential.Count(c => c == '.') == 2)
-        {
-            caller = await TokenAsync(credential);
-        }
         else
         {
-            caller = keys.Find(credential) is { } tenant ? Caller.ForConfiguredKey(tenant, keys.ActorIdOf(credential)) : null;
+            // A configured key may itself contain dots, so a JWT-shaped credential that is no valid token is tried as one.
+            caller = credential.Count(c => c == '.') == 2 ? await TokenAsync(credential) : null;
+            caller ??= keys.Find(credential) is { } tenant ? Caller.ForConfiguredKey(tenant, keys.ActorIdOf(credential)) : null;
         }
 
         return caller is null
