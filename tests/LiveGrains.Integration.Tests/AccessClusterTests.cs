@@ -19,7 +19,7 @@ public sealed class AccessClusterTests
         var key = await admin.SendAsync(HttpMethod.Post, "/v1/api-keys", """{"name":"revoke-me","scopes":["write"]}""").ExpectAsync(HttpStatusCode.Created);
         var secret = key.Id("secret");
         var withSecret = cluster.Clients.Select(c => Client(c.BaseAddress!, secret)).ToList();
-        var token = (await withSecret[0].SendAsync(HttpMethod.Post, "/v1/tokens", $$"""{"sub":"alice","grants":{"room":"{{roomId}}","host":true}}""")
+        var token = (await withSecret[0].SendAsync(HttpMethod.Post, "/v1/tokens", $$$"""{"sub":"alice","grants":{"room":"{{{roomId}}}","host":true}}""")
             .ExpectAsync(HttpStatusCode.Created)).Id("token");
         var withToken = cluster.Clients.Select(c => Client(c.BaseAddress!, token)).ToList();
 
