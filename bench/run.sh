@@ -220,6 +220,7 @@ if [[ "$topology" == cluster ]]; then
     ASPNETCORE_ENVIRONMENT=Production
     ConnectionStrings__redis="127.0.0.1:$redis_port"
     Auth__ApiKeys__benchkey=bench
+    RateLimits__Enabled="${BENCH_RATE_LIMITS:-false}"
     Ingest__CallbackSecret=benchsecret
     Webhooks__AllowPrivateNetworks=true
     Logging__LogLevel__Default=Warning
@@ -288,6 +289,7 @@ echo "starting gateway on http://127.0.0.1:$http_port (redis :$redis_port, clust
     ASPNETCORE_ENVIRONMENT=Production \
     ConnectionStrings__redis="127.0.0.1:$redis_port" \
     Auth__ApiKeys__benchkey=bench \
+    RateLimits__Enabled="${BENCH_RATE_LIMITS:-false}" \
     Ingest__CallbackSecret=benchsecret \
     Webhooks__AllowPrivateNetworks=true \
     Logging__LogLevel__Default=Warning \

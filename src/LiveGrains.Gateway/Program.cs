@@ -18,6 +18,9 @@ app.MapLiveStatsApi();
 app.MapStreamsApi();
 app.MapIngestHooksApi();
 app.MapWebhooksApi();
+app.MapApiKeysApi();
+app.MapTokensApi();
+app.MapAuditApi();
 app.PrintStartupBanner();
 
 app.Run();

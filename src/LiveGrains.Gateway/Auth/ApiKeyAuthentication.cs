@@ -5,6 +5,8 @@ using System.Text.Encodings.Web;
 using LiveGrains.Abstractions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace LiveGrains.Gateway.Auth;
 
@@ -20,41 +22,123 @@ public sealed class ApiKeyOptions
 }
 
 /// <summary>
-/// Resolves <c>Authorization: Bearer &lt;key&gt;</c> to a tenant. Keys are kept only as SHA-256 digests in
-/// memory and looked up by digest, so a key is never logged or compared character by character.
+/// Resolves <c>Authorization: Bearer &lt;credential&gt;</c> to a tenant and a <see cref="Caller"/>. The credential is
+/// one of: a managed key's secret (<c>lgsk_...</c>: its key id is embedded, so it is one cached lookup and a
+/// constant-time digest comparison), a JWT signed with a managed key's secret (verified by
+/// <see cref="JsonWebTokenHandler"/>), or a key from configuration (looked up by digest; always <c>admin</c>).
+/// Secrets are never logged and never compared character by character.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    ApiKeyDirectory keys) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    ApiKeyDirectory keys,
+    ApiKeyCredentialCache credentials) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string TenantClaim = "tenant";
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    /// <summary>Longer than any credential LiveGrains issues or accepts; bounds the work an oversized header causes.</summary>
+    private const int MaxCredentialLength = 8192;
+
+    private static readonly JsonWebTokenHandler Tokens = new();
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return Task.FromResult(AuthenticateResult.NoResult());
+            return AuthenticateResult.NoResult();
         }
 
-        var tenant = keys.Find(header.AsSpan(7).Trim());
-        if (tenant is null)
+        var credential = header[7..].Trim();
+        if (credential.Length is 0 or > MaxCredentialLength)
         {
-            return Task.FromResult(AuthenticateResult.Fail("Unknown API key."));
+            return AuthenticateResult.Fail("Unknown credential.");
         }
 
-        var identity = new ClaimsIdentity([new Claim(TenantClaim, tenant)], SchemeName);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+        Caller? caller;
+        if (ApiKeySecrets.KeyIdOf(credential) is { } keyId)
+        {
+            caller = await ManagedKeyAsync(keyId, credential);
+        }
+        else
+        {
+            // A configured key may itself contain dots, so a JWT-shaped credential that is no valid token is tried as one.
+            caller = credential.Count(c => c == '.') == 2 ? await TokenAsync(credential) : null;
+            caller ??= keys.Find(credential) is { } tenant ? Caller.ForConfiguredKey(tenant, keys.ActorIdOf(credential)) : null;
+        }
+
+        return caller is null
+            ? AuthenticateResult.Fail("Unknown credential.")
+            : AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(caller.ToIdentity(SchemeName)), SchemeName));
+    }
+
+    private async Task<Caller?> ManagedKeyAsync(string keyId, string secret)
+    {
+        var credential = await credentials.GetAsync(keyId);
+        if (credential is not { Revoked: false } || !CryptographicOperations.FixedTimeEquals(credential.SecretDigest, ApiKeySecrets.Digest(secret)))
+        {
+            return null;
+        }
+
+        return Caller.ForManagedKey(credential);
+    }
+
+    private async Task<Caller?> TokenAsync(string jwt)
+    {
+        string issuer;
+        try
+        {
+            if (!Tokens.CanReadToken(jwt))
+            {
+                return null;
+            }
+
+            issuer = Tokens.ReadJsonWebToken(jwt).Issuer;
+        }
+        catch (Exception e) when (e is ArgumentException or SecurityTokenException or FormatException or System.Text.Json.JsonException)
+        {
+            return null;
+        }
+
+        if (!ApiKeySecrets.IsKeyId(issuer) || await credentials.GetAsync(issuer) is not { Revoked: false } key)
+        {
+            return null;
+        }
+
+        var result = await Tokens.ValidateTokenAsync(jwt, new TokenValidationParameters
+        {
+            ValidIssuer = key.KeyId,
+            ValidateAudience = false,
+            ValidateLifetime = true,
+            RequireExpirationTime = true,
+            RequireSignedTokens = true,
+            ClockSkew = TimeSpan.FromSeconds(30),
+            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+
+            // The digest is the secret's HMAC key (see ApiKeyCredential): the same signatures, without storing the secret.
+            IssuerSigningKey = new SymmetricSecurityKey(key.SecretDigest),
+        });
+        if (!result.IsValid)
+        {
+            return null;
+        }
+
+        var subject = result.ClaimsIdentity.FindFirst("sub")?.Value;
+        var grants = TokenGrants.Parse(result.ClaimsIdentity.FindFirst("grants"));
+        return Ids.IsValidViewerId(subject) && grants is not null ? Caller.ForToken(key, subject!, grants) : null;
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         Response.Headers.WWWAuthenticate = "Bearer";
-        await Problems.Write(Context, StatusCodes.Status401Unauthorized, "unauthorized", "A valid API key is required: Authorization: Bearer <key>.");
+        await Problems.Write(Context, StatusCodes.Status401Unauthorized, "unauthorized",
+            "A valid API key or token is required: Authorization: Bearer <key or token>.");
     }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        Problems.Write(Context, StatusCodes.Status403Forbidden, "forbidden", "This credential does not allow this request.");
 }
 
 /// <summary>The configured keys, as digests.</summary>
@@ -82,6 +166,9 @@ public sealed class ApiKeyDirectory
     public string? DevApiKey { get; }
 
     public int Count => _tenantByDigest.Count;
+
+    /// <summary>How the audit log names a configured key: a prefix of its digest, which says nothing about the key.</summary>
+    public string ActorIdOf(ReadOnlySpan<char> key) => "cfg_" + Digest(key)[..12].ToLowerInvariant();
 
     public string? Find(ReadOnlySpan<char> key) =>
         key.IsEmpty ? null : _tenantByDigest.GetValueOrDefault(Digest(key));

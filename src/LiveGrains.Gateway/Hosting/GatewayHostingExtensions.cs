@@ -1,9 +1,12 @@
+using LiveGrains.Gateway.Audit;
 using LiveGrains.Gateway.Auth;
 using LiveGrains.Gateway.Errors;
 using LiveGrains.Gateway.Idempotency;
+using LiveGrains.Gateway.RateLimiting;
 using LiveGrains.ServiceDefaults;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Scalar.AspNetCore;
 
 namespace LiveGrains.Gateway.Hosting;
@@ -34,6 +37,9 @@ public static class GatewayHostingExtensions
         var services = builder.Services;
         services.AddOptions<Auth.ApiKeyOptions>().Bind(builder.Configuration.GetSection("Auth"));
         services.AddSingleton<ApiKeyDirectory>();
+        services.AddSingleton<ApiKeyCredentialCache>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddLiveGrainsRateLimits(builder.Configuration);
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();
@@ -57,7 +63,7 @@ public static class GatewayHostingExtensions
         services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "LiveGrains API";
-            document.Info.Description = "Live-session control plane: rooms, lives, statistics, ingest streams and webhooks. See README.md.";
+            document.Info.Description = "Live-session control plane: rooms, lives, statistics, ingest streams, webhooks, API keys, host and viewer tokens and the audit log. See README.md.";
             return Task.CompletedTask;
         }));
         return builder;
@@ -70,6 +76,11 @@ public static class GatewayHostingExtensions
         app.UseMiddleware<RequestSizeLimitMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();
+
+        // After authentication (buckets are per key and tenant); the audit log sees the access policy's refusals.
+        app.UseRateLimiter();
+        app.UseMiddleware<AuditRecorder>();
+        app.UseMiddleware<AccessPolicy>();
 
         // Outside the idempotency middleware, so a retry re-runs the whole keyed request, idempotency grain included.
         app.UseMiddleware<GrainCallRetryMiddleware>();

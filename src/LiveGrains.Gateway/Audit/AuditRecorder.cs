@@ -1,0 +1,108 @@
+using LiveGrains.Abstractions;
+using LiveGrains.Gateway.Auth;
+
+namespace LiveGrains.Gateway.Audit;
+
+/// <summary>
+/// Records every control action (a non-GET call by a key or token, viewer activity excepted) in the tenant's
+/// <see cref="IAuditLogGrain"/> once the answer is known, so refusals (403) and failures are recorded as well as
+/// successes. The gateway records it because only the gateway knows the caller for every kind of action; the
+/// append is one-way, so it adds no round trip to the action's answer.
+/// </summary>
+public sealed partial class AuditRecorder(RequestDelegate next, TimeProvider time, ILogger<AuditRecorder> logger)
+{
+    /// <summary>Route parameters naming the resource an action is about, most specific first.</summary>
+    private static readonly (string Parameter, string Type)[] Resources =
+        [("keyId", "api_key"), ("webhookId", "webhook"), ("streamId", "stream"), ("liveId", "live"), ("roomId", "room")];
+
+    public async Task InvokeAsync(HttpContext context, IGrainFactory grains)
+    {
+        var method = context.Request.Method;
+        if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)
+            || !context.Request.Path.StartsWithSegments("/v1")
+            || AccessPolicy.EndpointName(context) is not { } name || AccessPolicy.ViewerActivity.Contains(name)
+            || Caller.From(context.User) is not { } caller)
+        {
+            await next(context);
+            return;
+        }
+
+        try
+        {
+            await next(context);
+        }
+        catch (Exception) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // The exception handler (outside) answers 500 or 503; either way the action failed.
+            Record(context, grains, caller, name, StatusCodes.Status500InternalServerError);
+            throw;
+        }
+
+        Record(context, grains, caller, name, context.Response.StatusCode);
+    }
+
+    private void Record(HttpContext context, IGrainFactory grains, Caller caller, string name, int status)
+    {
+        var (resource, type) = ResourceOf(context);
+        var outcome = status switch
+        {
+            < 400 => "success",
+            StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden => "denied",
+            _ => "failed",
+        };
+        try
+        {
+            _ = grains.GetGrain<IAuditLogGrain>(caller.Tenant).AppendAsync(
+                new AuditRecord(time.GetUtcNow(), new AuditActor(caller.ActorType, caller.ActorId), ActionOf(name), resource, type, outcome, status));
+        }
+        catch (Exception e)
+        {
+            Log.AuditFailed(logger, e, name);
+        }
+    }
+
+    /// <summary>The created resource (from <c>Location</c>) for a 201, else the one the route names.</summary>
+    private static (string? Resource, string? Type) ResourceOf(HttpContext context)
+    {
+        if (context.Response.StatusCode == StatusCodes.Status201Created && context.Response.Headers.Location.ToString() is { Length: > 0 } location)
+        {
+            var segments = location.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            if (segments.Length >= 3)
+            {
+                return (segments[2], TypeOfCollection(segments[1]));
+            }
+        }
+
+        foreach (var (parameter, type) in Resources)
+        {
+            if (context.Request.RouteValues[parameter] is string id)
+            {
+                return (id, type);
+            }
+        }
+
+        var collection = context.Request.Path.Value?.Split('/', StringSplitOptions.RemoveEmptyEntries) is { Length: >= 2 } parts ? parts[1] : null;
+        return (null, collection is null ? null : TypeOfCollection(collection));
+    }
+
+    private static string TypeOfCollection(string collection) => collection switch
+    {
+        "rooms" => "room",
+        "lives" => "live",
+        "streams" => "stream",
+        "webhooks" => "webhook",
+        "api-keys" => "api_key",
+        "tokens" => "token",
+        _ => collection,
+    };
+
+    /// <summary><c>GoLive</c> -> <c>go_live</c>: the endpoint's OpenAPI operation id, as the rest of the API spells names.</summary>
+    public static string ActionOf(string endpointName) =>
+        System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(endpointName);
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record the audit entry of {Action}")]
+        public static partial void AuditFailed(ILogger logger, Exception exception, string action);
+    }
+}

@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using LiveGrains.Gateway.Auth;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace LiveGrains.Gateway.RateLimiting;
+
+/// <summary>Configuration section <c>RateLimits</c> (requests per second; each bucket holds twice that as a burst).</summary>
+public sealed class RateLimitOptions
+{
+    public const string Section = "RateLimits";
+
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Per key (a token counts against the key that signed it), every route but viewer activity.</summary>
+    public int PerKeyPerSecond { get; set; } = 2_000;
+
+    /// <summary>Per tenant, every route but viewer activity.</summary>
+    public int PerTenantPerSecond { get; set; } = 10_000;
+
+    /// <summary>Per key, viewer activity (join, heartbeat, leave, activity, likes, chat): one edge batches many viewers.</summary>
+    public int ActivityPerKeyPerSecond { get; set; } = 200_000;
+}
+
+public sealed class RateLimitOptionsValidator : IValidateOptions<RateLimitOptions>
+{
+    /// <summary>Past this a bucket's burst would overflow the limiter's int permits.</summary>
+    public const int MaxPerSecond = 100_000_000;
+
+    public ValidateOptionsResult Validate(string? name, RateLimitOptions options)
+    {
+        var failures = new List<string>();
+        Check(failures, nameof(options.PerKeyPerSecond), options.PerKeyPerSecond);
+        Check(failures, nameof(options.PerTenantPerSecond), options.PerTenantPerSecond);
+        Check(failures, nameof(options.ActivityPerKeyPerSecond), options.ActivityPerKeyPerSecond);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Check(List<string> failures, string name, int value)
+    {
+        if (value is < 1 or > MaxPerSecond)
+        {
+            failures.Add($"{RateLimitOptions.Section}:{name} must be between 1 and {MaxPerSecond} (got {value}).");
+        }
+    }
+}
+
+/// <summary>
+/// Token buckets per key and per tenant with ASP.NET Core's rate limiter, in this gateway process: N gateways admit
+/// up to N times the limits, because sharing buckets would put a cluster round trip on every request. Viewer
+/// activity has its own per-key bucket and does not drain the others, so a flood of joins never locks a host
+/// out of ending a live.
+/// </summary>
+public static class RateLimits
+{
+    public static IServiceCollection AddLiveGrainsRateLimits(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RateLimitOptions>().Bind(configuration.GetSection(RateLimitOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
+        services.AddSingleton<Buckets>();
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<Buckets>((o, buckets) =>
+        {
+            o.GlobalLimiter = buckets.Limiter;
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.OnRejected = (context, _) => buckets.RejectAsync(context.HttpContext, context.Lease);
+        });
+        return services;
+    }
+
+    /// <summary>The limiters, built once from the validated options.</summary>
+    public sealed class Buckets
+    {
+        private readonly RateLimitOptions _options;
+        private readonly PartitionedRateLimiter<HttpContext> _perKey;
+        private readonly PartitionedRateLimiter<HttpContext> _perTenant;
+
+        public Buckets(IOptions<RateLimitOptions> options)
+        {
+            _options = options.Value;
+            _perKey = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                Caller.From(context.User) is not { } caller || !_options.Enabled
+                    ? RateLimitPartition.GetNoLimiter("")
+                    : IsActivity(context)
+                        ? RateLimitPartition.GetTokenBucketLimiter("activity/" + caller.KeyId, _ => Bucket(_options.ActivityPerKeyPerSecond))
+                        : RateLimitPartition.GetTokenBucketLimiter("key/" + caller.KeyId, _ => Bucket(_options.PerKeyPerSecond)));
+            _perTenant = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                Caller.From(context.User) is not { } caller || !_options.Enabled || IsActivity(context)
+                    ? RateLimitPartition.GetNoLimiter("")
+                    : RateLimitPartition.GetTokenBucketLimiter(caller.Tenant, _ => Bucket(_options.PerTenantPerSecond)));
+            Limiter = PartitionedRateLimiter.CreateChained(_perKey, _perTenant);
+        }
+
+        public PartitionedRateLimiter<HttpContext> Limiter { get; }
+
+        /// <summary>429 <c>rate_limited</c> with <c>Retry-After</c> and the <c>RateLimit-*</c> headers of the bucket that was empty.</summary>
+        public async ValueTask RejectAsync(HttpContext context, RateLimitLease lease)
+        {
+            var tenantEmpty = !IsActivity(context) && _perTenant.GetStatistics(context) is { CurrentAvailablePermits: < 1 }
+                && _perKey.GetStatistics(context) is not { CurrentAvailablePermits: < 1 };
+            var limit = IsActivity(context) ? _options.ActivityPerKeyPerSecond : tenantEmpty ? _options.PerTenantPerSecond : _options.PerKeyPerSecond;
+            var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
+            var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            var headers = context.Response.Headers;
+            headers.RetryAfter = seconds;
+            headers["RateLimit-Limit"] = limit.ToString(CultureInfo.InvariantCulture);
+            headers["RateLimit-Remaining"] = "0";
+            headers["RateLimit-Reset"] = seconds;
+            headers["RateLimit-Policy"] = $"{limit};w=1;burst={Burst(limit)}";
+            await Problems.Write(context, StatusCodes.Status429TooManyRequests, "rate_limited",
+                (tenantEmpty ? "The tenant's" : "This key's") + $" request rate is over {limit} a second; retry after {seconds} s.");
+        }
+
+        private static bool IsActivity(HttpContext context) =>
+            AccessPolicy.EndpointName(context) is { } name && AccessPolicy.ViewerActivity.Contains(name);
+
+        private static int Burst(int perSecond) => (int)Math.Min(int.MaxValue, 2L * perSecond);
+
+        /// <summary>Refilled ten times a second (or once per token below ten a second), so a burst recovers smoothly.</summary>
+        private static TokenBucketRateLimiterOptions Bucket(int perSecond)
+        {
+            var periods = Math.Min(10, perSecond);
+            return new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = Burst(perSecond),
+                TokensPerPeriod = (int)Math.Ceiling((double)perSecond / periods),
+                ReplenishmentPeriod = TimeSpan.FromSeconds(1.0 / periods),
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            };
+        }
+    }
+}
