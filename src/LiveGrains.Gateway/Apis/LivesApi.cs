@@ -91,6 +91,6 @@ public static class LivesApi
             return check.Problem;
         }
 
-        return RoomsApi.Ok(await grains.TransitionLiveAsync(user.Tenant(), liveId, new LiveCommand(kind, body?.By, RequestId: IdempotencyMiddleware.RequestIdOf(context))));
+        return RoomsApi.Ok(await grains.TransitionLiveAsync(user.Tenant(), liveId, new LiveCommand(kind, body?.By ?? Caller.TokenSubject(user), RequestId: IdempotencyMiddleware.RequestIdOf(context))));
     }
 }

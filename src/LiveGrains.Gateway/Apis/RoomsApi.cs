@@ -128,7 +128,7 @@ public static class RoomsApi
         }
 
         var result = await Room(grains, user, roomId).GoLiveAsync(new GoLiveCommand(
-            body.Title, body.StartedBy, IdempotencyMiddleware.RequestIdOf(context), new ResourceDetails(body.Description, body.Metadata, body.Visibility, body.CreatedBy)));
+            body.Title, body.StartedBy ?? Caller.TokenSubject(user), IdempotencyMiddleware.RequestIdOf(context), new ResourceDetails(body.Description, body.Metadata, body.Visibility, body.CreatedBy)));
         return result.IsSuccess
             ? TypedResults.Created($"/v1/lives/{result.Value!.Live.LiveId}", result.Value)
             : Problems.From(result.Error!);

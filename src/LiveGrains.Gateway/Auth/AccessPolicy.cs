@@ -38,6 +38,7 @@ public sealed class AccessPolicy(RequestDelegate next)
         ["ListRoomLives"] = new(Grant.Host, "roomId"),
         ["GoLive"] = new(Grant.Host, "roomId", Lifecycle: true),
         ["GetLive"] = new(Grant.Host, "liveId"),
+        ["GetLiveTransitions"] = new(Grant.Host, "liveId"),
         ["ReadyLive"] = new(Grant.Host, "liveId", Lifecycle: true),
         ["StartLive"] = new(Grant.Host, "liveId", Lifecycle: true),
         ["PauseLive"] = new(Grant.Host, "liveId", Lifecycle: true),

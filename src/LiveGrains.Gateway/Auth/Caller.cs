@@ -139,6 +139,12 @@ public sealed record Caller(string Tenant, string ActorType, string ActorId, str
     }
 
     /// <summary>The caller of an authenticated request; null for anything the handler did not authenticate.</summary>
+    /// <summary>
+    /// A token's user (<c>sub</c>), the actor a transition records when its body names none (an API key is the server
+    /// side acting for someone it names in <c>by</c>); null for API keys.
+    /// </summary>
+    public static string? TokenSubject(ClaimsPrincipal user) => From(user) is { IsToken: true } caller ? caller.ActorId : null;
+
     public static Caller? From(ClaimsPrincipal user)
     {
         if (user.Identity?.IsAuthenticated != true

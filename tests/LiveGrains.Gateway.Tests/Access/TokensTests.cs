@@ -68,6 +68,11 @@ public sealed class TokensTests(GatewayFactory factory)
         await (await bob.GetAsync($"/v1/lives/{liveId}")).OkJsonAsync();
         Assert.Equal("ended", (await (await alice.PostAsync($"/v1/lives/{liveId}/end", "{}")).OkJsonAsync()).GetProperty("status").GetString());
 
+        // The host reads who did what; a viewer of the room does not.
+        var trail = (await (await alice.GetAsync($"/v1/lives/{liveId}/transitions")).OkJsonAsync()).GetProperty("items");
+        Assert.Equal("alice", trail[trail.GetArrayLength() - 1].GetProperty("by").GetString());
+        await (await aliceAsViewer.GetAsync($"/v1/lives/{liveId}/transitions")).ProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+
         // The API key is the server side: it may, host or not; and a room without a host takes any host token.
         await _acme.GoLiveAsync(roomId);
         var open = await _acme.CreateRoomAsync();
