@@ -34,6 +34,9 @@ public sealed class LiveActivityBuffers(IGrainFactory grains, IOptions<StatsOpti
     public Task<ILiveActivityObserver> SelfAsync() =>
         _self ??= Task.Run(() => grains.CreateObjectReference<ILiveActivityObserver>(this));
 
+    /// <summary>The silo is stopping: the pump has stopped and the shutdown flush has begun.</summary>
+    public bool IsStopping => _stopping.IsCancellationRequested;
+
     /// <summary>Starts the flush pump (silo start, <see cref="LiveActivityShutdownFlush"/>).</summary>
     public Task StartAsync(CancellationToken cancellationToken)
     {

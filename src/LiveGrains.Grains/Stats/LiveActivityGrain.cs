@@ -78,6 +78,15 @@ public sealed class LiveActivityGrain(
             return StatsErrors.Ended;
         }
 
+        if (buffers.IsStopping)
+        {
+            // This silo is stopping and its shutdown flush has begun: activity accepted now would otherwise wait for
+            // the worker's deactivation flush, which can reach the statistics after an end decided meanwhile, and a
+            // frozen live drops it (a rolling restart lost acknowledged joins so). Ship it before acknowledging; a
+            // failed flush keeps it buffered with retries, as before.
+            await buffers.FlushAsync(LiveId, _buffer);
+        }
+
         return activity.Count;
     }
 }

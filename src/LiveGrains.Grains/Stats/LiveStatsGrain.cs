@@ -19,7 +19,10 @@ public sealed class LiveStatsGrain(
 {
     private const int MaxStatusEvents = 32;
     private const int MaxWriteAttempts = 5;
-    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
+    // A silo that is stopping gracefully answers late (it is deactivating its grains); a handover missed here drops
+    // that silo's acknowledged activity (its flush arrives after the freeze), so wait long. The end's answer does not
+    // wait for this (the room waits at most 2 s for the push), only reads of this live's statistics do.
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan SubjectRefreshInterval = TimeSpan.FromSeconds(30);
 
     private readonly HashSet<ILiveActivityObserver> _silos = [];
@@ -120,8 +123,10 @@ public sealed class LiveStatsGrain(
     {
         if (S.Frozen)
         {
-            // Only a silo that missed the end (unreachable while it closed) can get here.
-            logger.LogWarning("Live {LiveId}: dropped {Ops} ops flushed after the end", LiveId, batch.Ops.Length);
+            // Only a silo that missed the end can get here (stopping or unreachable while the live closed, or its flush
+            // was in flight to an activation that went away). Its buffer holds activity acknowledged while the live was
+            // open: it goes into the totals; the presence stays as frozen.
+            ApplyLate(batch);
             return Task.FromResult(Gate());
         }
 
@@ -220,6 +225,41 @@ public sealed class LiveStatsGrain(
         { Status: LiveStatus.Scheduled } s => new LiveActivityGate(s.Tenant, StatsErrors.Scheduled),
         var s => new LiveActivityGate(s.Tenant, null),
     };
+
+    /// <summary>
+    /// Activity acknowledged before the end that reached this grain after it froze: its views, likes and chat messages
+    /// count, and its distinct viewers are added to the unique count (a viewer who had also joined through another
+    /// silo before the end may count twice: an over-count in a rare path, never a lost acknowledged join). The
+    /// frozen audience and peak do not change.
+    /// </summary>
+    private void ApplyLate(ActivityBatch batch)
+    {
+        if (batch.IsEmpty)
+        {
+            return;
+        }
+
+        var late = new PresenceTracker(_presence.TimeoutSeconds);
+        var second = clock.UtcNow.ToUnixTimeSeconds();
+        foreach (var op in batch.Ops)
+        {
+            if (late.Apply(op, second).View)
+            {
+                S.ViewCount++;
+                _unsavedViews++;
+            }
+        }
+
+        S.UniqueViewerCount += late.UniqueCount;
+        S.LikeCount += batch.Likes;
+        S.ChatMessageCount += batch.ChatMessages;
+        _unsavedLikes += batch.Likes;
+        _unsavedChatMessages += batch.ChatMessages;
+        _dirty = true;
+        logger.LogWarning("Live {LiveId}: counted {Ops} ops flushed after the end (acknowledged before it)", LiveId, batch.Ops.Length);
+        Changed();
+        EnsureTicking();
+    }
 
     private void Apply(ActivityBatch batch)
     {
@@ -533,7 +573,7 @@ public sealed class LiveStatsGrain(
                 }
                 else
                 {
-                    logger.LogWarning("Live {LiveId}: dropped {Ops} ops flushed after the end", LiveId, batch.Ops.Length);
+                    ApplyLate(batch);
                 }
             }
 

@@ -1,4 +1,5 @@
 using LiveGrains.Abstractions;
+using LiveGrains.Grains.Stats;
 using LiveGrains.Testing;
 
 namespace LiveGrains.Grains.Tests.Stats;
@@ -139,6 +140,33 @@ public sealed class LiveStatsGrainTests(ClusterFixture fixture)
         var live = (await Live(liveId).GetAsync(Tenant)).Value!;
         Assert.Equal(15, live.DurationSeconds);
         Assert.Equal(stats, live.Stats);
+    }
+
+    /// <summary>
+    /// A silo that missed the end (it was stopping while the live closed) flushes activity it acknowledged while the
+    /// live was open: it counts into the totals of the ended live, and the frozen audience does not move (a rolling
+    /// restart lost such joins when they were dropped).
+    /// </summary>
+    [Fact]
+    public async Task ActivityAcknowledgedBeforeTheEndButFlushedAfterItStillCounts()
+    {
+        var liveId = await GoLiveAsync();
+        await RecordAsync(liveId, new ActivityRequest(Joins: ["early"], Likes: 1));
+        await StatsWhenAsync(liveId, s => s.UniqueViewerCount == 1 && s.LikeCount == 1);
+        Assert.True((await Grains.TransitionLiveAsync(Tenant, liveId, new LiveCommand(LiveCommandKind.End, null))).IsSuccess);
+        // The stats watch this live, so the end reached them before it was acknowledged: they are frozen now.
+        var frozen = await StatsAsync(liveId);
+
+        var late = new ActivityBatch(ViewerOps.Encode(new ActivityRequest(Joins: ["late-1", "late-2", "late-1"])), Likes: 2, ChatMessages: 3);
+        await Grains.GetGrain<ILiveStatsGrain>(liveId).ApplyAsync(late, null!);
+
+        var stats = await StatsAsync(liveId);
+        Assert.Equal(frozen.ViewerCount, stats.ViewerCount);
+        Assert.Equal(frozen.PeakViewerCount, stats.PeakViewerCount);
+        Assert.Equal(3, stats.UniqueViewerCount);
+        Assert.Equal(frozen.ViewCount + 2, stats.ViewCount); // a join while present is not another view
+        Assert.Equal(3, stats.LikeCount);
+        Assert.Equal(3, stats.ChatMessageCount);
     }
 
     private Task<Result<int>> RecordAsync(string liveId, ActivityRequest activity) =>
