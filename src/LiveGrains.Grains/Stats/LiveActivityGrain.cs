@@ -81,9 +81,9 @@ public sealed class LiveActivityGrain(
         if (buffers.IsStopping)
         {
             // This silo is stopping and its shutdown flush has begun: activity accepted now would otherwise wait for
-            // the worker's deactivation flush, which can reach the statistics after an end decided meanwhile, and a
-            // frozen live drops it (a rolling restart lost acknowledged joins so). Ship it before acknowledging; a
-            // failed flush keeps it buffered with retries, as before.
+            // the worker's deactivation flush, which can reach the statistics after an end decided meanwhile, when a
+            // frozen live takes it into its totals only, not its audience. Ship it before acknowledging; a failed
+            // flush keeps it buffered with retries, as before.
             await buffers.FlushAsync(LiveId, _buffer);
         }
 
