@@ -241,21 +241,9 @@ public sealed class LiveStatsGrain(
 
         var late = new PresenceTracker(_presence.TimeoutSeconds);
         var second = clock.UtcNow.ToUnixTimeSeconds();
-        foreach (var op in batch.Ops)
-        {
-            if (late.Apply(op, second).View)
-            {
-                S.ViewCount++;
-                _unsavedViews++;
-            }
-        }
-
+        var views = batch.Ops.Count(op => late.Apply(op, second).View);
         S.UniqueViewerCount += late.UniqueCount;
-        S.LikeCount += batch.Likes;
-        S.ChatMessageCount += batch.ChatMessages;
-        _unsavedLikes += batch.Likes;
-        _unsavedChatMessages += batch.ChatMessages;
-        _dirty = true;
+        AddTotals(views, batch);
         logger.LogWarning("Live {LiveId}: counted {Ops} ops flushed after the end (acknowledged before it)", LiveId, batch.Ops.Length);
         Changed();
         EnsureTicking();
@@ -278,13 +266,13 @@ public sealed class LiveStatsGrain(
         var now = clock.UtcNow;
         var second = now.ToUnixTimeSeconds();
         _presence.Sweep(second);
+        var views = 0;
         foreach (var op in batch.Ops)
         {
             var (delta, view) = _presence.Apply(op, second);
             if (view)
             {
-                S.ViewCount++;
-                _unsavedViews++;
+                views++;
             }
 
             if (delta > 0 && _presence.ViewerCount > S.PeakViewerCount)
@@ -294,12 +282,20 @@ public sealed class LiveStatsGrain(
             }
         }
 
+        AddTotals(views, batch);
+        Changed();
+    }
+
+    /// <summary>The running totals of a batch (views, likes, chat messages), also counted as not yet stored.</summary>
+    private void AddTotals(int views, ActivityBatch batch)
+    {
+        S.ViewCount += views;
         S.LikeCount += batch.Likes;
         S.ChatMessageCount += batch.ChatMessages;
+        _unsavedViews += views;
         _unsavedLikes += batch.Likes;
         _unsavedChatMessages += batch.ChatMessages;
         _dirty = true;
-        Changed();
     }
 
     /// <summary>Starts the tick when there are viewers who may expire or changes to write; the tick stops itself.</summary>
