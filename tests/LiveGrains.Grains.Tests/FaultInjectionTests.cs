@@ -231,7 +231,7 @@ public sealed class FaultInjectionTests(FaultyClusterFixture fixture) : IClassFi
         var tenant = "t-" + Guid.NewGuid().ToString("N")[..12];
         var (_, room) = await Grains.NewRoomAsync(tenant: tenant);
         var failedBefore = fixture.Faults.FailedWrites;
-        fixture.Faults.FailNextWrite((id, _) => id.Type.ToString() == "liveindexshard" && id.Key.ToString()!.StartsWith(tenant + "/", StringComparison.Ordinal));
+        fixture.Faults.FailNextWrite((id, _) => id.Type.ToString() == "lg-index-record" && id.Key.ToString()!.StartsWith(tenant + "/", StringComparison.Ordinal));
 
         var live = (await room.GoLiveAsync(new GoLiveCommand(null, "host"))).Value().Live;
         await Testing.Eventually.TrueAsync(() => Task.FromResult(fixture.Faults.FailedWrites > failedBefore), TimeSpan.FromSeconds(10), "the index write failed");
@@ -286,6 +286,80 @@ public sealed class FaultInjectionTests(FaultyClusterFixture fixture) : IClassFi
         Assert.Single(fixture.Faults.Writes, w => w.Grain == liveGrain);
         var archived = await Grains.Live(old.LiveId).GetArchivedAsync(GrainTestKit.Acme);
         Assert.Equal(EndReason.Superseded, archived?.EndReason);
+    }
+
+    [Fact]
+    public async Task AnIndexShardWritesOnlyWhatChangedAndReloadsEverythingAcrossCompactionsAndAFailedWrite()
+    {
+        var tenant = "t-" + Guid.NewGuid().ToString("N")[..12];
+        var key = IndexShards.Key(tenant, IndexShards.Lives, 0);
+        var shard = Grains.GetGrain<ILiveIndexShardGrain>(key);
+        var at = new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
+        var expected = new Dictionary<string, LiveIndexEntry>(StringComparer.Ordinal);
+        var before = fixture.Faults.Writes.Count;
+
+        // Enough batches to pass the compaction threshold twice: a shard that wrote itself whole would write ~10,000 entries at the end.
+        const int batches = 200;
+        const int perBatch = 50;
+        for (var b = 0; b < batches; b++)
+        {
+            var batch = Enumerable.Range(0, perBatch).Select(i => new LiveIndexEntry(
+                $"lv_{b:000}{i:00}.room{i}", (b + i) % 3 == 0 ? LiveStatus.Ended : LiveStatus.Live, at.AddSeconds((b * perBatch) + i), null, 1)).ToArray();
+            await shard.UpsertAsync(batch);
+            foreach (var entry in batch)
+            {
+                expected[entry.LiveId] = entry;
+            }
+        }
+
+        // A later lifecycle change of a few lives, and an audience that rides along with it.
+        var changed = expected.Values.Take(5).Select(e => e with { Status = LiveStatus.Paused, Sequence = 2 }).ToArray();
+        Assert.True(await shard.SetViewerCountAsync(changed[0].LiveId, 42));
+        await shard.UpsertAsync(changed);
+        foreach (var entry in changed)
+        {
+            expected[entry.LiveId] = entry;
+        }
+
+        expected[changed[0].LiveId] = changed[0] with { ViewerCount = 42 };
+
+        var writes = fixture.Faults.Writes.Skip(before).Where(w => w.Key.StartsWith(key + "/", StringComparison.Ordinal) || w.Key == key).ToList();
+        var records = writes.Where(w => w.GrainType == "lg-index-record").ToList();
+        Assert.Equal(batches + 1, records.Count);
+        Assert.True(records.Max(w => w.Bytes) < perBatch * 200, $"A change record took {records.Max(w => w.Bytes)} bytes.");
+        Assert.Contains(writes, w => w.GrainType == "lg-index-chunk");
+        var total = writes.Sum(w => (long)w.Bytes);
+        Assert.True(total < batches * perBatch * 200 * 4, $"The shard wrote {total} bytes for {batches * perBatch} entries.");
+
+        // A failed write: the caller sees it, and the retry lands.
+        var extra = new LiveIndexEntry("lv_extra.roomx", LiveStatus.Scheduled, at.AddDays(1), null, 1);
+        fixture.Faults.FailNextWrite((id, _) => id.Type.ToString() == "lg-index-record" && id.Key.ToString()!.StartsWith(key + "/", StringComparison.Ordinal));
+        await Assert.ThrowsAnyAsync<Exception>(() => shard.UpsertAsync([extra]));
+        await Testing.Eventually.TrueAsync(
+            async () =>
+            {
+                try
+                {
+                    await shard.UpsertAsync([extra]);
+                    return true;
+                }
+                catch (IOException)
+                {
+                    return false;
+                }
+            },
+            TimeSpan.FromSeconds(10),
+            "the retried upsert lands");
+        expected[extra.LiveId] = extra;
+
+        await fixture.DeactivateEverythingAsync();
+        var loaded = await shard.QueryAsync(LiveOrder.CreatedAt, null, new IndexQuery(null, null, 100_000));
+        Assert.Equal(expected.Count, loaded.Length);
+        Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), loaded.Select(h => h.Id).Order(StringComparer.Ordinal));
+        var paused = await shard.QueryAsync(LiveOrder.ViewerCount, [LiveStatus.Paused], new IndexQuery(null, null, 10));
+        Assert.Equal(changed.Select(e => e.LiveId).Order(StringComparer.Ordinal), paused.Select(h => h.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(changed[0].LiveId, paused[0].Id);
+        Assert.Equal(42, paused[0].Key);
     }
 
     [Fact]

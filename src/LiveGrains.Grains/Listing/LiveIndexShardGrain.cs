@@ -1,28 +1,27 @@
 using LiveGrains.Abstractions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
+using Orleans.Storage;
 
 namespace LiveGrains.Grains.Listing;
-
-[GenerateSerializer, Alias("LiveGrains.LiveIndexState")]
-public sealed class LiveIndexState
-{
-    [Id(0)]
-    public Dictionary<string, LiveIndexEntry> Entries { get; set; } = new(StringComparer.Ordinal);
-}
 
 /// <summary>
 /// One shard of a tenant's lives index: every live of the rooms that hash here, with its status, creation and start
 /// times and audience. Kept sorted in memory (one sorted set per status and order), so a page is a walk from the
 /// cursor whatever the shard's size. Rooms push lifecycle changes from their pump (durable here before the room
 /// counts them done); statistics grains push audiences, which ride along with the next write (docs/listing.md).
+/// Stored as a log of changes (<see cref="IndexLog{TEntry}"/>), so a write costs the lives that changed.
 /// Reentrant: reads never wait for a write, and concurrent upserts share one write.
 /// </summary>
 [Reentrant]
 public sealed class LiveIndexShardGrain(
-    [PersistentState("live-index", LiveGrainsStorage.State)] IPersistentState<LiveIndexState> state,
+    [PersistentState(LiveIndexShardGrain.StateName, LiveGrainsStorage.State)] IPersistentState<IndexLogHead> head,
+    [FromKeyedServices(LiveGrainsStorage.State)] IGrainStorage storage,
     ILogger<LiveIndexShardGrain> logger) : Grain, ILiveIndexShardGrain
 {
+    private const string StateName = "live-index";
+
     /// <summary>
     /// Ended lives kept per shard (the newest by creation): the index lists history for browsing, bounded; the full
     /// history of a room stays at <c>GET /v1/rooms/{room_id}/lives</c>.
@@ -34,20 +33,22 @@ public sealed class LiveIndexShardGrain(
 
     private readonly SortedSet<IndexHit>[,] _sorted = NewSets();
     private readonly Dictionary<string, HashSet<string>> _byRoom = new(StringComparer.Ordinal);
-    private CoalescedWriter? _writer;
+    private readonly Dictionary<string, LiveIndexEntry> _entries = new(StringComparer.Ordinal);
+    private IndexLog<LiveIndexEntry>? _log;
 
-    private Dictionary<string, LiveIndexEntry> Entries => state.State.Entries;
+    private Dictionary<string, LiveIndexEntry> Entries => _entries;
 
-    private CoalescedWriter Writer => _writer ??= new CoalescedWriter(WriteAsync);
+    private IndexLog<LiveIndexEntry> Log => _log!;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        foreach (var entry in Entries.Values)
+        _log = new IndexLog<LiveIndexEntry>(
+            storage, StateName, this.GetPrimaryKeyString(), head, e => e.LiveId, () => _entries.Values, DeactivateOnIdle, logger);
+        foreach (var entry in await _log.LoadAsync())
         {
+            _entries[entry.LiveId] = entry;
             Add(entry);
         }
-
-        return Task.CompletedTask;
     }
 
     public async Task UpsertAsync(LiveIndexEntry[] entries)
@@ -69,16 +70,17 @@ public sealed class LiveIndexShardGrain(
             var next = entry with { ViewerCount = known?.ViewerCount ?? entry.ViewerCount };
             Entries[entry.LiveId] = next;
             Add(next);
+            Log.Put(next);
             changed = true;
         }
 
-        if (!changed)
+        if (!changed && !Log.HasPending)
         {
             return;
         }
 
         TrimEnded();
-        await Writer.SaveAsync();
+        await Log.SaveAsync();
     }
 
     public Task<bool> SetViewerCountAsync(string liveId, long viewerCount)
@@ -94,6 +96,7 @@ public sealed class LiveIndexShardGrain(
             var next = known with { ViewerCount = viewerCount };
             Entries[liveId] = next;
             Add(next);
+            Log.Put(next);
         }
 
         return Task.FromResult(true);
@@ -169,22 +172,7 @@ public sealed class LiveIndexShardGrain(
             var oldest = Entries[ended.Max.Id];
             Remove(oldest);
             Entries.Remove(oldest.LiveId);
-        }
-    }
-
-    private async Task WriteAsync()
-    {
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch (Exception ex)
-        {
-            // Memory is ahead of storage: let the next activation start from what storage holds. The rooms push again,
-            // since an upsert that failed here is not done for them.
-            logger.LogWarning(ex, "Lives index shard {Shard}: write failed; deactivating", this.GetPrimaryKeyString());
-            DeactivateOnIdle();
-            throw;
+            Log.Remove(oldest.LiveId);
         }
     }
 

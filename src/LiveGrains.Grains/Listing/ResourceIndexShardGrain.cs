@@ -1,43 +1,44 @@
 using LiveGrains.Abstractions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
+using Orleans.Storage;
 
 namespace LiveGrains.Grains.Listing;
-
-[GenerateSerializer, Alias("LiveGrains.ResourceIndexState")]
-public sealed class ResourceIndexState
-{
-    [Id(0)]
-    public Dictionary<string, ResourceIndexEntry> Entries { get; set; } = new(StringComparer.Ordinal);
-}
 
 /// <summary>
 /// One shard of a tenant's rooms or streams index, newest first: the ids and creation times of the rooms that hash here
 /// (or of their streams). Rooms and streams add themselves before their create is stored, so nothing created is ever
 /// missing; an entry whose create then failed, or whose resource was deleted, is skipped when the listing fetches it.
-/// Reentrant: reads never wait for a write, and concurrent upserts share one write.
+/// Stored as a log of changes (<see cref="IndexLog{TEntry}"/>), so a write costs the entries that changed, not the
+/// shard's million rooms. Reentrant: reads never wait for a write, and concurrent upserts share one write.
 /// </summary>
 [Reentrant]
 public sealed class ResourceIndexShardGrain(
-    [PersistentState("resource-index", LiveGrainsStorage.State)] IPersistentState<ResourceIndexState> state,
+    [PersistentState(ResourceIndexShardGrain.StateName, LiveGrainsStorage.State)] IPersistentState<IndexLogHead> head,
+    [FromKeyedServices(LiveGrainsStorage.State)] IGrainStorage storage,
     ILogger<ResourceIndexShardGrain> logger) : Grain, IResourceIndexShardGrain
 {
+    private const string StateName = "resource-index";
+
     private readonly SortedSet<IndexHit> _sorted = new(IndexOrder.Instance);
     private readonly Dictionary<string, SortedSet<IndexHit>> _byRoom = new(StringComparer.Ordinal);
-    private CoalescedWriter? _writer;
+    private readonly Dictionary<string, ResourceIndexEntry> _entries = new(StringComparer.Ordinal);
+    private IndexLog<ResourceIndexEntry>? _log;
 
-    private Dictionary<string, ResourceIndexEntry> Entries => state.State.Entries;
+    private Dictionary<string, ResourceIndexEntry> Entries => _entries;
 
-    private CoalescedWriter Writer => _writer ??= new CoalescedWriter(WriteAsync);
+    private IndexLog<ResourceIndexEntry> Log => _log!;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        foreach (var entry in Entries.Values)
+        _log = new IndexLog<ResourceIndexEntry>(
+            storage, StateName, this.GetPrimaryKeyString(), head, e => e.Id, () => _entries.Values, DeactivateOnIdle, logger);
+        foreach (var entry in await _log.LoadAsync())
         {
+            _entries[entry.Id] = entry;
             Add(entry);
         }
-
-        return Task.CompletedTask;
     }
 
     public async Task UpsertAsync(ResourceIndexEntry entry)
@@ -46,6 +47,11 @@ public sealed class ResourceIndexShardGrain(
         {
             if (known == entry)
             {
+                if (Log.HasPending)
+                {
+                    await Log.SaveAsync(); // a retry: the entry may be in memory only, after a failed write
+                }
+
                 return;
             }
 
@@ -54,18 +60,25 @@ public sealed class ResourceIndexShardGrain(
 
         Entries[entry.Id] = entry;
         Add(entry);
-        await Writer.SaveAsync();
+        Log.Put(entry);
+        await Log.SaveAsync();
     }
 
     public async Task RemoveAsync(string id)
     {
         if (!Entries.Remove(id, out var known))
         {
+            if (Log.HasPending)
+            {
+                await Log.SaveAsync(); // a retry: the removal may be in memory only, after a failed write
+            }
+
             return;
         }
 
         Remove(known);
-        await Writer.SaveAsync();
+        Log.Remove(id);
+        await Log.SaveAsync();
     }
 
     public Task<IndexHit[]> QueryAsync(IndexQuery query)
@@ -98,21 +111,6 @@ public sealed class ResourceIndexShardGrain(
         if (_byRoom.TryGetValue(entry.RoomId, out var room) && room.Remove(Hit(entry)) && room.Count == 0)
         {
             _byRoom.Remove(entry.RoomId);
-        }
-    }
-
-    private async Task WriteAsync()
-    {
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch (Exception ex)
-        {
-            // Memory is ahead of storage: the next activation starts from what storage holds; the caller retries.
-            logger.LogWarning(ex, "Index shard {Shard}: write failed; deactivating", this.GetPrimaryKeyString());
-            DeactivateOnIdle();
-            throw;
         }
     }
 }
