@@ -75,7 +75,11 @@ public sealed record AuditPage(
 [Alias("LiveGrains.IAuditLogGrain")]
 public interface IAuditLogGrain : IGrainWithStringKey
 {
-    [Alias("Append"), OneWay] Task AppendAsync(AuditRecord record);
+    /// <summary>
+    /// Appends a gateway's batch in order, in one write; durable when it returns. At least once: a batch retried after
+    /// a lost answer may appear twice.
+    /// </summary>
+    [Alias("AppendBatch")] Task AppendAsync(IReadOnlyList<AuditRecord> records);
 
     /// <summary>Entries after the cursor, oldest first, matching the filters.</summary>
     [Alias("Query"), ReadOnly] Task<AuditPage> QueryAsync(AuditQuery query);

@@ -6,16 +6,16 @@ namespace LiveGrains.Gateway.Audit;
 /// <summary>
 /// Records every control action (a non-GET call by a key or token, viewer activity excepted) in the tenant's
 /// <see cref="IAuditLogGrain"/> once the answer is known, so refusals (403) and failures are recorded as well as
-/// successes. The gateway records it because only the gateway knows the caller for every kind of action; the
-/// append is one-way, so it adds no round trip to the action's answer.
+/// successes. The gateway records it because only the gateway knows the caller for every kind of action; entries go
+/// through the gateway's <see cref="AuditBuffer"/>, so recording adds no round trip to the action's answer.
 /// </summary>
-public sealed partial class AuditRecorder(RequestDelegate next, TimeProvider time, ILogger<AuditRecorder> logger)
+public sealed class AuditRecorder(RequestDelegate next, TimeProvider time, AuditBuffer buffer)
 {
     /// <summary>Route parameters naming the resource an action is about, most specific first.</summary>
     private static readonly (string Parameter, string Type)[] Resources =
         [("keyId", "api_key"), ("webhookId", "webhook"), ("streamId", "stream"), ("liveId", "live"), ("roomId", "room")];
 
-    public async Task InvokeAsync(HttpContext context, IGrainFactory grains)
+    public async Task InvokeAsync(HttpContext context)
     {
         var method = context.Request.Method;
         if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)
@@ -34,14 +34,14 @@ public sealed partial class AuditRecorder(RequestDelegate next, TimeProvider tim
         catch (Exception) when (!context.RequestAborted.IsCancellationRequested)
         {
             // The exception handler (outside) answers 500 or 503; either way the action failed.
-            Record(context, grains, caller, name, StatusCodes.Status500InternalServerError);
+            await RecordAsync(context, caller, name, StatusCodes.Status500InternalServerError);
             throw;
         }
 
-        Record(context, grains, caller, name, context.Response.StatusCode);
+        await RecordAsync(context, caller, name, context.Response.StatusCode);
     }
 
-    private void Record(HttpContext context, IGrainFactory grains, Caller caller, string name, int status)
+    private ValueTask RecordAsync(HttpContext context, Caller caller, string name, int status)
     {
         var (resource, type) = ResourceOf(context);
         var outcome = status switch
@@ -50,15 +50,11 @@ public sealed partial class AuditRecorder(RequestDelegate next, TimeProvider tim
             StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden => "denied",
             _ => "failed",
         };
-        try
-        {
-            _ = grains.GetGrain<IAuditLogGrain>(caller.Tenant).AppendAsync(
-                new AuditRecord(time.GetUtcNow(), new AuditActor(caller.ActorType, caller.ActorId), ActionOf(name), resource, type, outcome, status));
-        }
-        catch (Exception e)
-        {
-            Log.AuditFailed(logger, e, name);
-        }
+        // Not the request's token: an action that happened is recorded even when its caller has gone away.
+        return buffer.EnqueueAsync(
+            caller.Tenant,
+            new AuditRecord(time.GetUtcNow(), new AuditActor(caller.ActorType, caller.ActorId), ActionOf(name), resource, type, outcome, status),
+            CancellationToken.None);
     }
 
     /// <summary>The created resource (from <c>Location</c>) for a 201, else the one the route names.</summary>
@@ -99,10 +95,4 @@ public sealed partial class AuditRecorder(RequestDelegate next, TimeProvider tim
     /// <summary><c>GoLive</c> -> <c>go_live</c>: the endpoint's OpenAPI operation id, as the rest of the API spells names.</summary>
     public static string ActionOf(string endpointName) =>
         System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(endpointName);
-
-    private static partial class Log
-    {
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record the audit entry of {Action}")]
-        public static partial void AuditFailed(ILogger logger, Exception exception, string action);
-    }
 }

@@ -25,21 +25,34 @@ public sealed class AuditLogGrain(
     /// <summary>Pages one query reads at most, so a filter that matches nothing cannot make one call read the whole history.</summary>
     public const int MaxPagesPerQuery = 16;
 
-    public async Task AppendAsync(AuditRecord record)
+    public async Task AppendAsync(IReadOnlyList<AuditRecord> records)
     {
         var log = state.State;
-        if (log.Current.Count >= PageSize)
+        foreach (var record in records)
         {
-            // Storing a page is idempotent, so a failed write below just stores it again on the next append.
-            await Page(log.FullPages).StoreAsync(log.Current);
-            log.FullPages++;
-            log.Current = [];
+            if (log.Current.Count >= PageSize)
+            {
+                // Storing a page is idempotent, so a failed write below just stores it again on the next append.
+                await Page(log.FullPages).StoreAsync(log.Current);
+                log.FullPages++;
+                log.Current = [];
+            }
+
+            var sequence = (log.FullPages * PageSize) + log.Current.Count + 1;
+            log.Current.Add(new AuditEntry(
+                sequence.ToString(CultureInfo.InvariantCulture), record.At, record.Actor, record.Action, record.Resource, record.ResourceType, record.Outcome, record.Status));
         }
 
-        var sequence = (log.FullPages * PageSize) + log.Current.Count + 1;
-        log.Current.Add(new AuditEntry(
-            sequence.ToString(CultureInfo.InvariantCulture), record.At, record.Actor, record.Action, record.Resource, record.ResourceType, record.Outcome, record.Status));
-        await state.WriteStateAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // Memory is ahead of storage (entries numbered but not stored): start again from storage; the gateway retries.
+            DeactivateOnIdle();
+            throw;
+        }
     }
 
     public async Task<AuditPage> QueryAsync(AuditQuery query)
