@@ -299,8 +299,8 @@ public sealed class FaultInjectionTests(FaultyClusterFixture fixture) : IClassFi
         var before = fixture.Faults.Writes.Count;
 
         // Enough batches to pass the compaction threshold twice: a shard that wrote itself whole would write ~10,000 entries at the end.
-        const int batches = 200;
-        const int perBatch = 50;
+        const int batches = 100;
+        const int perBatch = 100;
         for (var b = 0; b < batches; b++)
         {
             var batch = Enumerable.Range(0, perBatch).Select(i => new LiveIndexEntry(

@@ -3,9 +3,10 @@ namespace LiveGrains.Grains.Listing;
 /// <summary>
 /// Coalesces the writes of a reentrant grain (samples/Chirper <c>ChirperAccount.WriteStateAsync</c>): a caller that
 /// changed the state awaits a write that started after its change, so N concurrent changes cost one or two writes,
-/// never N, and only one write is ever in flight (no ETag race with ourselves).
+/// never N, and only one write is ever in flight (no ETag race with ourselves). With a <paramref name="gather"/> delay a
+/// write first waits that long, so changes arriving meanwhile share it even when writes are faster than changes arrive.
 /// </summary>
-public sealed class CoalescedWriter(Func<Task> write)
+public sealed class CoalescedWriter(Func<Task> write, TimeSpan gather = default)
 {
     private long _changed;
     private long _saved;
@@ -38,7 +39,7 @@ public sealed class CoalescedWriter(Func<Task> write)
                 continue;
             }
 
-            var attempt = WriteAsync(_changed);
+            var attempt = WriteAsync();
             _inFlight = attempt;
             try
             {
@@ -54,9 +55,15 @@ public sealed class CoalescedWriter(Func<Task> write)
         }
     }
 
-    /// <summary>One write of everything changed up to <paramref name="version"/>; records it before anyone resumes.</summary>
-    private async Task WriteAsync(long version)
+    /// <summary>One write of everything changed when it starts; records that before anyone resumes.</summary>
+    private async Task WriteAsync()
     {
+        if (gather > TimeSpan.Zero)
+        {
+            await Task.Delay(gather);
+        }
+
+        var version = _changed;
         await write();
         _saved = Math.Max(_saved, version);
     }

@@ -76,9 +76,10 @@ public sealed class IndexLog<TEntry>
     /// <param name="current">Every entry the shard holds now (for a snapshot).</param>
     /// <param name="onFailure">Called when a write failed (the grain deactivates).</param>
     /// <param name="logger">Where failures are reported.</param>
+    /// <param name="gather">How long a write waits for more changes to share it (<see cref="CoalescedWriter"/>).</param>
     public IndexLog(
         IGrainStorage storage, string stateName, string owner, IPersistentState<IndexLogHead> head, Func<TEntry, string> keyOf,
-        Func<IReadOnlyCollection<TEntry>> current, Action onFailure, ILogger logger)
+        Func<IReadOnlyCollection<TEntry>> current, Action onFailure, ILogger logger, TimeSpan gather = default)
     {
         _storage = storage;
         _stateName = stateName;
@@ -88,7 +89,7 @@ public sealed class IndexLog<TEntry>
         _current = current;
         _onFailure = onFailure;
         _logger = logger;
-        _writer = new CoalescedWriter(FlushAsync);
+        _writer = new CoalescedWriter(FlushAsync, gather);
     }
 
     /// <summary>Reads the stored index: every entry, in no particular order.</summary>

@@ -26,7 +26,7 @@ public sealed class RoomGrain(
     private const int PageSize = IRoomHistoryPageGrain.PageSize;
 
     /// <summary>How long a change made by the pump alone (lives archived, a page saved) may stay unwritten.</summary>
-    internal static readonly TimeSpan SaveDelay = TimeSpan.FromSeconds(5);
+    internal static readonly TimeSpan SaveDelay = TimeSpan.FromSeconds(30);
 
     private static readonly TimeSpan PumpRetryDelay = TimeSpan.FromSeconds(2);
     private const int ArchiveBatch = 64;
