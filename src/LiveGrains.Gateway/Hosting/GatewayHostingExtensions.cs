@@ -38,6 +38,7 @@ public static class GatewayHostingExtensions
         services.AddOptions<Auth.ApiKeyOptions>().Bind(builder.Configuration.GetSection("Auth"));
         services.AddSingleton<ApiKeyDirectory>();
         services.AddSingleton<ApiKeyCredentialCache>();
+        services.AddSingleton<CredentialValidator>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddLiveGrainsRateLimits(builder.Configuration);
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
