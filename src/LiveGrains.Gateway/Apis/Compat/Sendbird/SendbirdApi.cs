@@ -162,8 +162,6 @@ public static class SendbirdApi
         ["live_event_id"] = live.LiveId,
         ["host_type"] = "single_host",
         ["state"] = State(live.Status),
-        ["title"] = live.Title,
-        ["description"] = live.Description,
         ["created_at"] = CompatJson.EpochMs(live.CreatedAt),
         ["set_ready_at"] = CompatJson.EpochMs(live.ReadyAt),
         ["started_at"] = CompatJson.EpochMs(live.StartedAt),
