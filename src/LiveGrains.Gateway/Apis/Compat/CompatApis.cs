@@ -1,4 +1,5 @@
 using LiveGrains.Gateway.Apis.Compat.Fourthwall;
+using LiveGrains.Gateway.Apis.Compat.Gcore;
 using LiveGrains.Gateway.Apis.Compat.LiveKitPlatform;
 using LiveGrains.Gateway.Apis.Compat.Prism;
 using LiveGrains.Gateway.Apis.Compat.Sendbird;
@@ -48,6 +49,8 @@ public static class CompatApis
             "A valid API key or host token is required: Authorization: Bearer <token>.", challenge: "Bearer");
         Scheme(FourthwallApi.Scheme, FourthwallApi.Policy, FourthwallApi.Errors, FourthwallApi.CredentialOf,
             "HTTP Basic authentication is required, with the API key as the password.", challenge: "Basic realm=\"fourthwall\"");
+        Scheme(GcoreApi.Scheme, GcoreApi.Policy, GcoreApi.Errors, GcoreApi.CredentialOf,
+            "A valid API key is required: Authorization: APIKey <key>.");
         return builder;
     }
 
@@ -57,6 +60,7 @@ public static class CompatApis
         app.MapSendbirdApi();
         app.MapLiveKitPlatformApi();
         app.MapFourthwallApi();
+        app.MapGcoreApi();
         return app;
     }
 }
