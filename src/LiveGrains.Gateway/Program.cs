@@ -1,4 +1,5 @@
 using LiveGrains.Gateway.Apis;
+using LiveGrains.Gateway.Apis.Compat;
 using LiveGrains.Gateway.Hosting;
 using LiveGrains.ServiceDefaults;
 
@@ -7,6 +8,7 @@ builder.AddServiceDefaults();
 builder.AddLiveGrainsOrleans();
 builder.AddLiveGrainsApi();
 builder.AddLiveGrainsIngest();
+builder.AddLiveGrainsCompat();
 
 var app = builder.Build();
 app.UseLiveGrainsApi();
@@ -21,6 +23,7 @@ app.MapWebhooksApi();
 app.MapApiKeysApi();
 app.MapTokensApi();
 app.MapAuditApi();
+app.MapCompatApis();
 app.PrintStartupBanner();
 
 app.Run();

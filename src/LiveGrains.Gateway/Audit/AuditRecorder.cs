@@ -19,7 +19,7 @@ public sealed class AuditRecorder(RequestDelegate next, TimeProvider time, Audit
     {
         var method = context.Request.Method;
         if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)
-            || !context.Request.Path.StartsWithSegments("/v1")
+            || !(context.Request.Path.StartsWithSegments("/v1") || context.Request.Path.StartsWithSegments("/compat"))
             || AccessPolicy.EndpointName(context) is not { } name || AccessPolicy.ViewerActivity.Contains(name)
             || Caller.From(context.User) is not { } caller)
         {

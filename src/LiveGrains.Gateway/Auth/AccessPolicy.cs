@@ -52,6 +52,18 @@ public sealed class AccessPolicy(RequestDelegate next)
         ["RecordActivity"] = new(Grant.Viewer, "liveId"),
         ["LikeLive"] = new(Grant.Viewer, "liveId"),
         ["CountChatMessages"] = new(Grant.Viewer, "liveId"),
+
+        // The seed platforms' APIs (Apis/Compat): the same rules on the same rooms and lives.
+        ["PrismStartLive"] = new(Grant.Host, "liveId", Lifecycle: true),
+        ["PrismEndLive"] = new(Grant.Host, "liveId", Lifecycle: true),
+        ["PrismGetLive"] = new(Grant.Host, "liveId"),
+        ["SendbirdGetLiveEvent"] = new(Grant.Host, "liveId"),
+        ["SendbirdSetReadyLiveEvent"] = new(Grant.Host, "liveId", Lifecycle: true),
+        ["SendbirdStartLiveEvent"] = new(Grant.Host, "liveId", Lifecycle: true),
+        ["SendbirdEndLiveEvent"] = new(Grant.Host, "liveId", Lifecycle: true),
+        ["LiveKitPlatformGoLive"] = new(Grant.Host, "liveId", Lifecycle: true),
+        ["LiveKitPlatformGetSession"] = new(Grant.Host, "liveId"),
+        ["LiveKitPlatformGetRoom"] = new(Grant.Host, "roomId"),
     };
 
     /// <summary>Endpoints that manage keys: <c>admin</c> only.</summary>
@@ -76,7 +88,10 @@ public sealed class AccessPolicy(RequestDelegate next)
         var name = endpoint.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName;
         if (await RefusalAsync(context, caller, name, grains) is { } refusal)
         {
-            await Problems.Write(context, StatusCodes.Status403Forbidden, "forbidden", refusal);
+            // A seed platform's endpoint refuses in its platform's error shape (Apis/Compat).
+            await (endpoint.Metadata.GetMetadata<Apis.Compat.ICompatErrors>() is { } compat
+                ? compat.WriteAsync(context, StatusCodes.Status403Forbidden, "forbidden", refusal)
+                : Problems.Write(context, StatusCodes.Status403Forbidden, "forbidden", refusal));
             return;
         }
 

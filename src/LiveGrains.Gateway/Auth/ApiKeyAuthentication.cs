@@ -22,56 +22,35 @@ public sealed class ApiKeyOptions
 }
 
 /// <summary>
-/// Resolves <c>Authorization: Bearer &lt;credential&gt;</c> to a tenant and a <see cref="Caller"/>. The credential is
-/// one of: a managed key's secret (<c>lgsk_...</c>: its key id is embedded, so it is one cached lookup and a
-/// constant-time digest comparison), a JWT signed with a managed key's secret (verified by
-/// <see cref="JsonWebTokenHandler"/>), or a key from configuration (looked up by digest; always <c>admin</c>).
-/// Secrets are never logged and never compared character by character.
+/// Resolves a presented credential to a <see cref="Caller"/>: a managed key's secret (<c>lgsk_...</c>: its key id is
+/// embedded, so it is one cached lookup and a constant-time digest comparison), a JWT signed with a managed key's
+/// secret (verified by <see cref="JsonWebTokenHandler"/>), or a key from configuration (looked up by digest; always
+/// <c>admin</c>). Secrets are never logged and never compared character by character. Shared by the <c>/v1</c> Bearer
+/// scheme and the seed platforms' schemes (Apis/Compat), which differ only in where the credential travels.
 /// </summary>
-public sealed class ApiKeyAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options,
-    ILoggerFactory logger,
-    UrlEncoder encoder,
-    ApiKeyDirectory keys,
-    ApiKeyCredentialCache credentials) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+public sealed class CredentialValidator(ApiKeyDirectory keys, ApiKeyCredentialCache credentials)
 {
-    public const string SchemeName = "ApiKey";
-    public const string TenantClaim = "tenant";
-
     /// <summary>Longer than any credential LiveGrains issues or accepts; bounds the work an oversized header causes.</summary>
-    private const int MaxCredentialLength = 8192;
+    public const int MaxCredentialLength = 8192;
 
     private static readonly JsonWebTokenHandler Tokens = new();
 
-    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    /// <summary>The caller the credential stands for, or null when it is unknown, revoked, expired or malformed.</summary>
+    public async Task<Caller?> ResolveAsync(string credential)
     {
-        var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            return AuthenticateResult.NoResult();
-        }
-
-        var credential = header[7..].Trim();
         if (credential.Length is 0 or > MaxCredentialLength)
         {
-            return AuthenticateResult.Fail("Unknown credential.");
+            return null;
         }
 
-        Caller? caller;
         if (ApiKeySecrets.KeyIdOf(credential) is { } keyId)
         {
-            caller = await ManagedKeyAsync(keyId, credential);
-        }
-        else
-        {
-            // A configured key may itself contain dots, so a JWT-shaped credential that is no valid token is tried as one.
-            caller = credential.Count(c => c == '.') == 2 ? await TokenAsync(credential) : null;
-            caller ??= keys.Find(credential) is { } tenant ? Caller.ForConfiguredKey(tenant, keys.ActorIdOf(credential)) : null;
+            return await ManagedKeyAsync(keyId, credential);
         }
 
-        return caller is null
-            ? AuthenticateResult.Fail("Unknown credential.")
-            : AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(caller.ToIdentity(SchemeName)), SchemeName));
+        // A configured key may itself contain dots, so a JWT-shaped credential that is no valid token is tried as one.
+        var caller = credential.Count(c => c == '.') == 2 ? await TokenAsync(credential) : null;
+        return caller ?? (keys.Find(credential) is { } tenant ? Caller.ForConfiguredKey(tenant, keys.ActorIdOf(credential)) : null);
     }
 
     private async Task<Caller?> ManagedKeyAsync(string keyId, string secret)
@@ -128,6 +107,30 @@ public sealed class ApiKeyAuthenticationHandler(
         var subject = result.ClaimsIdentity.FindFirst("sub")?.Value;
         var grants = TokenGrants.Parse(result.ClaimsIdentity.FindFirst("grants"));
         return Ids.IsValidViewerId(subject) && grants is not null ? Caller.ForToken(key, subject!, grants) : null;
+    }
+}
+
+/// <summary>Resolves <c>Authorization: Bearer &lt;credential&gt;</c> through <see cref="CredentialValidator"/>.</summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    CredentialValidator validator) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    public const string TenantClaim = "tenant";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        return await validator.ResolveAsync(header[7..].Trim()) is { } caller
+            ? AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(caller.ToIdentity(SchemeName)), SchemeName))
+            : AuthenticateResult.Fail("Unknown credential.");
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)

@@ -11,7 +11,16 @@ public static class Problems
 
     public static ProblemHttpResult From(DomainError error)
     {
-        var (status, code) = error.Code switch
+        var (status, code) = StatusAndCode(error);
+        var errors = error.Code == DomainErrorCode.ValidationFailed && error.Field is { } field
+            ? new Dictionary<string, string[]> { [field] = [error.Detail] }
+            : null;
+        return Create(status, code, error.Detail, errors);
+    }
+
+    /// <summary>The HTTP status and stable code of a domain error (also what the seed platforms' adapters translate).</summary>
+    public static (int Status, string Code) StatusAndCode(DomainError error) =>
+        error.Code switch
         {
             DomainErrorCode.ValidationFailed => (StatusCodes.Status400BadRequest, "validation_failed"),
             DomainErrorCode.NotFound => (StatusCodes.Status404NotFound, "not_found"),
@@ -23,12 +32,6 @@ public static class Problems
             DomainErrorCode.Unavailable => (StatusCodes.Status503ServiceUnavailable, "unavailable"),
             _ => (StatusCodes.Status400BadRequest, "validation_failed"),
         };
-
-        var errors = error.Code == DomainErrorCode.ValidationFailed && error.Field is { } field
-            ? new Dictionary<string, string[]> { [field] = [error.Detail] }
-            : null;
-        return Create(status, code, error.Detail, errors);
-    }
 
     public static ProblemHttpResult Validation(IDictionary<string, string[]> errors) =>
         Create(StatusCodes.Status400BadRequest, "validation_failed", "The request has invalid fields.", errors);

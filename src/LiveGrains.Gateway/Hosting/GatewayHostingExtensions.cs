@@ -38,6 +38,7 @@ public static class GatewayHostingExtensions
         services.AddOptions<Auth.ApiKeyOptions>().Bind(builder.Configuration.GetSection("Auth"));
         services.AddSingleton<ApiKeyDirectory>();
         services.AddSingleton<ApiKeyCredentialCache>();
+        services.AddSingleton<CredentialValidator>();
         services.AddSingleton<Audit.AuditBuffer>();
         services.AddHostedService(sp => sp.GetRequiredService<Audit.AuditBuffer>());
         services.TryAddSingleton(TimeProvider.System);

@@ -108,8 +108,10 @@ public static class RateLimits
             headers["RateLimit-Remaining"] = "0";
             headers["RateLimit-Reset"] = seconds;
             headers["RateLimit-Policy"] = $"{limit};w=1;burst={Burst(limit)}";
-            await Problems.Write(context, StatusCodes.Status429TooManyRequests, "rate_limited",
-                (tenantEmpty ? "The tenant's" : "This key's") + $" request rate is over {limit} a second; retry after {seconds} s.");
+            var message = (tenantEmpty ? "The tenant's" : "This key's") + $" request rate is over {limit} a second; retry after {seconds} s.";
+            await (context.GetEndpoint()?.Metadata.GetMetadata<Apis.Compat.ICompatErrors>() is { } compat
+                ? compat.WriteAsync(context, StatusCodes.Status429TooManyRequests, "rate_limited", message)
+                : Problems.Write(context, StatusCodes.Status429TooManyRequests, "rate_limited", message));
         }
 
         private static bool IsActivity(HttpContext context) =>
