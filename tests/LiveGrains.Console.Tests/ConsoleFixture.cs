@@ -19,6 +19,9 @@ public sealed class ConsoleFixture : IAsyncLifetime
 {
     public const string AcmeKey = "key-acme-console-0123456789";
 
+    /// <summary>A second tenant, whose console shows only its own lives (the screenshot's data).</summary>
+    public const string StudioKey = "key-studio-console-0123456789";
+
     /// <summary>Debian's chromium; LIVEGRAINS_CHROMIUM points elsewhere when a machine keeps it somewhere else.</summary>
     public static readonly string ChromiumPath = Environment.GetEnvironmentVariable("LIVEGRAINS_CHROMIUM") is { Length: > 0 } path
         ? path
@@ -88,9 +91,14 @@ public sealed class ConsoleFixture : IAsyncLifetime
         return page;
     }
 
-    public async Task<JsonElement> PostAsync(string path, object? body = null)
+    public async Task<JsonElement> PostAsync(string path, object? body = null, string key = AcmeKey)
     {
-        using var response = await Api.PostAsJsonAsync(path, body ?? new { }, LiveGrainsJson.Options);
+        using var request = new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = JsonContent.Create(body ?? new { }, options: LiveGrainsJson.Options),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        using var response = await Api.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"POST {path} -> {(int)response.StatusCode}: {text}");
         return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
@@ -120,6 +128,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
         {
             builder.UseEnvironment("Production");
             builder.UseSetting("Auth:ApiKeys:" + AcmeKey, "acme");
+            builder.UseSetting("Auth:ApiKeys:" + StudioKey, "studio");
             builder.UseSetting("Orleans:SiloPort", FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
             builder.UseSetting("Orleans:GatewayPort", FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
             builder.UseSetting("Orleans:ClusterId", "console-tests-" + Guid.NewGuid().ToString("N"));
