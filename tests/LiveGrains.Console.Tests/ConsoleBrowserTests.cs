@@ -149,4 +149,35 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture)
         Assert.Equal(2, (await fixture.GetAsync($"/v1/streams/{streamId}")).GetProperty("key_version").GetInt32());
         await page.Context.CloseAsync();
     }
+
+    [Fact]
+    public async Task WebhooksPageShowsTheDeliveryLogAndRedelivers()
+    {
+        var hook = await fixture.PostAsync("/v1/webhooks", new { url = $"http://127.0.0.1:9/{ConsoleFixture.Unique("hook")}" });
+        var hookId = hook.GetProperty("webhook_id").GetString()!;
+        var test = await fixture.PostAsync($"/v1/webhooks/{hookId}/test");
+        var eventId = test.GetProperty("event_id").GetString()!;
+        var attempts = test.GetProperty("attempts").GetInt32();
+        var page = await fixture.OpenConsoleAsync();
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Webhooks" }).ClickAsync();
+        var row = page.Locator($"tr:has-text(\"{eventId}\")");
+        await Expect(row).ToContainTextAsync("webhook.test", new() { Timeout = 10_000 });
+        await row.GetByRole(AriaRole.Button, new() { Name = $"Redeliver {eventId}" }).ClickAsync();
+
+        // The redelivery is queued and attempted: the log (API and page) shows one more attempt.
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        int now;
+        while ((now = (await fixture.GetAsync($"/v1/webhooks/{hookId}/deliveries")).GetProperty("items").EnumerateArray()
+            .First(d => d.GetProperty("event_id").GetString() == eventId).GetProperty("attempts").GetInt32()) <= attempts)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the redelivery was not attempted");
+            await Task.Delay(100);
+        }
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Live now" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Webhooks" }).ClickAsync();
+        await Expect(page.Locator($"tr:has-text(\"{eventId}\") td.num").First).ToHaveTextAsync(now.ToString(System.Globalization.CultureInfo.InvariantCulture), new() { Timeout = 10_000 });
+        await page.Context.CloseAsync();
+    }
 }

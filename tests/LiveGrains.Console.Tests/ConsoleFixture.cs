@@ -132,6 +132,9 @@ public sealed class ConsoleFixture : IAsyncLifetime
             builder.UseSetting("Orleans:SiloPort", FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
             builder.UseSetting("Orleans:GatewayPort", FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
             builder.UseSetting("Orleans:ClusterId", "console-tests-" + Guid.NewGuid().ToString("N"));
+
+            // The webhooks page test registers an endpoint on loopback.
+            builder.UseSetting("Webhooks:AllowPrivateNetworks", "true");
         }
     }
 }

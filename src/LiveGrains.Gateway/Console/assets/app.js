@@ -25,8 +25,10 @@ function showError(error) {
   }
 }
 
-// Runs a user action; a failure shows in the alert region instead of vanishing into the console log.
-function action(run) {
+// Runs a user action; a failure shows in the alert region instead of vanishing into the console log. The clicked
+// button is disabled while it runs (no double submits); afterwards restore() decides its state when the page owns it
+// (the live controls follow the live's status), else it is enabled again.
+function action(run, restore = null) {
   return async event => {
     event?.preventDefault?.();
     notice.textContent = '';
@@ -39,7 +41,9 @@ function action(run) {
     } catch (error) {
       showError(error);
     } finally {
-      if (button && button.isConnected) {
+      if (restore) {
+        restore();
+      } else if (button && button.isConnected) {
         button.disabled = false;
       }
     }
@@ -340,7 +344,7 @@ async function livePage(liveId) {
     button.addEventListener('click', action(async () => {
       renderStatus(await post(`/v1/lives/${e(liveId)}/${name}`, { by: 'console' }));
       await loadTransitions();
-    }));
+    }, () => renderStatus(current)));
   }
 
   renderStatus(live);
