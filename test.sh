@@ -14,7 +14,7 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
-# --- Test dependencies: real redis-server, nginx with the RTMP module, ffmpeg, curl, Node.js + npm (for azurite) -----
+# --- Test dependencies: real redis-server, nginx with the RTMP module, ffmpeg, curl, Node.js + npm (for azurite), chromium
 readonly rtmp_module=/usr/lib/nginx/modules/ngx_rtmp_module.so
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
@@ -24,6 +24,10 @@ command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# The console's browser tests drive Debian's chromium with Playwright (tests/LiveGrains.Console.Tests); Playwright
+# itself never downloads a browser.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing test dependencies: ${missing[*]}"

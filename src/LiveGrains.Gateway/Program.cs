@@ -24,6 +24,7 @@ app.MapApiKeysApi();
 app.MapTokensApi();
 app.MapAuditApi();
 app.MapCompatApis();
+app.MapConsole();
 app.PrintStartupBanner();
 
 app.Run();

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using LiveGrains.Client;
 using LiveGrains.Testing;
 
 namespace LiveGrains.Integration.Tests;
@@ -78,15 +79,25 @@ public sealed class ClusterTests
     {
         await using var cluster = await RealCluster.StartAsync(backend);
         var roomId = "race-" + Guid.NewGuid().ToString("N")[..10];
-        await cluster.Clients[0].SendAsync(HttpMethod.Post, "/v1/rooms", $$"""{"room_id":"{{roomId}}"}""").ExpectAsync(HttpStatusCode.Created);
+        var api = cluster.ApiClients;
+        await api[0].CreateRoomAsync(new CreateRoomRequest(RoomId: roomId));
 
-        var outcomes = await Task.WhenAll(Enumerable.Range(0, 500).Select(i =>
-            cluster.Clients[i % 2].SendAsync(HttpMethod.Post, $"/v1/rooms/{roomId}/go-live", $$"""{"title":"race {{i}}"}""")));
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 500).Select(async i =>
+        {
+            try
+            {
+                return (LiveId: (await api[i % 2].GoLiveAsync(roomId, new GoLiveRequest(Title: $"race {i}"))).Live.LiveId, Error: (LiveGrainsApiException?)null);
+            }
+            catch (LiveGrainsApiException error)
+            {
+                return (LiveId: (string?)null, Error: error);
+            }
+        }));
 
-        var acknowledged = outcomes.Where(o => o.Status == HttpStatusCode.Created).Select(o => o.Body.GetProperty("live").Id("live_id")).ToList();
+        var acknowledged = outcomes.Where(o => o.LiveId is not null).Select(o => o.LiveId!).ToList();
         Assert.True(acknowledged.Count > 0, $"Only {acknowledged.Count} of 500 go-lives were acknowledged: " +
-            string.Join(", ", outcomes.Where(o => o.Status != HttpStatusCode.Created).Select(o => (int)o.Status).Distinct()));
-        Assert.All(outcomes, o => Assert.True(o.Status is HttpStatusCode.Created or HttpStatusCode.ServiceUnavailable, $"{(int)o.Status}: {o.Body}"));
+            string.Join(", ", outcomes.Where(o => o.Error is not null).Select(o => (int)o.Error!.Status).Distinct()));
+        Assert.All(outcomes, o => Assert.True(o.Error is null || o.Error.Status == HttpStatusCode.ServiceUnavailable, o.Error?.Message));
         await AssertInvariantAsync(cluster, roomId, acknowledged);
     }
 

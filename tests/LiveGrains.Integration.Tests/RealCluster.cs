@@ -38,6 +38,9 @@ public sealed class RealCluster : IAsyncDisposable
 
     public IReadOnlyList<HttpClient> Clients { get; private set; } = [];
 
+    /// <summary>The typed client (src/LiveGrains.Client) over each gateway's HttpClient: no retry handler, so every outcome is seen.</summary>
+    public IReadOnlyList<LiveGrains.Client.LiveGrainsClient> ApiClients => [.. Clients.Select(c => new LiveGrains.Client.LiveGrainsClient(c))];
+
     public static async Task<RealCluster> StartAsync(StorageBackend backend = StorageBackend.Redis)
     {
         var store = await ClusterStore.StartAsync(backend);
