@@ -42,7 +42,7 @@ public static class IngestHooksApi
 
         var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
         var call = form["call"].ToString();
-        var callback = new IngestCallback(form["name"].ToString(), MediaServerKind.NginxRtmp, form["clientid"].ToString(), form["addr"].ToString());
+        var callback = new IngestCallback(form["name"].ToString(), MediaServerKind.NginxRtmp, form["clientid"].ToString(), form["addr"].ToString(), form["app"].ToString());
         var decision = call switch
         {
             "publish" => await DecideAsync(grains, callback, static (g, c) => g.PublishAsync(c), logger),
@@ -75,7 +75,7 @@ public static class IngestHooksApi
             return SrsAnswer(false);
         }
 
-        var callback = new IngestCallback(Field(json, "stream"), MediaServerKind.Srs, Field(json, "client_id"), Field(json, "ip"));
+        var callback = new IngestCallback(Field(json, "stream"), MediaServerKind.Srs, Field(json, "client_id"), Field(json, "ip"), Field(json, "app"));
         var decision = Field(json, "action") switch
         {
             "on_publish" => await DecideAsync(grains, callback, static (g, c) => g.PublishAsync(c), logger),
@@ -108,7 +108,7 @@ public static class IngestHooksApi
         {
             case "publish":
                 var key = MediaMtxKey(json);
-                var callback = new IngestCallback(key, MediaServerKind.MediaMtx, Field(json, "id"), Field(json, "ip"));
+                var callback = new IngestCallback(key, MediaServerKind.MediaMtx, Field(json, "id"), Field(json, "ip"), null, Field(json, "protocol"));
                 var decision = await DecideAsync(grains, callback, static (g, c) => g.PublishAsync(c), logger);
                 return decision.Allowed ? TypedResults.NoContent() : Forbidden();
 
