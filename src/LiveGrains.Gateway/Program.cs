@@ -16,6 +16,7 @@ app.MapLivesApi();
 app.MapListingApi();
 app.MapLiveStatsApi();
 app.MapStreamsApi();
+app.MapVideosApi();
 app.MapIngestHooksApi();
 app.MapWebhooksApi();
 app.MapApiKeysApi();

@@ -43,6 +43,13 @@ public interface IStreamGrain : IGrainWithStringKey
     [Alias("DropsDone")]
     Task DropsDoneAsync(int count);
 
+    /// <summary>
+    /// The media server finished a recording file of this stream (nginx-rtmp on_record_done): creates a pending video
+    /// of the live the stream fed, which then probes the file. Answers the video.
+    /// </summary>
+    [Alias("RecordDone")]
+    Task<Result<VideoDto>> RecordDoneAsync(IngestCallback callback, string file);
+
     [Alias("StartRecording")]
     Task<Result<StreamDto>> StartRecordingAsync(string tenant);
 

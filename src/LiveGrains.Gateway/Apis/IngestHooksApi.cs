@@ -49,6 +49,9 @@ public static class IngestHooksApi
             "update_publish" or "update" => await DecideAsync(grains, callback, static (g, c) => g.UpdateAsync(c), logger),
             "publish_done" => await DecideAsync(grains, callback, static (g, c) => g.UnpublishAsync(c), logger),
 
+            // record all + on_record_done: the finished file becomes a video (docs/ingest.md, "Recordings as videos").
+            "record_done" => await RecordDoneAsync(grains, callback, form["path"].ToString(), logger),
+
             // Playback is open, like `allow play all` in infra/media/nginx-rtmp.conf.
             "play" or "play_done" or "update_play" or "done" or "connect" or "disconnect" => new IngestDecision(IngestOutcome.Ignored),
             _ => null,
@@ -143,6 +146,18 @@ public static class IngestHooksApi
         }
 
         return lastSegment;
+    }
+
+    private static async Task<IngestDecision> RecordDoneAsync(IGrainFactory grains, IngestCallback callback, string path, ILogger logger)
+    {
+        if (StreamKeys.StreamIdOf(callback.StreamKey) is not { } streamId || path.Length == 0 || !Path.IsPathFullyQualified(path))
+        {
+            logger.LogWarning("nginx-rtmp record_done ignored: no stream key or no absolute path (client {ClientId})", callback.ClientId);
+            return new IngestDecision(IngestOutcome.UnknownStream);
+        }
+
+        var video = await grains.GetGrain<IStreamGrain>(streamId).RecordDoneAsync(callback, path);
+        return new IngestDecision(video.IsSuccess ? IngestOutcome.Allowed : IngestOutcome.UnknownStream, video.Value?.LiveId);
     }
 
     private static async Task<IngestDecision> DecideAsync(

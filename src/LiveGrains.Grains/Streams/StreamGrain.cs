@@ -214,6 +214,23 @@ public sealed class StreamGrain(
         Dropper.Notify();
     }
 
+    public async Task<Result<VideoDto>> RecordDoneAsync(IngestCallback callback, string file)
+    {
+        // No key check, as for unpublish: the key may have been rotated while the recording ran. The hook secret
+        // authenticates the media server; the stream id routes it.
+        if (!S.Exists || S.Deleted)
+        {
+            return Result<VideoDto>.Fail(DomainError.NotFound("Stream"));
+        }
+
+        // A new grain id per file: a reconnect makes a new file, so a new video (Gcore splits at interruptions).
+        var videoId = Ids.New("vd_", clock.UtcNow);
+        var video = await GrainFactory.GetGrain<IVideoGrain>(videoId).CreateAsync(
+            new CreateVideoCommand(S.Tenant, StreamId, S.LiveId ?? S.LastLiveId, S.RoomId, file, S.ConnectedAt));
+        logger.LogInformation("Stream {StreamId}: recording finished, video {VideoId} of live {LiveId}", StreamId, videoId, video.LiveId);
+        return video;
+    }
+
     public async Task DropsDoneAsync(int count)
     {
         S.PendingDrops.RemoveRange(0, Math.Min(count, S.PendingDrops.Count));
@@ -444,6 +461,7 @@ public sealed class StreamGrain(
 
         S.Status = StreamStatus.Connected;
         S.LiveId = live.Value!.Live.LiveId;
+        S.LastLiveId = S.LiveId;
         S.PublisherId = publisher;
         S.Publisher = PublisherRefOf(callback);
         S.ConnectedAt = now;

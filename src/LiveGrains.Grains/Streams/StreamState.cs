@@ -89,5 +89,9 @@ public sealed class StreamState
     [Id(23)]
     public List<PublisherRef> PendingDrops { get; set; } = [];
 
+    /// <summary>The live the last publish fed (kept when idle: a recording finishes after its publish ended).</summary>
+    [Id(24)]
+    public string? LastLiveId { get; set; }
+
     public bool RecordingActive => RecordingSessions.Count > 0 && RecordingSessions[^1].StoppedAt is null;
 }
