@@ -207,7 +207,11 @@ public sealed class NginxRtmpServer : IAsyncDisposable
         config.Append("        notify_method post;\n");
         config.Append("        application ").Append(_options.Application).Append(" {\n");
         config.Append("            live on;\n");
-        config.Append("            record off;\n");
+        if (_options.ExtraApplicationDirectives?.Contains("record ", StringComparison.Ordinal) != true)
+        {
+            config.Append("            record off;\n");
+        }
+
         config.Append("            on_publish \"").Append(CallbackUrl).Append("\";\n");
         config.Append("            on_publish_done \"").Append(CallbackUrl).Append("\";\n");
         config.Append("            on_update \"").Append(CallbackUrl).Append("\";\n");

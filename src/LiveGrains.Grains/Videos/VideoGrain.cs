@@ -32,6 +32,13 @@ public sealed class VideoState
 
     [Id(3)]
     public EventOutbox Outbox { get; set; } = new();
+
+    /// <summary>
+    /// The media server's file name until the probe pump renamed it to the video's own: nginx-rtmp names recordings
+    /// after the stream name, which is the stream key, so that name never reaches the API and leaves the state once done.
+    /// </summary>
+    [Id(4)]
+    public string? SourceFile { get; set; }
 }
 
 /// <summary>
@@ -84,8 +91,10 @@ public sealed class VideoGrain(
             .UpsertAsync(new ResourceIndexEntry(VideoId, command.LiveId ?? string.Empty, now));
         await this.RegisterOrUpdateReminder(ProbeReminderName, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         S.Tenant = command.Tenant;
+        S.SourceFile = command.File;
+        var file = Path.Combine(Path.GetDirectoryName(command.File) ?? string.Empty, VideoId + Path.GetExtension(command.File));
         S.Video = new VideoDto(
-            VideoId, command.StreamId, command.LiveId, command.RoomId, VideoStatus.Pending, command.File, null, null, command.RecordingStartedAt, now, null);
+            VideoId, command.StreamId, command.LiveId, command.RoomId, VideoStatus.Pending, file, null, null, command.RecordingStartedAt, now, null);
         Record(EventTypes.VideoCreated, now);
         await CommitAsync();
         Prober.Notify();
@@ -129,6 +138,7 @@ public sealed class VideoGrain(
 
         var now = clock.UtcNow;
         var ready = probe.Error is null;
+        S.SourceFile = null;
         S.Video = video with
         {
             Status = ready ? VideoStatus.Ready : VideoStatus.Failed,
@@ -165,6 +175,19 @@ public sealed class VideoGrain(
         if (S.Video is not { Status: VideoStatus.Pending } video || S.Deleted)
         {
             return;
+        }
+
+        if (S.SourceFile is { } source && source != video.File && File.Exists(source) && !File.Exists(video.File))
+        {
+            try
+            {
+                File.Move(source, video.File);
+            }
+            catch (IOException ex)
+            {
+                // Probed under its own name below: a missing file makes the video failed.
+                logger.LogWarning(ex, "Video {VideoId}: renaming the recording failed", VideoId);
+            }
         }
 
         var probe = await VideoProber.ProbeAsync(options.Value.FfprobePath, video.File, options.Value.ProbeTimeout);
