@@ -18,6 +18,7 @@ app.MapLivesApi();
 app.MapListingApi();
 app.MapLiveStatsApi();
 app.MapStreamsApi();
+app.MapVideosApi();
 app.MapIngestHooksApi();
 app.MapWebhooksApi();
 app.MapApiKeysApi();

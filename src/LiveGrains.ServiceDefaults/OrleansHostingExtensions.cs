@@ -185,6 +185,12 @@ public static class OrleansHostingExtensions
         services.AddLiveStats(configuration);
         services.AddOptions<LiveGrains.Grains.Streams.StreamOptions>().Bind(configuration.GetSection("Streams"));
 
+        // Dropping publishers at the media servers (docs/ingest.md): the silos call the control APIs, not the gateways.
+        services.AddOptions<LiveGrains.Grains.Streams.MediaServerControlOptions>().Bind(configuration.GetSection("Ingest"));
+        services.AddHttpClient(LiveGrains.Grains.Streams.HttpMediaServerControl.HttpClientName);
+        services.TryAddSingleton<LiveGrains.Grains.Streams.IMediaServerControl, LiveGrains.Grains.Streams.HttpMediaServerControl>();
+        services.AddOptions<LiveGrains.Grains.Videos.VideoOptions>().Bind(configuration.GetSection("Videos"));
+
         // Orleans' default minimum reminder period (1 min) would let a reconnect window whose silo died fire
         // up to a minute late; ingest windows are seconds (docs/ingest.md).
         services.Configure<Orleans.Hosting.ReminderOptions>(o =>

@@ -16,7 +16,7 @@ public sealed class RoomsAndLivesHttpTests(GatewayFactory factory)
     [
         "live_id", "room_id", "title", "status", "end_reason", "created_at", "scheduled_start_time", "ready_at", "started_at",
         "paused_at", "ended_at", "duration_seconds", "started_by", "ended_by", "stats",
-        "description", "metadata", "visibility", "created_by", "updated_at", "ready_by", "paused_by", "resumed_by",
+        "description", "metadata", "visibility", "created_by", "updated_at", "ready_by", "paused_by", "resumed_by", "stream_ids",
     ];
 
     private static readonly string[] StatsFields =
@@ -94,6 +94,7 @@ public sealed class RoomsAndLivesHttpTests(GatewayFactory factory)
         var closed = result.GetProperty("closed_live");
         AssertExactFields(live, LiveFields);
         AssertExactFields(closed, LiveFields);
+        Assert.Equal(0, live.GetProperty("stream_ids").GetArrayLength()); // no ingest stream fed it
         AssertExactFields(live.GetProperty("stats"), StatsFields);
         var liveId = live.GetProperty("live_id").GetString();
         Assert.Equal($"/v1/lives/{liveId}", response.Headers.Location?.OriginalString);

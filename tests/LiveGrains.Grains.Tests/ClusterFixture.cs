@@ -27,6 +27,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             {
                 silo.AddMemoryGrainStorage(LiveGrainsStorage.State);
                 silo.Services.AddSingleton(clock);
+                silo.Services.AddSingleton<LiveGrains.Grains.Streams.IMediaServerControl>(Ingest.RecordingMediaServerControl.Instance);
             },
             new Dictionary<string, string?> { ["Stats:ViewerTimeoutSeconds"] = "60" });
         GrainTestKit.Grains = Cluster.Client;

@@ -27,6 +27,12 @@ public sealed record NginxRtmpOptions
     /// <summary>More directives for the application block, e.g. <c>"record all;"</c>.</summary>
     public string? ExtraApplicationDirectives { get; init; }
 
+    /// <summary>
+    /// A loopback HTTP port for the control module (<c>location /control { rtmp_control all; }</c>); null: no HTTP
+    /// server. Picked by the caller so the gateway can be told <see cref="NginxRtmpServer.ControlUrl"/> before nginx starts.
+    /// </summary>
+    public int? ControlPort { get; init; }
+
     /// <summary>How long a start may take until the RTMP port accepts connections.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
@@ -75,6 +81,13 @@ public sealed class NginxRtmpServer : IAsyncDisposable
     public string RtmpBaseUrl => $"rtmp://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/{Application}";
 
     public bool HasExited => _process is null || _process.HasExited;
+
+    /// <summary>The control module's base URL (<c>http://127.0.0.1:port/control</c>), when <see cref="NginxRtmpOptions.ControlPort"/> is set.</summary>
+    public string? ControlUrl => ControlUrlFor(_options.ControlPort);
+
+    /// <summary>The control URL nginx will serve on <paramref name="port"/> (what <c>Ingest:NginxRtmpControlUrl</c> is set to).</summary>
+    public static string? ControlUrlFor(int? port) =>
+        port is { } p ? $"http://127.0.0.1:{p.ToString(CultureInfo.InvariantCulture)}/control" : null;
 
     /// <summary>The URL a publisher pushes a stream with <paramref name="streamKey"/> to.</summary>
     public string PublishUrl(string streamKey) => $"{RtmpBaseUrl}/{streamKey}";
@@ -194,7 +207,11 @@ public sealed class NginxRtmpServer : IAsyncDisposable
         config.Append("        notify_method post;\n");
         config.Append("        application ").Append(_options.Application).Append(" {\n");
         config.Append("            live on;\n");
-        config.Append("            record off;\n");
+        if (_options.ExtraApplicationDirectives?.Contains("record ", StringComparison.Ordinal) != true)
+        {
+            config.Append("            record off;\n");
+        }
+
         config.Append("            on_publish \"").Append(CallbackUrl).Append("\";\n");
         config.Append("            on_publish_done \"").Append(CallbackUrl).Append("\";\n");
         config.Append("            on_update \"").Append(CallbackUrl).Append("\";\n");
@@ -206,6 +223,14 @@ public sealed class NginxRtmpServer : IAsyncDisposable
         }
 
         config.Append("        }\n    }\n}\n");
+        if (_options.ControlPort is { } controlPort)
+        {
+            config.Append("http {\n    access_log off;\n    server {\n");
+            config.Append("        listen 127.0.0.1:").Append(controlPort.ToString(CultureInfo.InvariantCulture)).Append(";\n");
+            config.Append("        location /control {\n            rtmp_control all;\n        }\n");
+            config.Append("    }\n}\n");
+        }
+
         return config.ToString();
     }
 

@@ -32,11 +32,14 @@ public static class EventTypes
     public const string StreamKeyRotated = "stream.key_rotated";
     public const string RecordingStarted = "recording.started";
     public const string RecordingStopped = "recording.stopped";
+    public const string VideoCreated = "video.created";
+    public const string VideoReady = "video.ready";
+    public const string VideoFailed = "video.failed";
 
     public static readonly IReadOnlyList<string> All =
     [
         RoomCreated, LiveScheduled, LiveReady, LiveStarted, LivePaused, LiveResumed, LiveEnded,
         StreamConnected, StreamDisconnected, StreamIdle, StreamEnabled, StreamDisabled, StreamKeyRotated,
-        RecordingStarted, RecordingStopped,
+        RecordingStarted, RecordingStopped, VideoCreated, VideoReady, VideoFailed,
     ];
 }

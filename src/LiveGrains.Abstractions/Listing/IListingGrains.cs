@@ -28,6 +28,10 @@ public interface ITenantListingGrain : IGrainWithStringKey
     /// <summary>The streams of the tenant, or of one room; with <paramref name="roomMustExist"/>, not found for an unknown room.</summary>
     [Alias("ListStreams"), ReadOnly]
     Task<Result<StreamPage>> ListStreamsAsync(string? roomId, bool roomMustExist, int limit, string? cursor);
+
+    /// <summary>The tenant's recorded videos, or one live's, newest first.</summary>
+    [Alias("ListVideos"), ReadOnly]
+    Task<Result<VideoPage>> ListVideosAsync(string? liveId, int limit, string? cursor);
 }
 
 /// <summary>One shard of a tenant's lives index, keyed <c>tenant/lives#n</c> (<see cref="IndexShards"/>).</summary>
@@ -112,6 +116,11 @@ public sealed record RoomPage(
     [property: Id(0)] IReadOnlyList<RoomDto> Items,
     [property: Id(1)] string? NextCursor);
 
+[GenerateSerializer, Immutable, Alias("LiveGrains.VideoPage")]
+public sealed record VideoPage(
+    [property: Id(0)] IReadOnlyList<VideoDto> Items,
+    [property: Id(1)] string? NextCursor);
+
 [GenerateSerializer, Immutable, Alias("LiveGrains.StreamPage")]
 public sealed record StreamPage(
     [property: Id(0)] IReadOnlyList<StreamDto> Items,
@@ -129,6 +138,9 @@ public static class IndexShards
     public const string Rooms = "rooms";
     public const string Lives = "lives";
     public const string Streams = "streams";
+
+    /// <summary>Videos, sharded by their live's room; an entry's room field holds the live id (so live_id filters in one shard).</summary>
+    public const string Videos = "videos";
 
     /// <summary>FNV-1a over the id's UTF-16 code units: the same on every node and across versions (unlike string.GetHashCode).</summary>
     public static int Of(string roomId)

@@ -83,4 +83,5 @@ public sealed record LiveDto(
     [property: Id(19)] DateTimeOffset? UpdatedAt = null,
     [property: Id(20)] string? ReadyBy = null,
     [property: Id(21)] string? PausedBy = null,
-    [property: Id(22)] string? ResumedBy = null);
+    [property: Id(22)] string? ResumedBy = null,
+    [property: Id(40)] IReadOnlyList<string>? StreamIds = null);

@@ -30,6 +30,28 @@ public interface IRoomGrain : IGrainWithStringKey
     [Alias("GoLiveForIngest")]
     Task<Result<IngestLiveResult>> GoLiveForIngestAsync(GoLiveCommand command);
 
+    /// <summary>
+    /// Ingest publish of a stream (docs/ingest.md): joins the live the stream is bound to or the active one (resuming
+    /// it), else starts the bound or the earliest scheduled/ready live, else starts a new one (takeover rules apply).
+    /// The stream becomes a publishing feed of that live, in the same write.
+    /// </summary>
+    [Alias("IngestPublish")]
+    Task<Result<IngestLiveResult>> IngestPublishAsync(IngestPublishCommand command);
+
+    /// <summary>
+    /// A stream stopped feeding a live: the live pauses only when none of its feeds publishes, and ends only when it
+    /// has no feed left (primary + backup ingest). Idempotent.
+    /// </summary>
+    [Alias("IngestStopped")]
+    Task<Result<LiveDto?>> IngestStoppedAsync(IngestStopCommand command);
+
+    /// <summary>
+    /// Binds a stream to a live of this room (validation: the live exists here and has not ended), moving it off
+    /// <paramref name="previousLiveId"/>; a null <paramref name="liveId"/> only unbinds. The live lists it in stream_ids.
+    /// </summary>
+    [Alias("BindStream")]
+    Task<Result<bool>> BindStreamAsync(string streamId, string? liveId, string? previousLiveId);
+
     /// <summary>Creates a live in <c>scheduled</c>.</summary>
     [Alias("ScheduleLive")]
     Task<Result<LiveDto>> ScheduleLiveAsync(ScheduleLiveCommand command);

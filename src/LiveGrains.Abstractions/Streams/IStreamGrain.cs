@@ -24,6 +24,32 @@ public interface IStreamGrain : IGrainWithStringKey
     [Alias("RotateKey")]
     Task<Result<StreamWithKey>> RotateKeyAsync(string tenant);
 
+    /// <summary>Changes name, window, recording mode, bound live or enabled (PATCH); a bound live must be a non-ended live of the room.</summary>
+    [Alias("Patch")]
+    Task<Result<StreamDto>> PatchAsync(string tenant, UpdateStreamCommand command);
+
+    /// <summary>Deletes the stream: its key is refused from now on, its publisher is dropped and its live ends unless another stream feeds it.</summary>
+    [Alias("Delete")]
+    Task<Result<bool>> DeleteAsync(string tenant);
+
+    /// <summary>
+    /// Room-only (its pump, after the decision is stored): the live this stream feeds was superseded or ended. The
+    /// stream goes idle and its publisher is dropped at the media server. Idempotent; ignored for any other live.
+    /// </summary>
+    [Alias("LiveClosed")]
+    Task LiveClosedAsync(string liveId);
+
+    /// <summary>Stream-only (its drop pump): the first <paramref name="count"/> pending drops are confirmed by their media server.</summary>
+    [Alias("DropsDone")]
+    Task DropsDoneAsync(int count);
+
+    /// <summary>
+    /// The media server finished a recording file of this stream (nginx-rtmp on_record_done): creates a pending video
+    /// of the live the stream fed, which then probes the file. Answers the video.
+    /// </summary>
+    [Alias("RecordDone")]
+    Task<Result<VideoDto>> RecordDoneAsync(IngestCallback callback, string file);
+
     [Alias("StartRecording")]
     Task<Result<StreamDto>> StartRecordingAsync(string tenant);
 

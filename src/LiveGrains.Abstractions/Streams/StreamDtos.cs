@@ -21,6 +21,13 @@ public enum RecordingMode
     Auto = 1,
 }
 
+/// <summary>Gcore's primary and backup ingest: a live fed by both pauses only when neither publishes.</summary>
+public enum StreamRole
+{
+    Primary = 0,
+    Backup = 1,
+}
+
 public enum RecordingTrigger
 {
     Manual = 0,
@@ -31,7 +38,23 @@ public enum RecordingTrigger
 public sealed record CreateStreamCommand(
     [property: Id(0)] string RoomId,
     [property: Id(1)] int? ReconnectWindowSeconds,
-    [property: Id(2)] RecordingMode Recording);
+    [property: Id(2)] RecordingMode Recording,
+    [property: Id(3)] string? LiveId = null,
+    [property: Id(4)] string? Name = null,
+    [property: Id(5)] StreamRole Role = StreamRole.Primary,
+    [property: Id(6)] bool Enabled = true);
+
+/// <summary>
+/// PATCH of a stream: a null field is left as it is. <see cref="LiveId"/> binds the stream to a live of its room;
+/// an empty string unbinds it.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.UpdateStreamCommand")]
+public sealed record UpdateStreamCommand(
+    [property: Id(0)] string? Name = null,
+    [property: Id(1)] int? ReconnectWindowSeconds = null,
+    [property: Id(2)] RecordingMode? Recording = null,
+    [property: Id(3)] string? LiveId = null,
+    [property: Id(4)] bool? Enabled = null);
 
 /// <summary>One recording of the stream, from start to stop (stopped_at null while it runs).</summary>
 [GenerateSerializer, Immutable, Alias("LiveGrains.RecordingSession")]
@@ -62,7 +85,10 @@ public sealed record StreamDto(
     [property: Id(11)] int KeyVersion,
     [property: Id(12)] DateTimeOffset CreatedAt,
     [property: Id(13)] DateTimeOffset UpdatedAt,
-    [property: Id(14)] IReadOnlyList<RecordingSessionDto> RecordingSessions);
+    [property: Id(14)] IReadOnlyList<RecordingSessionDto> RecordingSessions,
+    [property: Id(15)] string? Name = null,
+    [property: Id(16)] StreamRole Role = StreamRole.Primary,
+    [property: Id(17)] string? BoundLiveId = null);
 
 [GenerateSerializer, Immutable, Alias("LiveGrains.StreamWithKey")]
 public sealed record StreamWithKey(
@@ -83,7 +109,47 @@ public sealed record IngestCallback(
     [property: Id(0)] string StreamKey,
     [property: Id(1)] MediaServerKind Server,
     [property: Id(2)] string? ClientId,
-    [property: Id(3)] string? RemoteAddress);
+    [property: Id(3)] string? RemoteAddress,
+    [property: Id(4)] string? App = null,
+    [property: Id(5)] string? Protocol = null);
+
+/// <summary>
+/// Who to drop at the media server: its kind and its own id of the connection (nginx-rtmp <c>clientid</c> with the
+/// application, SRS <c>client_id</c>, MediaMTX connection id with its protocol). Never the stream key.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.PublisherRef")]
+public sealed record PublisherRef(
+    [property: Id(0)] MediaServerKind Server,
+    [property: Id(1)] string ClientId,
+    [property: Id(2)] string? App,
+    [property: Id(3)] string? Protocol);
+
+/// <summary>A stream asks its room to put it on a live (ingest publish).</summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.IngestPublishCommand")]
+public sealed record IngestPublishCommand(
+    [property: Id(0)] string StreamId,
+    [property: Id(1)] string? BoundLiveId,
+    [property: Id(2)] string By);
+
+public enum IngestStopKind
+{
+    /// <summary>The publisher went away; the stream waits for it (reconnect window). The live pauses if no feed publishes.</summary>
+    Disconnected = 0,
+
+    /// <summary>The stream's reconnect window passed: the live ends (reconnect_timeout) if no other stream feeds it.</summary>
+    WindowPassed = 1,
+
+    /// <summary>The stream was disabled or deleted: the live ends (ended) if no other stream feeds it.</summary>
+    Removed = 2,
+}
+
+/// <summary>A stream tells its room it stopped feeding a live.</summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.IngestStopCommand")]
+public sealed record IngestStopCommand(
+    [property: Id(0)] string StreamId,
+    [property: Id(1)] string LiveId,
+    [property: Id(2)] IngestStopKind Kind,
+    [property: Id(3)] string By);
 
 public enum IngestOutcome
 {

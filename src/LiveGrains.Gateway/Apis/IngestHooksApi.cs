@@ -42,12 +42,15 @@ public static class IngestHooksApi
 
         var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
         var call = form["call"].ToString();
-        var callback = new IngestCallback(form["name"].ToString(), MediaServerKind.NginxRtmp, form["clientid"].ToString(), form["addr"].ToString());
+        var callback = new IngestCallback(form["name"].ToString(), MediaServerKind.NginxRtmp, form["clientid"].ToString(), form["addr"].ToString(), form["app"].ToString());
         var decision = call switch
         {
             "publish" => await DecideAsync(grains, callback, static (g, c) => g.PublishAsync(c), logger),
             "update_publish" or "update" => await DecideAsync(grains, callback, static (g, c) => g.UpdateAsync(c), logger),
             "publish_done" => await DecideAsync(grains, callback, static (g, c) => g.UnpublishAsync(c), logger),
+
+            // record all + on_record_done: the finished file becomes a video (docs/ingest.md, "Recordings as videos").
+            "record_done" => await RecordDoneAsync(grains, callback, form["path"].ToString(), logger),
 
             // Playback is open, like `allow play all` in infra/media/nginx-rtmp.conf.
             "play" or "play_done" or "update_play" or "done" or "connect" or "disconnect" => new IngestDecision(IngestOutcome.Ignored),
@@ -75,7 +78,7 @@ public static class IngestHooksApi
             return SrsAnswer(false);
         }
 
-        var callback = new IngestCallback(Field(json, "stream"), MediaServerKind.Srs, Field(json, "client_id"), Field(json, "ip"));
+        var callback = new IngestCallback(Field(json, "stream"), MediaServerKind.Srs, Field(json, "client_id"), Field(json, "ip"), Field(json, "app"));
         var decision = Field(json, "action") switch
         {
             "on_publish" => await DecideAsync(grains, callback, static (g, c) => g.PublishAsync(c), logger),
@@ -108,7 +111,7 @@ public static class IngestHooksApi
         {
             case "publish":
                 var key = MediaMtxKey(json);
-                var callback = new IngestCallback(key, MediaServerKind.MediaMtx, Field(json, "id"), Field(json, "ip"));
+                var callback = new IngestCallback(key, MediaServerKind.MediaMtx, Field(json, "id"), Field(json, "ip"), null, Field(json, "protocol"));
                 var decision = await DecideAsync(grains, callback, static (g, c) => g.PublishAsync(c), logger);
                 return decision.Allowed ? TypedResults.NoContent() : Forbidden();
 
@@ -143,6 +146,18 @@ public static class IngestHooksApi
         }
 
         return lastSegment;
+    }
+
+    private static async Task<IngestDecision> RecordDoneAsync(IGrainFactory grains, IngestCallback callback, string path, ILogger logger)
+    {
+        if (StreamKeys.StreamIdOf(callback.StreamKey) is not { } streamId || path.Length == 0 || !Path.IsPathFullyQualified(path))
+        {
+            logger.LogWarning("nginx-rtmp record_done ignored: no stream key or no absolute path (client {ClientId})", callback.ClientId);
+            return new IngestDecision(IngestOutcome.UnknownStream);
+        }
+
+        var video = await grains.GetGrain<IStreamGrain>(streamId).RecordDoneAsync(callback, path);
+        return new IngestDecision(video.IsSuccess ? IngestOutcome.Allowed : IngestOutcome.UnknownStream, video.Value?.LiveId);
     }
 
     private static async Task<IngestDecision> DecideAsync(

@@ -65,6 +65,22 @@ public sealed class TenantListingGrain : Grain, ITenantListingGrain
             (items, next) => new StreamPage(items, next));
     }
 
+    public Task<Result<VideoPage>> ListVideosAsync(string? liveId, int limit, string? cursor)
+    {
+        // A live's videos sit in its room's shard, filed under the live id (IndexShards.Videos).
+        var shards = liveId is not null && Ids.TryGetRoomOfLive(liveId, out var roomId)
+            ? [GrainFactory.ResourceShard(Tenant, IndexShards.Videos, roomId)]
+            : AllShards(IndexShards.Videos);
+        return PageAsync(
+            IndexShards.Videos,
+            cursor,
+            limit,
+            (after, want) => shards.Select(s => s.QueryAsync(new IndexQuery(liveId, after, want))),
+            async hit => await GrainFactory.GetGrain<IVideoGrain>(hit.Id).GetAsync(Tenant) is { IsSuccess: true } video
+                && (liveId is null || video.Value!.LiveId == liveId) ? video.Value : null,
+            (items, next) => new VideoPage(items, next));
+    }
+
     private static bool Matches(LiveDto live, LiveListQuery query) =>
         (query.Statuses is not { Length: > 0 } statuses || statuses.Contains(live.Status))
         && (query.RoomId is null || live.RoomId == query.RoomId);

@@ -16,7 +16,7 @@ namespace LiveGrains.Grains.Rooms;
 /// in the <see cref="LiveArchives"/> and saves full history pages; all of it is durable in this state until done, and
 /// idempotent. See docs/consistency.md.
 /// </summary>
-public sealed class RoomGrain(
+public sealed partial class RoomGrain(
     [PersistentState("room", LiveGrainsStorage.State)] IPersistentState<RoomState> state,
     IResourceEventSink events,
     LiveArchives archives,
@@ -474,7 +474,7 @@ public sealed class RoomGrain(
         // From is stored only where the trail cannot tell it: the previous entry's To is the usual From.
         var from = live.Transitions is { Length: 0 } || live.Transitions?[^1].To == live.Lifecycle.Status ? (LiveStatus?)null : live.Lifecycle.Status;
         var entry = RoomTransition.Of(new LiveTransitionRecord(now, from, next.Status, by, next.Status == LiveStatus.Ended ? next.EndReason : null));
-        return Record(live with { Lifecycle = next, Transitions = Append(live.Transitions, entry) }, transition.EventType!, now, changed);
+        return Record(DetachFeedsIfEnded(live with { Lifecycle = next, Transitions = Append(live.Transitions, entry) }), transition.EventType!, now, changed);
     }
 
     /// <summary>The trail stays bounded: its first entry (the creation) and the latest ones.</summary>
@@ -576,6 +576,7 @@ public sealed class RoomGrain(
             _archived.Clear();
         }
 
+        ForgetDeliveredDetaches();
         if (_pagesSaved > S.HistorySaved)
         {
             S.HistoryTail.RemoveRange(0, (int)(_pagesSaved - S.HistorySaved));
@@ -602,7 +603,7 @@ public sealed class RoomGrain(
     }
 
     private bool HasPumpWork() =>
-        _statsPushes.Count > 0 || S.IndexedDecisions < _storedDecisions || _toArchive.Count > 0 || _pagesSaved + PageSize <= _storedHistory;
+        HasDetachWork() || _statsPushes.Count > 0 || S.IndexedDecisions < _storedDecisions || _toArchive.Count > 0 || _pagesSaved + PageSize <= _storedHistory;
 
     /// <summary>
     /// The room's background work, run by Orleans' <see cref="BatchWorker"/> on this activation between its requests'
@@ -615,6 +616,8 @@ public sealed class RoomGrain(
     {
         try
         {
+            // First: a dropped publisher is what a superseded host waits for (docs/ingest.md, within 2 s).
+            await DeliverDetachesAsync();
             if (!await PushStatsAsync())
             {
                 Pump.Notify(DateTime.UtcNow + PumpRetryDelay);
@@ -869,12 +872,12 @@ public sealed class RoomGrain(
         var details = live.Details;
 
         // A live without a title takes its room's (PRISM: the channel name), and its room's visibility unless set.
-        return new LiveDto(
+        return WithStreams(live, new LiveDto(
             live.LiveId, RoomId, live.Title ?? S.Title, l.Status, l.EndReason, l.CreatedAt, l.ScheduledStartTime,
             l.ReadyAt, l.StartedAt, l.PausedAt, l.EndedAt, duration, l.StartedBy, l.EndedBy,
             stats with { DurationSeconds = duration },
             details?.Description, details?.Metadata, details?.Visibility ?? S.Visibility, details?.CreatedBy ?? live.Transitions?.FirstOrDefault()?.By,
-            UpdatedAt(live), l.ReadyBy, l.PausedBy, l.ResumedBy);
+            UpdatedAt(live), l.ReadyBy, l.PausedBy, l.ResumedBy));
     }
 
     /// <summary>The last transition or edit (a transition's time is not stored twice: the room writes this state often).</summary>

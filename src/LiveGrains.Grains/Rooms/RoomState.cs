@@ -94,7 +94,29 @@ public sealed class RoomState
 
     [Id(24)]
     public string? CreatedBy { get; set; }
+
+    // Ingest (docs/ingest.md). High ids on purpose: other areas add fields to this state too.
+
+    /// <summary>
+    /// Streams to tell that the live they fed was superseded or ended (so they go idle and their publisher is dropped
+    /// at the media server), recorded in the decision's own write; the pump delivers them and they leave with a later write.
+    /// </summary>
+    [Id(40)]
+    public List<IngestDetach> PendingDetaches { get; set; } = [];
 }
+
+/// <summary>A stream that fed <see cref="LiveId"/> must hear that it closed; <see cref="Decision"/> is the decision that recorded it.</summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.IngestDetach")]
+public sealed record IngestDetach(
+    [property: Id(0)] string StreamId,
+    [property: Id(1)] string LiveId,
+    [property: Id(2)] long Decision);
+
+/// <summary>A stream feeding a live: publishing now, or waiting for its publisher within its reconnect window.</summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.IngestFeed")]
+public sealed record IngestFeed(
+    [property: Id(0)] string StreamId,
+    [property: Id(1)] bool Publishing);
 
 /// <summary>A live its room owns: the lifecycle and the last sequence of its own events (webhooks are per resource).</summary>
 [GenerateSerializer, Immutable, Alias("LiveGrains.RoomLive")]
@@ -105,7 +127,9 @@ public sealed record RoomLive(
     [property: Id(3)] long LastEventSequence,
     [property: Id(4)] ResourceDetails? Details = null,
     [property: Id(5)] RoomTransition[]? Transitions = null,
-    [property: Id(6)] DateTimeOffset? UpdatedAt = null);
+    [property: Id(6)] DateTimeOffset? UpdatedAt = null,
+    [property: Id(20)] IngestFeed[]? Feeds = null,
+    [property: Id(21)] string[]? StreamIds = null);
 
 // RoomLive.UpdatedAt is the last edit of the live's details (PATCH); its last transition's time is in Transitions.
 

@@ -17,13 +17,18 @@ public sealed class StreamGrain(
     LiveGrainsClock clock,
     IOptions<StreamOptions> options,
     IOptions<ReminderOptions> reminderOptions,
+    IMediaServerControl mediaServers,
     ILogger<StreamGrain> logger) : Grain, IStreamGrain, IRemindable
 {
     public const string WindowReminderName = "reconnect-window";
+    public const string DropReminderName = "drop-publisher";
+    public const int MaxNameLength = 200;
     public const int DefaultReconnectWindowSeconds = 60;
 
     private OutboxRelay? _relay;
     private IGrainTimer? _windowTimer;
+    private BatchWorkerFromDelegate? _dropper;
+    private TimeSpan _dropBackoff;
 
     private OutboxRelay Relay => _relay ??= new OutboxRelay(this, () => S.Outbox, events, logger);
 
@@ -41,6 +46,11 @@ public sealed class StreamGrain(
         if (S.Status == StreamStatus.Reconnecting)
         {
             ArmWindowTimer();
+        }
+
+        if (S.PendingDrops.Count > 0)
+        {
+            Dropper.Notify();
         }
 
         return Task.CompletedTask;
@@ -61,6 +71,16 @@ public sealed class StreamGrain(
                 : room.Error!;
         }
 
+        if (command.LiveId is not null)
+        {
+            // The room checks the live is its own and can still go on air, and lists this stream in its stream_ids.
+            var bound = await GrainFactory.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, command.RoomId)).BindStreamAsync(StreamId, command.LiveId, null);
+            if (!bound.IsSuccess)
+            {
+                return bound.Error!;
+            }
+        }
+
         var now = clock.UtcNow;
 
         // In the tenant's streams index before the stream is stored, so a created stream is never missing from the
@@ -70,7 +90,10 @@ public sealed class StreamGrain(
         S.Exists = true;
         S.Tenant = tenant;
         S.RoomId = command.RoomId;
-        S.Enabled = true;
+        S.Enabled = command.Enabled;
+        S.Name = command.Name;
+        S.Role = command.Role;
+        S.BoundLiveId = command.LiveId;
         S.KeyHash = StreamKeys.Hash(StreamId, key);
         S.KeyVersion = 1;
         S.ReconnectWindowSeconds = command.ReconnectWindowSeconds;
@@ -91,37 +114,228 @@ public sealed class StreamGrain(
             return NotFound();
         }
 
-        if (S.Enabled == enabled)
+        await ChangeEnabledAsync(enabled);
+        return ToDto();
+    }
+
+    public async Task<Result<StreamDto>> PatchAsync(string tenant, UpdateStreamCommand command)
+    {
+        if (!BelongsTo(tenant))
         {
-            return ToDto();
+            return NotFound();
+        }
+
+        if (command.LiveId is { } liveId)
+        {
+            var target = liveId.Length == 0 ? null : liveId;
+            if (target != S.BoundLiveId)
+            {
+                var bound = await Room.BindStreamAsync(StreamId, target, S.BoundLiveId);
+                if (!bound.IsSuccess)
+                {
+                    return bound.Error!;
+                }
+
+                S.BoundLiveId = target;
+            }
+        }
+
+        S.Name = command.Name is null ? S.Name : command.Name.Length == 0 ? null : command.Name;
+        S.ReconnectWindowSeconds = command.ReconnectWindowSeconds ?? S.ReconnectWindowSeconds;
+        S.Recording = command.Recording ?? S.Recording;
+        S.UpdatedAt = clock.UtcNow;
+        if (command.Enabled is { } enabled && enabled != S.Enabled)
+        {
+            await ChangeEnabledAsync(enabled); // writes the rest with it
+        }
+        else
+        {
+            await CommitAsync();
+        }
+
+        return ToDto();
+    }
+
+    public async Task<Result<bool>> DeleteAsync(string tenant)
+    {
+        if (!BelongsTo(tenant))
+        {
+            return Result<bool>.Fail(DomainError.NotFound("Stream"));
         }
 
         var now = clock.UtcNow;
-        var liveId = S.LiveId;
-        if (!enabled && S.Status != StreamStatus.Idle && liveId is not null)
+        var wasReconnecting = S.Status == StreamStatus.Reconnecting;
+        await LeaveLiveAsync(IngestStopKind.Removed, "stream_deleted", now);
+        S.Deleted = true;
+        S.UpdatedAt = now;
+        await CommitAsync();
+        if (wasReconnecting)
         {
-            // Documented choice: disabling cuts the broadcast for good (the key cannot reconnect), so the live
-            // ends now rather than waiting out a window that cannot be met. Ended before our write: a crash
-            // in between leaves the stream connected, and the next disable or window retries harmlessly.
-            await EndLiveAsync(liveId, EndReason.Ended, "stream_disabled");
+            await ForgetWindowAsync();
+        }
+
+        try
+        {
+            await GrainFactory.ResourceShard(S.Tenant, IndexShards.Streams, S.RoomId).RemoveAsync(StreamId);
+        }
+        catch (Exception ex)
+        {
+            // Harmless: the listing skips an entry whose stream is gone.
+            logger.LogWarning(ex, "Stream {StreamId}: removing it from the streams index failed", StreamId);
+        }
+
+        return true;
+    }
+
+    public async Task LiveClosedAsync(string liveId)
+    {
+        if (!S.Exists || S.LiveId != liveId || S.Status == StreamStatus.Idle)
+        {
+            return; // told again, or it feeds another live by now
+        }
+
+        var now = clock.UtcNow;
+        var wasReconnecting = S.Status == StreamStatus.Reconnecting;
+        if (S.Status == StreamStatus.Connected)
+        {
+            await DropPublisherAsync();
+            S.DisconnectedAt = now;
+            Record(EventTypes.StreamDisconnected, now);
+        }
+
+        BecomeIdle(now);
+        await CommitAsync();
+        if (wasReconnecting)
+        {
+            await ForgetWindowAsync();
+        }
+
+        logger.LogInformation("Stream {StreamId}: its live {LiveId} closed; stream idle, publisher dropped", StreamId, liveId);
+        Dropper.Notify();
+    }
+
+    public async Task<Result<VideoDto>> RecordDoneAsync(IngestCallback callback, string file)
+    {
+        // No key check, as for unpublish: the key may have been rotated while the recording ran. The hook secret
+        // authenticates the media server; the stream id routes it.
+        if (!S.Exists || S.Deleted)
+        {
+            return Result<VideoDto>.Fail(DomainError.NotFound("Stream"));
+        }
+
+        // A new grain id per file: a reconnect makes a new file, so a new video (Gcore splits at interruptions).
+        var videoId = Ids.New("vd_", clock.UtcNow);
+        var video = await GrainFactory.GetGrain<IVideoGrain>(videoId).CreateAsync(
+            new CreateVideoCommand(S.Tenant, StreamId, S.LiveId ?? S.LastLiveId, S.RoomId, file, S.ConnectedAt));
+        logger.LogInformation("Stream {StreamId}: recording finished, video {VideoId} of live {LiveId}", StreamId, videoId, video.LiveId);
+        return video;
+    }
+
+    public async Task DropsDoneAsync(int count)
+    {
+        S.PendingDrops.RemoveRange(0, Math.Min(count, S.PendingDrops.Count));
+        await CommitAsync();
+        if (S.PendingDrops.Count == 0 && await this.GetReminder(DropReminderName) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
+
+    /// <summary>Disable or enable (API or PATCH); disabling takes the stream off its live and drops its publisher.</summary>
+    private async Task ChangeEnabledAsync(bool enabled)
+    {
+        var now = clock.UtcNow;
+        var wasReconnecting = S.Status == StreamStatus.Reconnecting;
+        if (!enabled)
+        {
+            // Documented choice: a disabled key cannot reconnect, so the stream leaves its live now rather than waiting
+            // out a window; the live ends unless another stream (a backup) still feeds it.
+            await LeaveLiveAsync(IngestStopKind.Removed, "stream_disabled", now);
         }
 
         S.Enabled = enabled;
         S.UpdatedAt = now;
         Record(enabled ? EventTypes.StreamEnabled : EventTypes.StreamDisabled, now);
-        var wasReconnecting = S.Status == StreamStatus.Reconnecting;
-        if (!enabled && S.Status != StreamStatus.Idle)
-        {
-            BecomeIdle(now);
-        }
-
         await CommitAsync();
         if (wasReconnecting && !enabled)
         {
             await ForgetWindowAsync();
         }
 
-        return ToDto();
+        Dropper.Notify();
+    }
+
+    /// <summary>
+    /// The room first (a crash before our write leaves the stream connected, and the next disable or delete repeats it
+    /// harmlessly), then the publisher to drop and idle, written by the caller.
+    /// </summary>
+    private async Task LeaveLiveAsync(IngestStopKind kind, string by, DateTimeOffset now)
+    {
+        if (S.Status == StreamStatus.Idle)
+        {
+            return;
+        }
+
+        if (S.LiveId is { } liveId)
+        {
+            await StopFeedingAsync(liveId, kind, by);
+        }
+
+        if (S.Status == StreamStatus.Connected)
+        {
+            await DropPublisherAsync();
+            S.DisconnectedAt = now;
+            Record(EventTypes.StreamDisconnected, now);
+        }
+
+        BecomeIdle(now);
+    }
+
+    /// <summary>Queues the current publisher's drop; the durable reminder comes before the write that records it.</summary>
+    private async Task DropPublisherAsync()
+    {
+        if (S.Publisher is not { } publisher)
+        {
+            return;
+        }
+
+        await this.RegisterOrUpdateReminder(DropReminderName, ReminderPeriod, ReminderPeriod);
+        S.PendingDrops.Add(publisher);
+        S.Publisher = null;
+    }
+
+    private BatchWorkerFromDelegate Dropper => _dropper ??= new BatchWorkerFromDelegate(DropPendingAsync);
+
+    /// <summary>
+    /// The drop pump: asks the media servers to drop the recorded publishers, in order, outside any request turn, and
+    /// records each success through a call to itself (so the state is written in a turn of its own). A failure retries
+    /// with backoff (0.5 s doubling to 30 s); the reminder restarts it on another silo if this one dies.
+    /// </summary>
+    private async Task DropPendingAsync()
+    {
+        var drops = S.PendingDrops.ToArray();
+        var done = 0;
+        try
+        {
+            foreach (var drop in drops)
+            {
+                await mediaServers.DropAsync(drop, CancellationToken.None);
+                done++;
+            }
+
+            _dropBackoff = TimeSpan.Zero;
+        }
+        catch (Exception ex)
+        {
+            _dropBackoff = _dropBackoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromTicks(Math.Min(_dropBackoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            logger.LogWarning(ex, "Stream {StreamId}: dropping a publisher failed; retrying in {Delay}", StreamId, _dropBackoff);
+            Dropper.Notify(DateTime.UtcNow + _dropBackoff);
+        }
+
+        if (done > 0)
+        {
+            await this.AsReference<IStreamGrain>().DropsDoneAsync(done);
+        }
     }
 
     public async Task<Result<StreamWithKey>> RotateKeyAsync(string tenant)
@@ -133,11 +347,21 @@ public sealed class StreamGrain(
 
         var now = clock.UtcNow;
         var key = StreamKeys.New(StreamId);
+        if (S.Status == StreamStatus.Connected)
+        {
+            // The old key's publisher goes now; its publish_done opens the window, so the host reconnecting with the
+            // new key resumes the same live. PublisherId stays: that publish_done is still this stream's.
+            var publisherId = S.PublisherId;
+            await DropPublisherAsync();
+            S.PublisherId = publisherId;
+        }
+
         S.KeyHash = StreamKeys.Hash(StreamId, key);
         S.KeyVersion++;
         S.UpdatedAt = now;
         Record(EventTypes.StreamKeyRotated, now);
         await CommitAsync();
+        Dropper.Notify();
         logger.LogInformation("Stream {StreamId}: key rotated to version {KeyVersion}", StreamId, S.KeyVersion);
         return new StreamWithKey(ToDto(), key);
     }
@@ -215,7 +439,7 @@ public sealed class StreamGrain(
             logger.LogInformation("Stream {StreamId}: publisher {Publisher} takes over from {Previous}", StreamId, publisher, S.PublisherId);
         }
 
-        var live = await Room.GoLiveForIngestAsync(new GoLiveCommand(null, Actor));
+        var live = await Room.IngestPublishAsync(new IngestPublishCommand(StreamId, S.BoundLiveId, Actor));
         if (!live.IsSuccess)
         {
             logger.LogWarning("Stream {StreamId}: room {RoomId} refused the ingest go-live: {Error}", StreamId, S.RoomId, live.Error);
@@ -229,9 +453,17 @@ public sealed class StreamGrain(
             StopRecording(now);
         }
 
+        if (S.Status == StreamStatus.Connected && S.Publisher is not null && S.Publisher != PublisherRefOf(callback))
+        {
+            // Taken over: the older publisher is dropped now rather than at its next on_update.
+            await DropPublisherAsync();
+        }
+
         S.Status = StreamStatus.Connected;
         S.LiveId = live.Value!.Live.LiveId;
+        S.LastLiveId = S.LiveId;
         S.PublisherId = publisher;
+        S.Publisher = PublisherRefOf(callback);
         S.ConnectedAt = now;
         S.ReconnectDeadline = null;
         S.UpdatedAt = now;
@@ -245,6 +477,11 @@ public sealed class StreamGrain(
         if (wasReconnecting)
         {
             await ForgetWindowAsync();
+        }
+
+        if (S.PendingDrops.Count > 0)
+        {
+            Dropper.Notify();
         }
 
         logger.LogInformation("Stream {StreamId}: connected ({Server} {Publisher} from {Address}), live {LiveId} {How}",
@@ -302,7 +539,7 @@ public sealed class StreamGrain(
         {
             if (liveId is not null)
             {
-                await EndLiveAsync(liveId, EndReason.ReconnectTimeout, "ingest");
+                await StopFeedingAsync(liveId, IngestStopKind.WindowPassed, "ingest");
             }
 
             S.DisconnectedAt = now;
@@ -320,19 +557,17 @@ public sealed class StreamGrain(
         S.DisconnectedAt = now;
         S.ReconnectDeadline = now + due;
         S.PublisherId = null;
+        S.Publisher = null;
         S.UpdatedAt = now;
         Record(EventTypes.StreamDisconnected, now);
         await CommitAsync();
         ArmWindowTimer();
 
-        // Paused after our write: a crash in between leaves the live on air, and the window still ends it.
+        // Paused after our write (unless a backup still publishes): a crash in between leaves the live on air, and
+        // the window still settles it.
         if (liveId is not null)
         {
-            var paused = await Room.TransitionLiveAsync(liveId, new LiveCommand(LiveCommandKind.Pause, "ingest"));
-            if (!paused.IsSuccess)
-            {
-                logger.LogInformation("Stream {StreamId}: live {LiveId} not paused: {Error}", StreamId, liveId, paused.Error);
-            }
+            await StopFeedingAsync(liveId, IngestStopKind.Disconnected, "ingest");
         }
 
         logger.LogInformation("Stream {StreamId}: disconnected, reconnect window {Window} s", StreamId, window);
@@ -342,6 +577,7 @@ public sealed class StreamGrain(
     public Task ReceiveReminder(string reminderName, TickStatus status) => reminderName switch
     {
         WindowReminderName => CheckWindowAsync(),
+        DropReminderName => NudgeDropperAsync(),
         OutboxRelay.ReminderName => Relay.ReceiveReminderAsync(),
         _ => Task.CompletedTask,
     };
@@ -364,8 +600,9 @@ public sealed class StreamGrain(
 
         if (S.LiveId is { } liveId)
         {
-            // Ended before our write: if we crash in between, the reminder fires again and ends nothing new.
-            await EndLiveAsync(liveId, EndReason.ReconnectTimeout, "ingest");
+            // Ended before our write (unless a backup still feeds it): if we crash in between, the reminder fires
+            // again and ends nothing new.
+            await StopFeedingAsync(liveId, IngestStopKind.WindowPassed, "ingest");
         }
 
         BecomeIdle(now);
@@ -411,12 +648,24 @@ public sealed class StreamGrain(
         }
     }
 
-    private async Task EndLiveAsync(string liveId, EndReason reason, string by)
+    private async Task StopFeedingAsync(string liveId, IngestStopKind kind, string by)
     {
-        var ended = await Room.TransitionLiveAsync(liveId, new LiveCommand(LiveCommandKind.End, by, reason));
-        if (!ended.IsSuccess)
+        var stopped = await Room.IngestStoppedAsync(new IngestStopCommand(StreamId, liveId, kind, by));
+        if (!stopped.IsSuccess)
         {
-            logger.LogInformation("Stream {StreamId}: live {LiveId} not ended ({Reason}): {Error}", StreamId, liveId, reason, ended.Error);
+            logger.LogInformation("Stream {StreamId}: room did not take live {LiveId} off this stream ({Kind}): {Error}", StreamId, liveId, kind, stopped.Error);
+        }
+    }
+
+    private async Task NudgeDropperAsync()
+    {
+        if (S.PendingDrops.Count > 0)
+        {
+            Dropper.Notify();
+        }
+        else if (await this.GetReminder(DropReminderName) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
         }
     }
 
@@ -430,6 +679,7 @@ public sealed class StreamGrain(
         S.Status = StreamStatus.Idle;
         S.LiveId = null;
         S.PublisherId = null;
+        S.Publisher = null;
         S.ReconnectDeadline = null;
         S.UpdatedAt = now;
         Record(EventTypes.StreamIdle, now);
@@ -465,7 +715,7 @@ public sealed class StreamGrain(
 
     private IngestDecision? Refuse(IngestCallback callback)
     {
-        IngestOutcome? outcome = !S.Exists ? IngestOutcome.UnknownStream
+        IngestOutcome? outcome = !S.Exists || S.Deleted ? IngestOutcome.UnknownStream
             : !StreamKeys.Matches(StreamId, callback.StreamKey, S.KeyHash) ? IngestOutcome.BadKey
             : !S.Enabled ? IngestOutcome.Disabled
             : null;
@@ -480,14 +730,20 @@ public sealed class StreamGrain(
         return new IngestDecision(outcome.Value);
     }
 
+    private static PublisherRef? PublisherRefOf(IngestCallback callback) =>
+        string.IsNullOrEmpty(callback.ClientId) ? null : new PublisherRef(callback.Server, callback.ClientId, NullIfEmpty(callback.App), NullIfEmpty(callback.Protocol));
+
+    private static string? NullIfEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
+
     private static string? PublisherOf(IngestCallback callback) =>
         string.IsNullOrEmpty(callback.ClientId) ? null : $"{callback.Server}:{callback.ClientId}";
 
-    private bool BelongsTo(string tenant) => S.Exists && string.Equals(S.Tenant, tenant, StringComparison.Ordinal);
+    private bool BelongsTo(string tenant) => S.Exists && !S.Deleted && string.Equals(S.Tenant, tenant, StringComparison.Ordinal);
 
     private static Result<StreamDto> NotFound() => DomainError.NotFound("Stream");
 
     private StreamDto ToDto() => new(
         StreamId, S.RoomId, S.Enabled, S.Status, S.Recording, S.RecordingActive, S.ConnectedAt, S.DisconnectedAt, S.LiveId,
-        S.ReconnectWindowSeconds, S.ReconnectDeadline, S.KeyVersion, S.CreatedAt, S.UpdatedAt, [.. S.RecordingSessions]);
+        S.ReconnectWindowSeconds, S.ReconnectDeadline, S.KeyVersion, S.CreatedAt, S.UpdatedAt, [.. S.RecordingSessions],
+        S.Name, S.Role, S.BoundLiveId);
 }

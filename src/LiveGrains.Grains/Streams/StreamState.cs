@@ -64,5 +64,34 @@ public sealed class StreamState
     [Id(17)]
     public EventOutbox Outbox { get; set; } = new();
 
+    [Id(18)]
+    public string? Name { get; set; }
+
+    [Id(19)]
+    public StreamRole Role { get; set; }
+
+    /// <summary>The live a publish starts or joins (PATCH live_id); null: the room's rules pick one.</summary>
+    [Id(20)]
+    public string? BoundLiveId { get; set; }
+
+    /// <summary>Deleted: gone for API calls and refused for callbacks; the id is never reused.</summary>
+    [Id(21)]
+    public bool Deleted { get; set; }
+
+    /// <summary>The media server's handle of the publisher that holds the stream (what a drop names).</summary>
+    [Id(22)]
+    public PublisherRef? Publisher { get; set; }
+
+    /// <summary>
+    /// Publishers to drop at their media server, recorded in the write that decided it (a reminder guards them); the
+    /// drop pump removes each once the server confirmed.
+    /// </summary>
+    [Id(23)]
+    public List<PublisherRef> PendingDrops { get; set; } = [];
+
+    /// <summary>The live the last publish fed (kept when idle: a recording finishes after its publish ended).</summary>
+    [Id(24)]
+    public string? LastLiveId { get; set; }
+
     public bool RecordingActive => RecordingSessions.Count > 0 && RecordingSessions[^1].StoppedAt is null;
 }

@@ -28,11 +28,11 @@ public sealed class IngestApi(string baseUrl, string apiKey) : IDisposable
     public string NginxHookUrl => $"{baseUrl}/v1/ingest-hooks/nginx-rtmp?secret={HookSecret}";
 
     /// <summary>A co-hosted (embedded, in-memory) gateway process on free loopback ports.</summary>
-    public static (ServiceProcess Gateway, string Url, string ApiKey) StartEmbeddedGateway()
+    public static (ServiceProcess Gateway, string Url, string ApiKey) StartEmbeddedGateway(IReadOnlyDictionary<string, string?>? settings = null)
     {
         var url = $"http://127.0.0.1:{FreePort.Next().ToString(CultureInfo.InvariantCulture)}";
         var apiKey = "e2e-" + Guid.NewGuid().ToString("N");
-        var gateway = ServiceProcess.StartProject("LiveGrains.Gateway", new Dictionary<string, string?>
+        var environment = new Dictionary<string, string?>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["ASPNETCORE_URLS"] = url,
@@ -42,7 +42,13 @@ public sealed class IngestApi(string baseUrl, string apiKey) : IDisposable
             ["Orleans__SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
             ["Orleans__GatewayPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
             ["ConnectionStrings__redis"] = null,
-        });
+        };
+        foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
+        {
+            environment[name] = value;
+        }
+
+        var gateway = ServiceProcess.StartProject("LiveGrains.Gateway", environment);
         return (gateway, url, apiKey);
     }
 
@@ -62,9 +68,9 @@ public sealed class IngestApi(string baseUrl, string apiKey) : IDisposable
         return roomId;
     }
 
-    public async Task<(string StreamId, string Key)> CreateStreamAsync(string roomId, int? reconnectWindowSeconds = null)
+    public async Task<(string StreamId, string Key)> CreateStreamAsync(string roomId, int? reconnectWindowSeconds = null, string? liveId = null, string? role = null)
     {
-        var stream = await SendAsync(HttpMethod.Post, "/v1/streams", new { room_id = roomId, reconnect_window_seconds = reconnectWindowSeconds });
+        var stream = await SendAsync(HttpMethod.Post, "/v1/streams", new { room_id = roomId, reconnect_window_seconds = reconnectWindowSeconds, live_id = liveId, role });
         return (stream.GetProperty("stream_id").GetString()!, stream.GetProperty("stream_key").GetString()!);
     }
 
