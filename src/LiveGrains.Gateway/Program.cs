@@ -21,6 +21,7 @@ app.MapWebhooksApi();
 app.MapApiKeysApi();
 app.MapTokensApi();
 app.MapAuditApi();
+app.MapPresetsApi();
 app.PrintStartupBanner();
 
 app.Run();

@@ -178,6 +178,7 @@ public static class OrleansHostingExtensions
     {
         services.TryAddSingleton(LiveGrainsClock.System);
         services.TryAddSingleton<LiveGrains.Grains.Lives.LiveArchives>();
+        services.TryAddSingleton<LiveGrains.Grains.Presets.PresetCache>();
 
         // Version-tolerant binary state ([GenerateSerializer]/[Id]) instead of the JSON default.
         services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();

@@ -83,4 +83,12 @@ public sealed record LiveDto(
     [property: Id(19)] DateTimeOffset? UpdatedAt = null,
     [property: Id(20)] string? ReadyBy = null,
     [property: Id(21)] string? PausedBy = null,
-    [property: Id(22)] string? ResumedBy = null);
+    [property: Id(22)] string? ResumedBy = null,
+    // Presets and limits (issue 13); ids from 40 so that fields other branches add never collide.
+    [property: Id(40)] string? PresetId = null,
+    [property: Id(41)] bool? ChatEnabledOverride = null,
+    [property: Id(42)] long? MaxJoinLimitOverride = null,
+    [property: Id(43)] bool? RecordingEnabled = null,
+    [property: Id(44)] bool EffectiveChatEnabled = true,
+    [property: Id(45)] long? EffectiveMaxJoinLimit = null,
+    [property: Id(46)] bool EffectiveRecordingEnabled = false);

@@ -14,7 +14,7 @@ public static class LivesApi
         var api = app.MapGroup("/v1/lives").WithTags("Lives").RequireAuthorization();
         api.MapGet("/{liveId}", GetLiveAsync).WithName("GetLive").WithSummary("Gets a live with its timestamps and statistics.");
         api.MapPatch("/{liveId}", UpdateLiveAsync).WithName("UpdateLive")
-            .WithSummary("Changes a live's title, description, metadata or visibility (409 live_ended once it ended).");
+            .WithSummary("Changes a live's title, description, metadata, visibility or preset overrides (409 live_ended once it ended).");
         api.MapGet("/{liveId}/transitions", GetTransitionsAsync).WithName("GetLiveTransitions")
             .WithSummary("Every transition of the live, oldest first: when, from, to, by whom and why (the audit trail).");
         api.MapPost("/{liveId}/ready", (string liveId, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains, HttpContext context) =>
@@ -58,14 +58,16 @@ public static class LivesApi
         var check = new RequestValidator()
             .LiveId("live_id", liveId)
             .Text("title", body.Title, RequestValidator.MaxTitleLength)
-            .Details(body.Description, body.Metadata, body.Visibility);
+            .Details(body.Description, body.Metadata, body.Visibility)
+            .Overrides(body.MaxJoinLimitOverride);
         if (!check.IsValid || !Ids.TryGetRoomOfLive(liveId, out var roomId))
         {
             return check.Problem;
         }
 
         var room = grains.GetGrain<IRoomGrain>(TenantKey.Compose(user.Tenant(), roomId));
-        return RoomsApi.Ok(await room.UpdateLiveAsync(liveId, new UpdateLiveCommand(body.Title, new ResourceDetails(body.Description, body.Metadata, body.Visibility))));
+        return RoomsApi.Ok(await room.UpdateLiveAsync(liveId, new UpdateLiveCommand(
+            body.Title, new ResourceDetails(body.Description, body.Metadata, body.Visibility), body.Overrides, body.OverridesSet)));
     }
 
     public static async Task<Results<Ok<TransitionsResponse>, ProblemHttpResult>> GetTransitionsAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains)

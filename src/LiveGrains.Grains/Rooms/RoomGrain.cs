@@ -3,6 +3,7 @@ using System.Text;
 using LiveGrains.Abstractions;
 using LiveGrains.Grains.Events;
 using LiveGrains.Grains.Lives;
+using LiveGrains.Grains.Presets;
 using Microsoft.Extensions.Logging;
 
 namespace LiveGrains.Grains.Rooms;
@@ -20,6 +21,7 @@ public sealed class RoomGrain(
     [PersistentState("room", LiveGrainsStorage.State)] IPersistentState<RoomState> state,
     IResourceEventSink events,
     LiveArchives archives,
+    PresetCache presets,
     LiveGrainsClock clock,
     ILogger<RoomGrain> logger) : Grain, IRoomGrain, IRemindable
 {
@@ -118,6 +120,11 @@ public sealed class RoomGrain(
             return new DomainError(DomainErrorCode.RoomExists, $"Room '{RoomId}' already exists.", "room_id");
         }
 
+        if (await UnknownPresetAsync(command.PresetId) is { } unknown)
+        {
+            return unknown;
+        }
+
         var now = clock.UtcNow;
 
         // In the tenant's rooms index before the room is stored, so a created room is never missing from the listing
@@ -133,6 +140,7 @@ public sealed class RoomGrain(
         S.Metadata = NullIfEmpty(command.Details?.Metadata);
         S.Visibility = command.Details?.Visibility ?? Visibility.Public;
         S.CreatedBy = command.Details?.CreatedBy;
+        S.PresetId = command.PresetId;
         S.CreatedAt = now;
         S.UpdatedAt = now;
         S.CreatedByRequest = command.RequestId;
@@ -152,6 +160,12 @@ public sealed class RoomGrain(
             return NotFound();
         }
 
+        if (command.PresetId is { Length: > 0 } && await UnknownPresetAsync(command.PresetId) is { } unknown)
+        {
+            return unknown;
+        }
+
+        S.PresetId = command.PresetId is null ? S.PresetId : NullIfEmpty(command.PresetId);
         S.Title = command.Title ?? S.Title;
         S.HostId = command.HostId ?? S.HostId;
         S.TakeoverPolicy = command.TakeoverPolicy ?? S.TakeoverPolicy;
@@ -187,10 +201,11 @@ public sealed class RoomGrain(
             return refused;
         }
 
+        var settings = await NewLiveSettingsAsync(command.Overrides);
         var now = clock.UtcNow;
         var changed = new List<(RoomLive, string)>(2);
         var closed = Supersede(Active(), command.StartedBy, now, changed);
-        var started = AddLive(command.Title, null, startedBy: command.StartedBy, start: true, now, changed, command.Details);
+        var started = AddLive(command.Title, null, startedBy: command.StartedBy, start: true, now, changed, command.Details, settings);
         RoomRequests.Remember(S.RecentRequests, command.RequestId, LiveKey(started.LiveId), closed is null ? null : LiveKey(closed.LiveId), now);
         await CommitAsync(changed, now);
         return new GoLiveResult(Dto(started), closed is null ? null : Dto(closed));
@@ -216,7 +231,8 @@ public sealed class RoomGrain(
             return new IngestLiveResult(Dto(active), Created: false);
         }
 
-        var started = AddLive(command.Title, null, startedBy: command.StartedBy, start: true, now, changed);
+        var settings = await NewLiveSettingsAsync(command.Overrides);
+        var started = AddLive(command.Title, null, startedBy: command.StartedBy, start: true, now, changed, settings: settings);
         await CommitAsync(changed, now);
         return new IngestLiveResult(Dto(started), Created: true);
     }
@@ -233,9 +249,10 @@ public sealed class RoomGrain(
             return await DecidedLiveAsync(decided.LiveKey);
         }
 
+        var settings = await NewLiveSettingsAsync(command.Overrides);
         var now = clock.UtcNow;
         var changed = new List<(RoomLive, string)>(1);
-        var scheduled = AddLive(command.Title, command.ScheduledStartTime, startedBy: null, start: false, now, changed, command.Details);
+        var scheduled = AddLive(command.Title, command.ScheduledStartTime, startedBy: null, start: false, now, changed, command.Details, settings);
         RoomRequests.Remember(S.RecentRequests, command.RequestId, LiveKey(scheduled.LiveId), null, now);
         await CommitAsync(changed, now);
         return Dto(scheduled);
@@ -353,10 +370,22 @@ public sealed class RoomGrain(
         }
 
         var now = clock.UtcNow;
-        live = live with { Title = command.Title is null ? live.Title : NullIfEmpty(command.Title), Details = details, UpdatedAt = now };
+        var settingsBefore = live.Settings;
+        live = live with
+        {
+            Title = command.Title is null ? live.Title : NullIfEmpty(command.Title),
+            Details = details,
+            UpdatedAt = now,
+            Settings = WithOverrides(live.Settings, command.Overrides, command.OverridesSet),
+        };
         S.Lives[S.Lives.FindIndex(l => l.LiveId == liveId)] = live;
         S.UpdatedAt = now;
         await WriteAsync();
+        if (live.Settings?.Effective != settingsBefore?.Effective)
+        {
+            await PushSettingsAsync(live);
+        }
+
         return Dto(live);
     }
 
@@ -424,7 +453,7 @@ public sealed class RoomGrain(
 
     private RoomLive AddLive(
         string? title, DateTimeOffset? scheduledStartTime, string? startedBy, bool start, DateTimeOffset now, List<(RoomLive Live, string EventType)> changed,
-        ResourceDetails? details = null)
+        ResourceDetails? details = null, LiveSettings? settings = null)
     {
         var liveId = Ids.NewLiveId(now, RoomId);
         // The room's state is written with every decision, so a live's record stays lean: created_by is the first
@@ -446,7 +475,7 @@ public sealed class RoomGrain(
 
         var live = new RoomLive(
             liveId, title, LiveLifecycle.Scheduled(now, scheduledStartTime), 0, stored,
-            start ? [] : [RoomTransition.Of(new LiveTransitionRecord(now, null, LiveStatus.Scheduled, createdBy, null))]);
+            start ? [] : [RoomTransition.Of(new LiveTransitionRecord(now, null, LiveStatus.Scheduled, createdBy, null))], Settings: settings);
         S.Lives.Add(live);
         S.HistoryTail.Add(LiveKey(liveId));
         S.HistoryCount++;
@@ -867,6 +896,7 @@ public sealed class RoomGrain(
         var duration = (long)l.OnAir(clock.UtcNow).TotalSeconds;
         var stats = _lastStats.TryGetValue(live.LiveId, out var last) ? last : StatsDto.Empty;
         var details = live.Details;
+        var effective = live.Settings?.Effective ?? PresetSettings.Defaults;
 
         // A live without a title takes its room's (PRISM: the channel name), and its room's visibility unless set.
         return new LiveDto(
@@ -874,7 +904,16 @@ public sealed class RoomGrain(
             l.ReadyAt, l.StartedAt, l.PausedAt, l.EndedAt, duration, l.StartedBy, l.EndedBy,
             stats with { DurationSeconds = duration },
             details?.Description, details?.Metadata, details?.Visibility ?? S.Visibility, details?.CreatedBy ?? live.Transitions?.FirstOrDefault()?.By,
-            UpdatedAt(live), l.ReadyBy, l.PausedBy, l.ResumedBy);
+            UpdatedAt(live), l.ReadyBy, l.PausedBy, l.ResumedBy)
+        {
+            PresetId = live.Settings?.PresetId,
+            ChatEnabledOverride = live.Settings?.Overrides?.ChatEnabled,
+            MaxJoinLimitOverride = live.Settings?.Overrides?.MaxJoinLimit,
+            RecordingEnabled = live.Settings?.Overrides?.RecordingEnabled,
+            EffectiveChatEnabled = effective.ChatEnabled,
+            EffectiveMaxJoinLimit = effective.MaxJoinLimit,
+            EffectiveRecordingEnabled = effective.RecordingEnabled,
+        };
     }
 
     /// <summary>The last transition or edit (a transition's time is not stored twice: the room writes this state often).</summary>
@@ -910,5 +949,63 @@ public sealed class RoomGrain(
 
     private RoomDto ToDto() => new(
         RoomId, S.Title, S.HostId, S.TakeoverPolicy, S.ReconnectWindowSeconds, Active()?.LiveId, S.CreatedAt, S.UpdatedAt,
-        S.Description, S.Metadata, S.Visibility, S.CreatedBy);
+        S.Description, S.Metadata, S.Visibility, S.CreatedBy, S.PresetId);
+
+    // ---- Presets and limits (issue 13) ----
+
+    /// <summary>A 400 on <c>preset_id</c> when the tenant has no such preset (asked directly: creating a room is not the go-live path).</summary>
+    private async Task<DomainError?> UnknownPresetAsync(string? presetId) =>
+        presetId is null || (await GrainFactory.GetGrain<IPresetRegistryGrain>(Tenant).GetAsync(presetId)).IsSuccess
+            ? null
+            : new DomainError(DomainErrorCode.ValidationFailed, $"No preset '{presetId}' exists.", "preset_id");
+
+    /// <summary>
+    /// The settings a new live starts from: the room's preset, else the tenant's default, read from the silo's cache
+    /// (not the tenant's registry grain on every go-live), and the live's own overrides.
+    /// </summary>
+    private async Task<LiveSettings?> NewLiveSettingsAsync(LiveOverrides? overrides)
+    {
+        var preset = await presets.ResolveAsync(Tenant, S.PresetId);
+        overrides = overrides == LiveOverrides.None ? null : overrides;
+        return preset is null && overrides is null ? null : new LiveSettings(preset?.PresetId, preset?.Settings, overrides);
+    }
+
+    private static LiveSettings? WithOverrides(LiveSettings? settings, LiveOverrides? patch, LiveOverrideFields set)
+    {
+        if (patch is null || set == LiveOverrideFields.None)
+        {
+            return settings;
+        }
+
+        var overrides = (settings?.Overrides ?? LiveOverrides.None).With(patch, set);
+        overrides = overrides == LiveOverrides.None ? null : overrides;
+        return settings is null && overrides is null ? null : new LiveSettings(settings?.PresetId, settings?.Preset, overrides);
+    }
+
+    /// <summary>
+    /// Changed overrides reach the live's statistics (which enforce the join limit and chat) before the answer, when
+    /// they may be active; a statistics grain that is not active pulls them when it activates.
+    /// </summary>
+    private async Task PushSettingsAsync(RoomLive live)
+    {
+        if (!_watched.Contains(live.LiveId) || live.Lifecycle.Status is LiveStatus.Scheduled or LiveStatus.Ended)
+        {
+            return;
+        }
+
+        _statsPushes.Enqueue(Subject(live));
+        try
+        {
+            await PushStatsAsync().WaitAsync(StatsPushWait);
+        }
+        catch (TimeoutException)
+        {
+            // The pump goes on trying; the silos learn the settings with their next flush meanwhile.
+        }
+
+        if (HasPumpWork())
+        {
+            Pump.Notify();
+        }
+    }
 }

@@ -94,6 +94,23 @@ public sealed class RoomState
 
     [Id(24)]
     public string? CreatedBy { get; set; }
+
+    /// <summary>The preset the room's new lives start from (else the tenant's default); ids from 40 apart from other branches'.</summary>
+    [Id(40)]
+    public string? PresetId { get; set; }
+}
+
+/// <summary>
+/// A live's settings: the preset it started from (a copy taken when the live was created, so editing a preset never
+/// changes a broadcast under way) and its own overrides. Null on a live with neither (the built-in defaults).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.RoomLiveSettings")]
+public sealed record LiveSettings(
+    [property: Id(0)] string? PresetId,
+    [property: Id(1)] PresetSettings? Preset,
+    [property: Id(2)] LiveOverrides? Overrides)
+{
+    public PresetSettings Effective => EffectiveSettings.Of(Preset, Overrides);
 }
 
 /// <summary>A live its room owns: the lifecycle and the last sequence of its own events (webhooks are per resource).</summary>
@@ -105,7 +122,8 @@ public sealed record RoomLive(
     [property: Id(3)] long LastEventSequence,
     [property: Id(4)] ResourceDetails? Details = null,
     [property: Id(5)] RoomTransition[]? Transitions = null,
-    [property: Id(6)] DateTimeOffset? UpdatedAt = null);
+    [property: Id(6)] DateTimeOffset? UpdatedAt = null,
+    [property: Id(40)] LiveSettings? Settings = null);
 
 // RoomLive.UpdatedAt is the last edit of the live's details (PATCH); its last transition's time is in Transitions.
 
