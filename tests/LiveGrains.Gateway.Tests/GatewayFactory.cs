@@ -19,6 +19,9 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     public const string AcmeKey = "key-acme-0123456789";
     public const string GlobexKey = "key-globex-0123456789";
 
+    /// <summary>A tenant of its own for tests that change tenant-wide settings (a default preset).</summary>
+    public const string PresetsKey = "key-presets-0123456789";
+
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
 
     public Dictionary<string, string?> Settings { get; } = new();
@@ -28,6 +31,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         builder.UseEnvironment("Production");
         builder.UseSetting("Auth:ApiKeys:" + AcmeKey, "acme");
         builder.UseSetting("Auth:ApiKeys:" + GlobexKey, "globex");
+        builder.UseSetting("Auth:ApiKeys:" + PresetsKey, "presets");
         builder.UseSetting("Orleans:SiloPort", Testing.FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Orleans:GatewayPort", Testing.FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Orleans:ClusterId", "gw-tests-" + Guid.NewGuid().ToString("N"));
