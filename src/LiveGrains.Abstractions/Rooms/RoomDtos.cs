@@ -56,7 +56,8 @@ public sealed record GoLiveCommand(
     [property: Id(1)] string? StartedBy,
     [property: Id(2)] string? RequestId = null,
     [property: Id(3)] ResourceDetails? Details = null,
-    [property: Id(40)] LiveOverrides? Overrides = null);
+    [property: Id(40)] LiveOverrides? Overrides = null,
+    [property: Id(41)] LiveMode? Mode = null);
 
 [GenerateSerializer, Immutable, Alias("LiveGrains.ScheduleLiveCommand")]
 public sealed record ScheduleLiveCommand(
@@ -64,7 +65,8 @@ public sealed record ScheduleLiveCommand(
     [property: Id(1)] DateTimeOffset? ScheduledStartTime,
     [property: Id(2)] string? RequestId = null,
     [property: Id(3)] ResourceDetails? Details = null,
-    [property: Id(40)] LiveOverrides? Overrides = null);
+    [property: Id(40)] LiveOverrides? Overrides = null,
+    [property: Id(41)] LiveMode? Mode = null);
 
 /// <summary>A partial update of a live: null members are left as they are (see <see cref="ResourceDetails"/>).</summary>
 [GenerateSerializer, Immutable, Alias("LiveGrains.UpdateLiveCommand")]
@@ -72,7 +74,8 @@ public sealed record UpdateLiveCommand(
     [property: Id(0)] string? Title,
     [property: Id(1)] ResourceDetails? Details,
     [property: Id(40)] LiveOverrides? Overrides = null,
-    [property: Id(41)] LiveOverrideFields OverridesSet = LiveOverrideFields.None);
+    [property: Id(41)] LiveOverrideFields OverridesSet = LiveOverrideFields.None,
+    [property: Id(42)] LiveMode? Mode = null);
 
 [GenerateSerializer, Immutable, Alias("LiveGrains.GoLiveResult")]
 public sealed record GoLiveResult(

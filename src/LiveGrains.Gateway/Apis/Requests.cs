@@ -33,7 +33,8 @@ public sealed record GoLiveRequest(
     string? CreatedBy = null,
     bool? ChatEnabledOverride = null,
     long? MaxJoinLimitOverride = null,
-    bool? RecordingEnabled = null)
+    bool? RecordingEnabled = null,
+    LiveMode? Mode = null)
 {
     [System.Text.Json.Serialization.JsonIgnore]
     public LiveOverrides Overrides => new(ChatEnabledOverride, MaxJoinLimitOverride, RecordingEnabled);
@@ -48,7 +49,8 @@ public sealed record ScheduleLiveRequest(
     string? CreatedBy = null,
     bool? ChatEnabledOverride = null,
     long? MaxJoinLimitOverride = null,
-    bool? RecordingEnabled = null)
+    bool? RecordingEnabled = null,
+    LiveMode? Mode = null)
 {
     [System.Text.Json.Serialization.JsonIgnore]
     public LiveOverrides Overrides => new(ChatEnabledOverride, MaxJoinLimitOverride, RecordingEnabled);
@@ -62,7 +64,8 @@ public sealed record UpdateLiveRequest(
     string? Title = null,
     string? Description = null,
     Dictionary<string, string>? Metadata = null,
-    Visibility? Visibility = null)
+    Visibility? Visibility = null,
+    LiveMode? Mode = null)
 {
     public bool? ChatEnabledOverride
     {

@@ -124,7 +124,8 @@ public static class RoomsApi
             .Text("title", body.Title, RequestValidator.MaxTitleLength)
             .Text("started_by", body.StartedBy, RequestValidator.MaxActorLength)
             .Details(body.Description, body.Metadata, body.Visibility, body.CreatedBy)
-            .Overrides(body.MaxJoinLimitOverride);
+            .Overrides(body.MaxJoinLimitOverride)
+            .Defined("mode", body.Mode);
         if (!check.IsValid)
         {
             return check.Problem;
@@ -132,7 +133,7 @@ public static class RoomsApi
 
         var result = await Room(grains, user, roomId).GoLiveAsync(new GoLiveCommand(
             body.Title, body.StartedBy ?? Caller.TokenSubject(user), IdempotencyMiddleware.RequestIdOf(context), new ResourceDetails(body.Description, body.Metadata, body.Visibility, body.CreatedBy),
-            body.Overrides));
+            body.Overrides, body.Mode));
         return result.IsSuccess
             ? TypedResults.Created($"/v1/lives/{result.Value!.Live.LiveId}", result.Value)
             : Problems.From(result.Error!);
@@ -146,7 +147,8 @@ public static class RoomsApi
             .ClientId("room_id", roomId)
             .Text("title", body.Title, RequestValidator.MaxTitleLength)
             .Details(body.Description, body.Metadata, body.Visibility, body.CreatedBy)
-            .Overrides(body.MaxJoinLimitOverride);
+            .Overrides(body.MaxJoinLimitOverride)
+            .Defined("mode", body.Mode);
         if (!check.IsValid)
         {
             return check.Problem;
@@ -154,7 +156,7 @@ public static class RoomsApi
 
         var result = await Room(grains, user, roomId).ScheduleLiveAsync(new ScheduleLiveCommand(
             body.Title, body.ScheduledStartTime, IdempotencyMiddleware.RequestIdOf(context), new ResourceDetails(body.Description, body.Metadata, body.Visibility, body.CreatedBy),
-            body.Overrides));
+            body.Overrides, body.Mode));
         return result.IsSuccess
             ? TypedResults.Created($"/v1/lives/{result.Value!.LiveId}", result.Value)
             : Problems.From(result.Error!);

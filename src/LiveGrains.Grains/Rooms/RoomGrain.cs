@@ -22,6 +22,7 @@ public sealed class RoomGrain(
     IResourceEventSink events,
     LiveArchives archives,
     PresetCache presets,
+    Microsoft.Extensions.Options.IOptions<LiveLinksOptions> links,
     LiveGrainsClock clock,
     ILogger<RoomGrain> logger) : Grain, IRoomGrain, IRemindable
 {
@@ -205,7 +206,7 @@ public sealed class RoomGrain(
         var now = clock.UtcNow;
         var changed = new List<(RoomLive, string)>(2);
         var closed = Supersede(Active(), command.StartedBy, now, changed);
-        var started = AddLive(command.Title, null, startedBy: command.StartedBy, start: true, now, changed, command.Details, settings);
+        var started = AddLive(command.Title, null, startedBy: command.StartedBy, start: true, now, changed, command.Details, settings, command.Mode);
         RoomRequests.Remember(S.RecentRequests, command.RequestId, LiveKey(started.LiveId), closed is null ? null : LiveKey(closed.LiveId), now);
         await CommitAsync(changed, now);
         return new GoLiveResult(Dto(started), closed is null ? null : Dto(closed));
@@ -252,7 +253,7 @@ public sealed class RoomGrain(
         var settings = await NewLiveSettingsAsync(command.Overrides);
         var now = clock.UtcNow;
         var changed = new List<(RoomLive, string)>(1);
-        var scheduled = AddLive(command.Title, command.ScheduledStartTime, startedBy: null, start: false, now, changed, command.Details, settings);
+        var scheduled = AddLive(command.Title, command.ScheduledStartTime, startedBy: null, start: false, now, changed, command.Details, settings, command.Mode);
         RoomRequests.Remember(S.RecentRequests, command.RequestId, LiveKey(scheduled.LiveId), null, now);
         await CommitAsync(changed, now);
         return Dto(scheduled);
@@ -377,6 +378,7 @@ public sealed class RoomGrain(
             Details = details,
             UpdatedAt = now,
             Settings = WithOverrides(live.Settings, command.Overrides, command.OverridesSet),
+            Mode = command.Mode ?? live.Mode,
         };
         S.Lives[S.Lives.FindIndex(l => l.LiveId == liveId)] = live;
         S.UpdatedAt = now;
@@ -387,6 +389,64 @@ public sealed class RoomGrain(
         }
 
         return Dto(live);
+    }
+
+    public async Task<Result<LiveDto>> SetHostPresenceAsync(string liveId, bool entered, string? by)
+    {
+        if (!S.Exists || !IsOurs(liveId))
+        {
+            return DomainError.NotFound("Live");
+        }
+
+        if (Find(liveId) is not { } live)
+        {
+            return await ArchivedAsync(liveId) is null
+                ? DomainError.NotFound("Live")
+                : new DomainError(DomainErrorCode.LiveEnded, "The live has ended; its record is final.");
+        }
+
+        if (live.Lifecycle.Status == LiveStatus.Ended)
+        {
+            return new DomainError(DomainErrorCode.LiveEnded, "The live has ended; its record is final.");
+        }
+
+        var state = entered ? HostState.Entered : HostState.Exited;
+        if (live.Host?.State == state)
+        {
+            return Dto(live); // a repeated enter (or exit) changes nothing and sends nothing
+        }
+
+        // Not a lifecycle transition, but an event of the live (live.host_entered / live.host_exited) with its next
+        // sequence, in the same one write: webhook consumers follow the host as Sendbird's do.
+        var now = clock.UtcNow;
+        var host = (live.Host ?? new RoomLiveHost()) with { State = state, By = by };
+        host = entered ? host with { EnteredAtMs = now.ToUnixTimeMilliseconds() } : host with { ExitedAtMs = now.ToUnixTimeMilliseconds() };
+        var changed = new List<(RoomLive, string)>(1);
+        live = Record(live with { Host = host }, entered ? EventTypes.LiveHostEntered : EventTypes.LiveHostExited, now, changed);
+        await CommitAsync(changed, now);
+        return Dto(live);
+    }
+
+    public async Task SetStreamConnectionAsync(string liveId, string streamId, bool connected)
+    {
+        if (!S.Exists || Find(liveId) is not { } live || live.Lifecycle.Status == LiveStatus.Ended)
+        {
+            return; // an ended live is not streaming whatever its streams do
+        }
+
+        var host = live.Host ?? new RoomLiveHost();
+        var streams = host.ConnectedStreams ?? [];
+        var next = connected
+            ? streams.Contains(streamId, StringComparer.Ordinal) ? streams : [.. streams, streamId]
+            : [.. streams.Where(s => s != streamId)];
+        if (next.Length == streams.Length && host.LastStreamId == (connected ? streamId : host.LastStreamId))
+        {
+            return;
+        }
+
+        host = host with { ConnectedStreams = next.Length == 0 ? null : next, LastStreamId = connected ? streamId : host.LastStreamId };
+        S.Lives[S.Lives.FindIndex(l => l.LiveId == liveId)] = live with { Host = host };
+        await WriteAsync();
     }
 
     public async Task<Result<LivePage>> ListLivesAsync(int limit, string? cursor)
@@ -453,7 +513,7 @@ public sealed class RoomGrain(
 
     private RoomLive AddLive(
         string? title, DateTimeOffset? scheduledStartTime, string? startedBy, bool start, DateTimeOffset now, List<(RoomLive Live, string EventType)> changed,
-        ResourceDetails? details = null, LiveSettings? settings = null)
+        ResourceDetails? details = null, LiveSettings? settings = null, LiveMode? mode = null)
     {
         var liveId = Ids.NewLiveId(now, RoomId);
         // The room's state is written with every decision, so a live's record stays lean: created_by is the first
@@ -475,7 +535,7 @@ public sealed class RoomGrain(
 
         var live = new RoomLive(
             liveId, title, LiveLifecycle.Scheduled(now, scheduledStartTime), 0, stored,
-            start ? [] : [RoomTransition.Of(new LiveTransitionRecord(now, null, LiveStatus.Scheduled, createdBy, null))], Settings: settings);
+            start ? [] : [RoomTransition.Of(new LiveTransitionRecord(now, null, LiveStatus.Scheduled, createdBy, null))], Settings: settings, Mode: mode ?? LiveMode.Rtmp);
         S.Lives.Add(live);
         S.HistoryTail.Add(LiveKey(liveId));
         S.HistoryCount++;
@@ -913,6 +973,11 @@ public sealed class RoomGrain(
             EffectiveChatEnabled = effective.ChatEnabled,
             EffectiveMaxJoinLimit = effective.MaxJoinLimit,
             EffectiveRecordingEnabled = effective.RecordingEnabled,
+            Host = HostDto(live),
+            Mode = live.Mode,
+            WatchUrl = links.Value.WatchUrl(RoomId, live.LiveId),
+            Playback = live.Host?.LastStreamId is { } streamId ? new PlaybackDto(links.Value.HlsUrl(streamId)) : null,
+            IngestUrl = links.Value.IngestUrl(live.Mode),
         };
     }
 
@@ -950,6 +1015,19 @@ public sealed class RoomGrain(
     private RoomDto ToDto() => new(
         RoomId, S.Title, S.HostId, S.TakeoverPolicy, S.ReconnectWindowSeconds, Active()?.LiveId, S.CreatedAt, S.UpdatedAt,
         S.Description, S.Metadata, S.Visibility, S.CreatedBy, S.PresetId);
+
+    // ---- Host presence (issue 13) ----
+
+    private static LiveHostDto HostDto(RoomLive live)
+    {
+        var host = live.Host;
+        return new LiveHostDto(
+            host?.State,
+            host?.EnteredAtMs is { } entered ? DateTimeOffset.FromUnixTimeMilliseconds(entered) : null,
+            host?.ExitedAtMs is { } exited ? DateTimeOffset.FromUnixTimeMilliseconds(exited) : null,
+            host?.ConnectedStreams is { Length: > 0 } && live.Lifecycle.Status != LiveStatus.Ended,
+            host?.By);
+    }
 
     // ---- Presets and limits (issue 13) ----
 

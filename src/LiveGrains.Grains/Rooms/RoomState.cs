@@ -123,7 +123,22 @@ public sealed record RoomLive(
     [property: Id(4)] ResourceDetails? Details = null,
     [property: Id(5)] RoomTransition[]? Transitions = null,
     [property: Id(6)] DateTimeOffset? UpdatedAt = null,
-    [property: Id(40)] LiveSettings? Settings = null);
+    [property: Id(40)] LiveSettings? Settings = null,
+    [property: Id(41)] RoomLiveHost? Host = null,
+    [property: Id(42)] LiveMode Mode = LiveMode.Rtmp);
+
+/// <summary>
+/// The host's presence in a live and the live's connected ingest streams (times as Unix ms: the room writes its lives
+/// with every decision). <see cref="LastStreamId"/> is the stream that fed it last (its playback URL).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.RoomLiveHost")]
+public sealed record RoomLiveHost(
+    [property: Id(0)] HostState? State = null,
+    [property: Id(1)] long? EnteredAtMs = null,
+    [property: Id(2)] long? ExitedAtMs = null,
+    [property: Id(3)] string[]? ConnectedStreams = null,
+    [property: Id(4)] string? LastStreamId = null,
+    [property: Id(5)] string? By = null);
 
 // RoomLive.UpdatedAt is the last edit of the live's details (PATCH); its last transition's time is in Transitions.
 

@@ -247,6 +247,8 @@ public sealed class StreamGrain(
             await ForgetWindowAsync();
         }
 
+        await TellRoomConnectionAsync(S.LiveId, connected: true);
+
         logger.LogInformation("Stream {StreamId}: connected ({Server} {Publisher} from {Address}), live {LiveId} {How}",
             StreamId, callback.Server, publisher, callback.RemoteAddress, S.LiveId, live.Value.Created ? "started" : wasReconnecting ? "resumed" : "joined");
         return new IngestDecision(IngestOutcome.Allowed, S.LiveId);
@@ -328,6 +330,7 @@ public sealed class StreamGrain(
         // Paused after our write: a crash in between leaves the live on air, and the window still ends it.
         if (liveId is not null)
         {
+            await TellRoomConnectionAsync(liveId, connected: false);
             var paused = await Room.TransitionLiveAsync(liveId, new LiveCommand(LiveCommandKind.Pause, "ingest"));
             if (!paused.IsSuccess)
             {
@@ -337,6 +340,27 @@ public sealed class StreamGrain(
 
         logger.LogInformation("Stream {StreamId}: disconnected, reconnect window {Window} s", StreamId, window);
         return new IngestDecision(IngestOutcome.Allowed, liveId);
+    }
+
+    /// <summary>
+    /// The live's <c>host.is_streaming</c> and <c>playback</c> (issue 13). After our own write and best effort: a failure
+    /// leaves the flag behind until the next connect or disconnect, and never refuses the publish.
+    /// </summary>
+    private async Task TellRoomConnectionAsync(string? liveId, bool connected)
+    {
+        if (liveId is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await Room.SetStreamConnectionAsync(liveId, StreamId, connected);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Stream {StreamId}: telling live {LiveId} that its stream {State} failed", StreamId, liveId, connected ? "connected" : "disconnected");
+        }
     }
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => reminderName switch
