@@ -38,6 +38,8 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         builder.UseSetting("Gateway:MaxRequestBodyBytes", "65536");
         builder.UseSetting("Ingest:CallbackSecret", "test-hook-secret");
         builder.UseSetting("Webhooks:AllowPrivateNetworks", "true");
+        builder.UseSetting("Links:WatchUrlTemplate", "https://watch.example.com/{room_id}/{live_id}");
+        builder.UseSetting("Ingest:HlsBaseUrl", "http://localhost:8888/live");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);

@@ -177,3 +177,39 @@ public sealed class PresetsAndLimitsTests(ClusterFixture fixture)
         }
     }
 }
+
+[Collection(ClusterCollection.Name)]
+public sealed class HostPresenceTests(ClusterFixture fixture)
+{
+    private IGrainFactory Grains => fixture.Client;
+
+    [Fact]
+    public async Task IsStreamingFollowsTheLivesConnectedStreamsAndEndsWithTheLive()
+    {
+        var (_, room) = await Grains.NewRoomAsync();
+        var live = (await room.GoLiveAsync(new GoLiveCommand(null, "alice"))).Value().Live;
+
+        // Without Links:WatchUrlTemplate and Ingest:HlsBaseUrl (this cluster sets neither) there are no links.
+        Assert.Null(live.WatchUrl);
+        Assert.Null(live.Playback);
+        Assert.Equal("Room", live.Title?[..4]);
+
+        await room.SetStreamConnectionAsync(live.LiveId, "st_a", connected: true);
+        await room.SetStreamConnectionAsync(live.LiveId, "st_b", connected: true);
+        await room.SetStreamConnectionAsync(live.LiveId, "st_a", connected: false);
+        var read = (await Grains.Live(live.LiveId).GetAsync(GrainTestKit.Acme)).Value();
+        Assert.True(read.Host!.IsStreaming);
+        Assert.NotNull(read.Playback);
+        Assert.Null(read.Playback!.HlsUrl);
+
+        await room.SetStreamConnectionAsync(live.LiveId, "st_b", connected: false);
+        Assert.False((await Grains.Live(live.LiveId).GetAsync(GrainTestKit.Acme)).Value().Host!.IsStreaming);
+
+        await room.SetStreamConnectionAsync(live.LiveId, "st_b", connected: true);
+        var entered = (await room.SetHostPresenceAsync(live.LiveId, entered: true, "alice")).Value();
+        Assert.Equal(HostState.Entered, entered.Host!.State);
+        var ended = (await Grains.TransitionLiveAsync(GrainTestKit.Acme, live.LiveId, new LiveCommand(LiveCommandKind.End))).Value();
+        Assert.False(ended.Host!.IsStreaming);
+        (await room.SetHostPresenceAsync(live.LiveId, entered: false, null)).Failure(DomainErrorCode.LiveEnded);
+    }
+}
