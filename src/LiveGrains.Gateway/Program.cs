@@ -22,6 +22,7 @@ app.MapApiKeysApi();
 app.MapTokensApi();
 app.MapAuditApi();
 app.MapPresetsApi();
+app.MapEventsApi();
 app.PrintStartupBanner();
 
 app.Run();
