@@ -26,6 +26,8 @@ app.MapTokensApi();
 app.MapAuditApi();
 app.MapCompatApis();
 app.MapConsole();
+app.MapPresetsApi();
+app.MapEventsApi();
 app.PrintStartupBanner();
 
 app.Run();

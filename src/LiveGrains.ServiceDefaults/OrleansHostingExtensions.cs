@@ -178,6 +178,14 @@ public static class OrleansHostingExtensions
     {
         services.TryAddSingleton(LiveGrainsClock.System);
         services.TryAddSingleton<LiveGrains.Grains.Lives.LiveArchives>();
+        services.TryAddSingleton<LiveGrains.Grains.Presets.PresetCache>();
+        services.Configure<LiveGrains.Grains.Rooms.LiveLinksOptions>(o =>
+        {
+            o.WatchUrlTemplate = configuration["Links:WatchUrlTemplate"];
+            o.HlsBaseUrl = configuration["Ingest:HlsBaseUrl"];
+            o.RtmpBaseUrl = configuration["Ingest:RtmpBaseUrl"] is { Length: > 0 } rtmp ? rtmp : o.RtmpBaseUrl;
+            o.WhipBaseUrl = configuration["Ingest:WhipBaseUrl"] is { Length: > 0 } whip ? whip : o.WhipBaseUrl;
+        });
 
         // Version-tolerant binary state ([GenerateSerializer]/[Id]) instead of the JSON default.
         services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();

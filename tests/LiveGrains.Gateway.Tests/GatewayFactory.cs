@@ -19,6 +19,9 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     public const string AcmeKey = "key-acme-0123456789";
     public const string GlobexKey = "key-globex-0123456789";
 
+    /// <summary>A tenant of its own for tests that change tenant-wide settings (a default preset).</summary>
+    public const string PresetsKey = "key-presets-0123456789";
+
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
 
     public Dictionary<string, string?> Settings { get; } = new();
@@ -28,12 +31,15 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         builder.UseEnvironment("Production");
         builder.UseSetting("Auth:ApiKeys:" + AcmeKey, "acme");
         builder.UseSetting("Auth:ApiKeys:" + GlobexKey, "globex");
+        builder.UseSetting("Auth:ApiKeys:" + PresetsKey, "presets");
         builder.UseSetting("Orleans:SiloPort", Testing.FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Orleans:GatewayPort", Testing.FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Orleans:ClusterId", "gw-tests-" + Guid.NewGuid().ToString("N"));
         builder.UseSetting("Gateway:MaxRequestBodyBytes", "65536");
         builder.UseSetting("Ingest:CallbackSecret", "test-hook-secret");
         builder.UseSetting("Webhooks:AllowPrivateNetworks", "true");
+        builder.UseSetting("Links:WatchUrlTemplate", "https://watch.example.com/{room_id}/{live_id}");
+        builder.UseSetting("Ingest:HlsBaseUrl", "http://localhost:8888/live");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);

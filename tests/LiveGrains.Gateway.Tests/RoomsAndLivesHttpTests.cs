@@ -9,14 +9,17 @@ public sealed class RoomsAndLivesHttpTests(GatewayFactory factory)
     private static readonly string[] RoomFields =
     [
         "room_id", "title", "host_id", "takeover_policy", "reconnect_window_seconds", "active_live_id", "created_at", "updated_at",
-        "description", "metadata", "visibility", "created_by",
+        "description", "metadata", "visibility", "created_by", "preset_id",
     ];
 
     private static readonly string[] LiveFields =
     [
         "live_id", "room_id", "title", "status", "end_reason", "created_at", "scheduled_start_time", "ready_at", "started_at",
         "paused_at", "ended_at", "duration_seconds", "started_by", "ended_by", "stats",
-        "description", "metadata", "visibility", "created_by", "updated_at", "ready_by", "paused_by", "resumed_by", "stream_ids",
+        "description", "metadata", "visibility", "created_by", "updated_at", "ready_by", "paused_by", "resumed_by",
+        "preset_id", "chat_enabled_override", "max_join_limit_override", "recording_enabled",
+        "effective_chat_enabled", "effective_max_join_limit", "effective_recording_enabled",
+        "host", "mode", "watch_url", "playback", "ingest_url", "stream_ids",
     ];
 
     private static readonly string[] StatsFields =

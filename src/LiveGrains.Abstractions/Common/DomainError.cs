@@ -11,6 +11,14 @@ public enum DomainErrorCode
     LiveEnded = 5,
     Forbidden = 6,
     Unavailable = 7,
+
+    // Presets and limits (issue 13). Numbered apart from the others so that codes other branches add never collide.
+
+    /// <summary>A join would take the live's audience above its effective join limit (409 <c>join_limit_reached</c>).</summary>
+    JoinLimitReached = 20,
+
+    /// <summary>Chat messages while the live's chat is disabled (409 <c>chat_disabled</c>).</summary>
+    ChatDisabled = 21,
 }
 
 /// <summary>A business rule refused a command. Grains return these; the gateway maps them to ProblemDetails.</summary>

@@ -36,10 +36,14 @@ public static class EventTypes
     public const string VideoReady = "video.ready";
     public const string VideoFailed = "video.failed";
 
+    /// <summary>The host entered or left a live (<c>POST /v1/lives/{id}/host/enter|exit</c>); data is the live.</summary>
+    public const string LiveHostEntered = "live.host_entered";
+    public const string LiveHostExited = "live.host_exited";
+
     public static readonly IReadOnlyList<string> All =
     [
         RoomCreated, LiveScheduled, LiveReady, LiveStarted, LivePaused, LiveResumed, LiveEnded,
         StreamConnected, StreamDisconnected, StreamIdle, StreamEnabled, StreamDisabled, StreamKeyRotated,
-        RecordingStarted, RecordingStopped, VideoCreated, VideoReady, VideoFailed,
+        RecordingStarted, RecordingStopped, VideoCreated, VideoReady, VideoFailed, LiveHostEntered, LiveHostExited,
     ];
 }

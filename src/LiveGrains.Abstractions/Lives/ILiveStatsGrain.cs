@@ -28,6 +28,14 @@ public interface ILiveStatsGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("Apply")]
     Task<LiveActivityGate> ApplyAsync(ActivityBatch batch, ILiveActivityObserver silo);
 
+    /// <summary>
+    /// Aggregator-only, for a live with a join limit: applies the batch now, refusing each join (or heartbeat of a
+    /// viewer not present) that would take the audience above the limit, so that the limit is exact however many
+    /// silos join at once. Costs one call per request, and only while a limit is set.
+    /// </summary>
+    [AlwaysInterleave, Alias("Admit")]
+    Task<ActivityAdmission> AdmitAsync(string tenant, ActivityBatch batch, ILiveActivityObserver silo);
+
     /// <summary>Room-only: the lifecycle changed; an end drains every silo's buffer, then freezes the stats.</summary>
     [Alias("OnLifecycle")]
     Task<StatsDto> OnLifecycleAsync(LiveStatsSubject subject);
@@ -52,9 +60,12 @@ public interface ILiveStatsGrain : IGrainWithStringKey
 [Alias("LiveGrains.ILiveActivityGrain")]
 public interface ILiveActivityGrain : IGrainWithStringKey
 {
-    /// <summary>Buffers the activity; the number of accepted items, or not found / live_ended / invalid_transition.</summary>
+    /// <summary>
+    /// Buffers the activity (or, with a join limit, applies it at once); what was accepted and refused, or not found /
+    /// live_ended / invalid_transition.
+    /// </summary>
     [Alias("Record")]
-    Task<Result<int>> RecordAsync(string tenant, ActivityRequest activity);
+    Task<Result<ActivityReceipt>> RecordAsync(string tenant, ActivityRequest activity);
 }
 
 /// <summary>A silo's buffer of a live's activity, as the stats grain sees it when the live ends.</summary>
@@ -64,7 +75,31 @@ public interface ILiveActivityObserver : IGrainObserver
     /// <summary>Stops accepting activity for the live and hands over everything accepted so far.</summary>
     [Alias("Close")]
     Task<ActivityBatch> CloseAsync(string liveId, LiveActivityGate gate);
+
+    /// <summary>The live's settings changed (join limit, chat): the silo's cached gate takes them at once.</summary>
+    [Alias("GateChanged")]
+    Task GateChangedAsync(string liveId, LiveActivityGate gate);
 }
+
+/// <summary>
+/// What happened to one activity request: <see cref="Accepted"/> items counted; <see cref="RejectedJoins"/> joins (or
+/// heartbeats of absent viewers) refused by the join limit and <see cref="RejectedChatMessages"/> chat messages refused
+/// because chat is disabled (a batch answers 202 <c>{accepted, rejected}</c>; a single join or chat call answers 409).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.ActivityReceipt")]
+public sealed record ActivityReceipt(
+    [property: Id(0)] int Accepted,
+    [property: Id(1)] int RejectedJoins = 0,
+    [property: Id(2)] int RejectedChatMessages = 0)
+{
+    public int Rejected => RejectedJoins + RejectedChatMessages;
+}
+
+/// <summary>The answer of <see cref="ILiveStatsGrain.AdmitAsync"/>: the gate as it now is and how many joins were refused.</summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.ActivityAdmission")]
+public sealed record ActivityAdmission(
+    [property: Id(0)] LiveActivityGate Gate,
+    [property: Id(1)] int RejectedJoins);
 
 /// <summary>Viewer activity as the API receives it (ids validated by the gateway).</summary>
 [GenerateSerializer, Immutable, Alias("LiveGrains.ActivityRequest")]
@@ -93,11 +128,16 @@ public sealed record ActivityBatch(
     public bool IsEmpty => Ops.Length == 0 && Likes == 0 && ChatMessages == 0;
 }
 
-/// <summary>Whether a live takes activity: its tenant and null, or the error to answer with.</summary>
+/// <summary>
+/// Whether a live takes activity: its tenant and null, or the error to answer with; and the settings the silos enforce
+/// (its effective join limit, whether chat is disabled).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("LiveGrains.LiveActivityGate")]
 public sealed record LiveActivityGate(
     [property: Id(0)] string? Tenant,
-    [property: Id(1)] DomainError? Error);
+    [property: Id(1)] DomainError? Error,
+    [property: Id(2)] long? MaxJoinLimit = null,
+    [property: Id(3)] bool ChatDisabled = false);
 
 /// <summary>What the stats need from the lifecycle: owner, status, on-air time and the live as events show it.</summary>
 [GenerateSerializer, Immutable, Alias("LiveGrains.LiveStatsSubject")]

@@ -84,4 +84,50 @@ public sealed record LiveDto(
     [property: Id(20)] string? ReadyBy = null,
     [property: Id(21)] string? PausedBy = null,
     [property: Id(22)] string? ResumedBy = null,
-    [property: Id(40)] IReadOnlyList<string>? StreamIds = null);
+    // Presets and limits (issue 13); ids from 40 so that fields other branches add never collide.
+    [property: Id(40)] string? PresetId = null,
+    [property: Id(41)] bool? ChatEnabledOverride = null,
+    [property: Id(42)] long? MaxJoinLimitOverride = null,
+    [property: Id(43)] bool? RecordingEnabled = null,
+    [property: Id(44)] bool EffectiveChatEnabled = true,
+    [property: Id(45)] long? EffectiveMaxJoinLimit = null,
+    [property: Id(46)] bool EffectiveRecordingEnabled = false,
+    // Host presence, mode and links (issue 13).
+    [property: Id(47)] LiveHostDto? Host = null,
+    [property: Id(48)] LiveMode Mode = LiveMode.Rtmp,
+    [property: Id(49)] string? WatchUrl = null,
+    [property: Id(50)] PlaybackDto? Playback = null,
+    [property: Id(51)] string? IngestUrl = null,
+    // Ingest (issue 12): the streams feeding the live.
+    [property: Id(60)] IReadOnlyList<string>? StreamIds = null);
+
+/// <summary>How the host publishes (the LiveKit-based platform's session mode); decides the live's <c>ingest_url</c>.</summary>
+public enum LiveMode
+{
+    Rtmp = 0,
+    Whip = 1,
+    Webcam = 2,
+}
+
+/// <summary>Whether the host is in the live (Sendbird's host state); null before the first enter.</summary>
+public enum HostState
+{
+    Entered = 0,
+    Exited = 1,
+}
+
+/// <summary>
+/// The host's presence in a live: <see cref="State"/> from <c>host/enter|exit</c>, and <see cref="IsStreaming"/> while
+/// one of the live's ingest streams is connected.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.LiveHost")]
+public sealed record LiveHostDto(
+    [property: Id(0)] HostState? State,
+    [property: Id(1)] DateTimeOffset? EnteredAt,
+    [property: Id(2)] DateTimeOffset? ExitedAt,
+    [property: Id(3)] bool IsStreaming,
+    [property: Id(4)] string? By = null);
+
+/// <summary>Where viewers play the live; null without ingest.</summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.Playback")]
+public sealed record PlaybackDto([property: Id(0)] string? HlsUrl);

@@ -71,6 +71,13 @@ public interface IRoomGrain : IGrainWithStringKey
     [Alias("UpdateLive")]
     Task<Result<LiveDto>> UpdateLiveAsync(string liveId, UpdateLiveCommand command);
 
+    /// <summary>
+    /// Records the host entering (<paramref name="entered"/>) or leaving a live that has not ended; a repeat changes
+    /// nothing. live_ended once it ended.
+    /// </summary>
+    [Alias("SetHostPresence")]
+    Task<Result<LiveDto>> SetHostPresenceAsync(string liveId, bool entered, string? by);
+
     /// <summary>Every live the room ever had, newest first.</summary>
     [Alias("ListLives"), ReadOnly]
     Task<Result<LivePage>> ListLivesAsync(int limit, string? cursor);

@@ -23,7 +23,8 @@ public sealed record RoomDto(
     [property: Id(8)] string? Description = null,
     [property: Id(9), System.Text.Json.Serialization.JsonConverter(typeof(VerbatimKeysJsonConverter))] Dictionary<string, string>? Metadata = null,
     [property: Id(10)] Visibility Visibility = Visibility.Public,
-    [property: Id(11)] string? CreatedBy = null);
+    [property: Id(11)] string? CreatedBy = null,
+    [property: Id(40)] string? PresetId = null);
 
 [GenerateSerializer, Immutable, Alias("LiveGrains.CreateRoomCommand")]
 public sealed record CreateRoomCommand(
@@ -32,16 +33,18 @@ public sealed record CreateRoomCommand(
     [property: Id(2)] TakeoverPolicy TakeoverPolicy,
     [property: Id(3)] int ReconnectWindowSeconds,
     [property: Id(4)] string? RequestId = null,
-    [property: Id(5)] ResourceDetails? Details = null);
+    [property: Id(5)] ResourceDetails? Details = null,
+    [property: Id(40)] string? PresetId = null);
 
-/// <summary>A partial update: null members are left as they are.</summary>
+/// <summary>A partial update: null members are left as they are (an empty <see cref="PresetId"/> removes the room's preset).</summary>
 [GenerateSerializer, Immutable, Alias("LiveGrains.UpdateRoomCommand")]
 public sealed record UpdateRoomCommand(
     [property: Id(0)] string? Title,
     [property: Id(1)] string? HostId,
     [property: Id(2)] TakeoverPolicy? TakeoverPolicy,
     [property: Id(3)] int? ReconnectWindowSeconds,
-    [property: Id(4)] ResourceDetails? Details = null);
+    [property: Id(4)] ResourceDetails? Details = null,
+    [property: Id(40)] string? PresetId = null);
 
 /// <summary>
 /// <see cref="RequestId"/> (a digest of the client's Idempotency-Key) lets the room answer a retry of a
@@ -52,20 +55,27 @@ public sealed record GoLiveCommand(
     [property: Id(0)] string? Title,
     [property: Id(1)] string? StartedBy,
     [property: Id(2)] string? RequestId = null,
-    [property: Id(3)] ResourceDetails? Details = null);
+    [property: Id(3)] ResourceDetails? Details = null,
+    [property: Id(40)] LiveOverrides? Overrides = null,
+    [property: Id(41)] LiveMode? Mode = null);
 
 [GenerateSerializer, Immutable, Alias("LiveGrains.ScheduleLiveCommand")]
 public sealed record ScheduleLiveCommand(
     [property: Id(0)] string? Title,
     [property: Id(1)] DateTimeOffset? ScheduledStartTime,
     [property: Id(2)] string? RequestId = null,
-    [property: Id(3)] ResourceDetails? Details = null);
+    [property: Id(3)] ResourceDetails? Details = null,
+    [property: Id(40)] LiveOverrides? Overrides = null,
+    [property: Id(41)] LiveMode? Mode = null);
 
 /// <summary>A partial update of a live: null members are left as they are (see <see cref="ResourceDetails"/>).</summary>
 [GenerateSerializer, Immutable, Alias("LiveGrains.UpdateLiveCommand")]
 public sealed record UpdateLiveCommand(
     [property: Id(0)] string? Title,
-    [property: Id(1)] ResourceDetails? Details);
+    [property: Id(1)] ResourceDetails? Details,
+    [property: Id(40)] LiveOverrides? Overrides = null,
+    [property: Id(41)] LiveOverrideFields OverridesSet = LiveOverrideFields.None,
+    [property: Id(42)] LiveMode? Mode = null);
 
 [GenerateSerializer, Immutable, Alias("LiveGrains.GoLiveResult")]
 public sealed record GoLiveResult(

@@ -16,8 +16,11 @@ public sealed record ActivityBody(
 /// <summary>Body of <c>/likes</c> and <c>/chat-messages</c>.</summary>
 public sealed record CountBody(int? Count = null);
 
-/// <summary>The 202 answer to activity.</summary>
-public sealed record ActivityAccepted(int Accepted);
+/// <summary>
+/// The 202 answer to activity: items counted, and items refused by the live's settings (joins above its join limit,
+/// chat messages while its chat is disabled).
+/// </summary>
+public sealed record ActivityAccepted(int Accepted, int Rejected = 0);
 
 /// <summary>Presence, counters and live statistics (api.md, "Live statistics").</summary>
 public static class LiveStatsApi
@@ -95,7 +98,7 @@ public static class LiveStatsApi
             return Task.FromResult<Results<Accepted<ActivityAccepted>, ProblemHttpResult>>(check.Problem);
         }
 
-        return RecordAsync(liveId, new ActivityRequest(body.Joins, body.Heartbeats, body.Leaves, body.Likes ?? 0, body.ChatMessages ?? 0), user, grains);
+        return RecordAsync(liveId, new ActivityRequest(body.Joins, body.Heartbeats, body.Leaves, body.Likes ?? 0, body.ChatMessages ?? 0), user, grains, batch: true);
     }
 
     private static Task<Results<Accepted<ActivityAccepted>, ProblemHttpResult>> ViewerAsync(
@@ -139,12 +142,27 @@ public static class LiveStatsApi
     }
 
     private static async Task<Results<Accepted<ActivityAccepted>, ProblemHttpResult>> RecordAsync(
-        string liveId, ActivityRequest activity, ClaimsPrincipal user, IGrainFactory grains)
+        string liveId, ActivityRequest activity, ClaimsPrincipal user, IGrainFactory grains, bool batch = false)
     {
         var result = await GrainReferences<ILiveActivityGrain>.Get(grains, liveId).RecordAsync(user.Tenant(), activity);
-        return result.IsSuccess
-            ? TypedResults.Accepted((string?)null, new ActivityAccepted(result.Value))
-            : Problems.From(result.Error!);
+        if (!result.IsSuccess)
+        {
+            return Problems.From(result.Error!);
+        }
+
+        // A batch reports what its live's settings refused; a single join, heartbeat or chat call is refused outright.
+        var receipt = result.Value!;
+        if (!batch && receipt.RejectedJoins > 0)
+        {
+            return Problems.From(new DomainError(DomainErrorCode.JoinLimitReached, "The live has reached its join limit (effective_max_join_limit)."));
+        }
+
+        if (!batch && receipt.RejectedChatMessages > 0)
+        {
+            return Problems.From(new DomainError(DomainErrorCode.ChatDisabled, "Chat is disabled on this live (effective_chat_enabled is false)."));
+        }
+
+        return TypedResults.Accepted((string?)null, new ActivityAccepted(receipt.Accepted, receipt.Rejected));
     }
 
     private const string ViewerIdRule = "Must be 1-128 characters of A-Z, a-z, 0-9, '_', '.', '-'.";

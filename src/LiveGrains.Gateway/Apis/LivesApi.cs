@@ -14,7 +14,7 @@ public static class LivesApi
         var api = app.MapGroup("/v1/lives").WithTags("Lives").RequireAuthorization();
         api.MapGet("/{liveId}", GetLiveAsync).WithName("GetLive").WithSummary("Gets a live with its timestamps and statistics.");
         api.MapPatch("/{liveId}", UpdateLiveAsync).WithName("UpdateLive")
-            .WithSummary("Changes a live's title, description, metadata or visibility (409 live_ended once it ended).");
+            .WithSummary("Changes a live's title, description, metadata, visibility or preset overrides (409 live_ended once it ended).");
         api.MapGet("/{liveId}/transitions", GetTransitionsAsync).WithName("GetLiveTransitions")
             .WithSummary("Every transition of the live, oldest first: when, from, to, by whom and why (the audit trail).");
         api.MapPost("/{liveId}/ready", (string liveId, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains, HttpContext context) =>
@@ -37,7 +37,28 @@ public static class LivesApi
                 TransitionAsync(liveId, LiveCommandKind.End, body, user, grains, context))
             .WithMetadata(new DeduplicatedByRequestId())
             .WithName("EndLive").WithSummary("Any non-ended -> ended ('cancelled' if it never started).");
+        api.MapPost("/{liveId}/host/enter", (string liveId, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
+                HostPresenceAsync(liveId, entered: true, body, user, grains))
+            .WithName("HostEnterLive").WithSummary("Records the host entering the live (host.state 'entered'); a repeat changes nothing.");
+        api.MapPost("/{liveId}/host/exit", (string liveId, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
+                HostPresenceAsync(liveId, entered: false, body, user, grains))
+            .WithName("HostExitLive").WithSummary("Records the host leaving the live (host.state 'exited'); a repeat changes nothing.");
         return api;
+    }
+
+    public static async Task<Results<Ok<LiveDto>, ProblemHttpResult>> HostPresenceAsync(
+        string liveId, bool entered, TransitionRequest? body, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var check = new RequestValidator()
+            .LiveId("live_id", liveId)
+            .Text("by", body?.By, RequestValidator.MaxActorLength);
+        if (!check.IsValid || !Ids.TryGetRoomOfLive(liveId, out var roomId))
+        {
+            return check.Problem;
+        }
+
+        var room = grains.GetGrain<IRoomGrain>(TenantKey.Compose(user.Tenant(), roomId));
+        return RoomsApi.Ok(await room.SetHostPresenceAsync(liveId, entered, body?.By ?? Caller.TokenSubject(user)));
     }
 
     public static async Task<Results<Ok<LiveDto>, ProblemHttpResult>> GetLiveAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains)
@@ -58,14 +79,17 @@ public static class LivesApi
         var check = new RequestValidator()
             .LiveId("live_id", liveId)
             .Text("title", body.Title, RequestValidator.MaxTitleLength)
-            .Details(body.Description, body.Metadata, body.Visibility);
+            .Details(body.Description, body.Metadata, body.Visibility)
+            .Overrides(body.MaxJoinLimitOverride)
+            .Defined("mode", body.Mode);
         if (!check.IsValid || !Ids.TryGetRoomOfLive(liveId, out var roomId))
         {
             return check.Problem;
         }
 
         var room = grains.GetGrain<IRoomGrain>(TenantKey.Compose(user.Tenant(), roomId));
-        return RoomsApi.Ok(await room.UpdateLiveAsync(liveId, new UpdateLiveCommand(body.Title, new ResourceDetails(body.Description, body.Metadata, body.Visibility))));
+        return RoomsApi.Ok(await room.UpdateLiveAsync(liveId, new UpdateLiveCommand(
+            body.Title, new ResourceDetails(body.Description, body.Metadata, body.Visibility), body.Overrides, body.OverridesSet, body.Mode)));
     }
 
     public static async Task<Results<Ok<TransitionsResponse>, ProblemHttpResult>> GetTransitionsAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains)

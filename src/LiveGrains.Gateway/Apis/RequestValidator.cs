@@ -106,6 +106,21 @@ public sealed class RequestValidator
             .Defined("visibility", visibility)
             .Text("created_by", createdBy, MaxActorLength);
 
+    /// <summary>A live's overrides of its preset (api.md "Presets and limits").</summary>
+    public RequestValidator Overrides(long? maxJoinLimitOverride) =>
+        Range("max_join_limit_override", maxJoinLimitOverride, 1, PresetLimits.MaxJoinLimit);
+
+    /// <summary>A preset id in a room's body; <paramref name="clearable"/>: an empty string removes the room's preset.</summary>
+    public RequestValidator PresetId(string field, string? value, bool clearable = false)
+    {
+        if (value is not null && !(clearable && value.Length == 0) && !Ids.IsValidServerId(value, "ps_"))
+        {
+            Add(field, "Not a valid preset id (expected 'ps_...').");
+        }
+
+        return this;
+    }
+
     public RequestValidator Range(string field, long? value, long min, long max)
     {
         if (value is { } v && (v < min || v > max))

@@ -38,7 +38,8 @@ public static class RoomsApi
             .ClientId("host_id", body.HostId, required: false)
             .Defined("takeover_policy", body.TakeoverPolicy)
             .Range("reconnect_window_seconds", body.ReconnectWindowSeconds, 0, RequestValidator.MaxReconnectWindowSeconds)
-            .Details(body.Description, body.Metadata, body.Visibility, body.CreatedBy);
+            .Details(body.Description, body.Metadata, body.Visibility, body.CreatedBy)
+            .PresetId("preset_id", body.PresetId);
         if (!check.IsValid)
         {
             return check.Problem;
@@ -49,7 +50,7 @@ public static class RoomsApi
         var roomId = body.RoomId ?? (requestId is null ? Ids.NewRoomId(time.GetUtcNow()) : DerivedRoomId(user.Tenant(), requestId));
         var result = await Room(grains, user, roomId).CreateAsync(new CreateRoomCommand(
             body.Title, body.HostId, body.TakeoverPolicy ?? TakeoverPolicy.Takeover, body.ReconnectWindowSeconds ?? DefaultReconnectWindowSeconds, requestId,
-            new ResourceDetails(body.Description, body.Metadata, body.Visibility, body.CreatedBy)));
+            new ResourceDetails(body.Description, body.Metadata, body.Visibility, body.CreatedBy), body.PresetId));
         return result.IsSuccess ? TypedResults.Created($"/v1/rooms/{roomId}", result.Value) : Problems.From(result.Error!);
     }
 
@@ -73,7 +74,8 @@ public static class RoomsApi
             .ClientId("host_id", body.HostId, required: false)
             .Defined("takeover_policy", body.TakeoverPolicy)
             .Range("reconnect_window_seconds", body.ReconnectWindowSeconds, 0, RequestValidator.MaxReconnectWindowSeconds)
-            .Details(body.Description, body.Metadata, body.Visibility);
+            .Details(body.Description, body.Metadata, body.Visibility)
+            .PresetId("preset_id", body.PresetId, clearable: true);
         if (!check.IsValid)
         {
             return check.Problem;
@@ -81,7 +83,7 @@ public static class RoomsApi
 
         return Ok(await Room(grains, user, roomId).UpdateAsync(
             new UpdateRoomCommand(body.Title, body.HostId, body.TakeoverPolicy, body.ReconnectWindowSeconds,
-                new ResourceDetails(body.Description, body.Metadata, body.Visibility))));
+                new ResourceDetails(body.Description, body.Metadata, body.Visibility), body.PresetId)));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteRoomAsync(string roomId, ClaimsPrincipal user, IGrainFactory grains)
@@ -121,14 +123,17 @@ public static class RoomsApi
             .ClientId("room_id", roomId)
             .Text("title", body.Title, RequestValidator.MaxTitleLength)
             .Text("started_by", body.StartedBy, RequestValidator.MaxActorLength)
-            .Details(body.Description, body.Metadata, body.Visibility, body.CreatedBy);
+            .Details(body.Description, body.Metadata, body.Visibility, body.CreatedBy)
+            .Overrides(body.MaxJoinLimitOverride)
+            .Defined("mode", body.Mode);
         if (!check.IsValid)
         {
             return check.Problem;
         }
 
         var result = await Room(grains, user, roomId).GoLiveAsync(new GoLiveCommand(
-            body.Title, body.StartedBy ?? Caller.TokenSubject(user), IdempotencyMiddleware.RequestIdOf(context), new ResourceDetails(body.Description, body.Metadata, body.Visibility, body.CreatedBy)));
+            body.Title, body.StartedBy ?? Caller.TokenSubject(user), IdempotencyMiddleware.RequestIdOf(context), new ResourceDetails(body.Description, body.Metadata, body.Visibility, body.CreatedBy),
+            body.Overrides, body.Mode));
         return result.IsSuccess
             ? TypedResults.Created($"/v1/lives/{result.Value!.Live.LiveId}", result.Value)
             : Problems.From(result.Error!);
@@ -141,14 +146,17 @@ public static class RoomsApi
         var check = new RequestValidator()
             .ClientId("room_id", roomId)
             .Text("title", body.Title, RequestValidator.MaxTitleLength)
-            .Details(body.Description, body.Metadata, body.Visibility, body.CreatedBy);
+            .Details(body.Description, body.Metadata, body.Visibility, body.CreatedBy)
+            .Overrides(body.MaxJoinLimitOverride)
+            .Defined("mode", body.Mode);
         if (!check.IsValid)
         {
             return check.Problem;
         }
 
         var result = await Room(grains, user, roomId).ScheduleLiveAsync(new ScheduleLiveCommand(
-            body.Title, body.ScheduledStartTime, IdempotencyMiddleware.RequestIdOf(context), new ResourceDetails(body.Description, body.Metadata, body.Visibility, body.CreatedBy)));
+            body.Title, body.ScheduledStartTime, IdempotencyMiddleware.RequestIdOf(context), new ResourceDetails(body.Description, body.Metadata, body.Visibility, body.CreatedBy),
+            body.Overrides, body.Mode));
         return result.IsSuccess
             ? TypedResults.Created($"/v1/lives/{result.Value!.LiveId}", result.Value)
             : Problems.From(result.Error!);

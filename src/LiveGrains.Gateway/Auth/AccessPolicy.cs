@@ -44,6 +44,8 @@ public sealed class AccessPolicy(RequestDelegate next)
         ["PauseLive"] = new(Grant.Host, "liveId", Lifecycle: true),
         ["ResumeLive"] = new(Grant.Host, "liveId", Lifecycle: true),
         ["EndLive"] = new(Grant.Host, "liveId", Lifecycle: true),
+        ["HostEnterLive"] = new(Grant.Host, "liveId", Lifecycle: true),
+        ["HostExitLive"] = new(Grant.Host, "liveId", Lifecycle: true),
         ["GetLiveStats"] = new(Grant.HostOrViewer, "liveId"),
         ["LiveEvents"] = new(Grant.HostOrViewer, "liveId"),
         ["JoinLive"] = new(Grant.Viewer, "liveId"),

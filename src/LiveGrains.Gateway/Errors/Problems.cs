@@ -30,6 +30,8 @@ public static class Problems
             DomainErrorCode.LiveEnded => (StatusCodes.Status409Conflict, "live_ended"),
             DomainErrorCode.Forbidden => (StatusCodes.Status403Forbidden, "forbidden"),
             DomainErrorCode.Unavailable => (StatusCodes.Status503ServiceUnavailable, "unavailable"),
+            DomainErrorCode.JoinLimitReached => (StatusCodes.Status409Conflict, "join_limit_reached"),
+            DomainErrorCode.ChatDisabled => (StatusCodes.Status409Conflict, "chat_disabled"),
             _ => (StatusCodes.Status400BadRequest, "validation_failed"),
         };
 
@@ -95,6 +97,8 @@ public static class Problems
         "payload_too_large" => "Payload too large",
         "rate_limited" => "Rate limited",
         "unavailable" => "Service unavailable",
+        "join_limit_reached" => "Join limit reached",
+        "chat_disabled" => "Chat disabled",
         _ => "Error",
     };
 }

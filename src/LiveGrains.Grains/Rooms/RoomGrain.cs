@@ -3,6 +3,7 @@ using System.Text;
 using LiveGrains.Abstractions;
 using LiveGrains.Grains.Events;
 using LiveGrains.Grains.Lives;
+using LiveGrains.Grains.Presets;
 using Microsoft.Extensions.Logging;
 
 namespace LiveGrains.Grains.Rooms;
@@ -20,6 +21,8 @@ public sealed partial class RoomGrain(
     [PersistentState("room", LiveGrainsStorage.State)] IPersistentState<RoomState> state,
     IResourceEventSink events,
     LiveArchives archives,
+    PresetCache presets,
+    Microsoft.Extensions.Options.IOptions<LiveLinksOptions> links,
     LiveGrainsClock clock,
     ILogger<RoomGrain> logger) : Grain, IRoomGrain, IRemindable
 {
@@ -118,6 +121,11 @@ public sealed partial class RoomGrain(
             return new DomainError(DomainErrorCode.RoomExists, $"Room '{RoomId}' already exists.", "room_id");
         }
 
+        if (await UnknownPresetAsync(command.PresetId) is { } unknown)
+        {
+            return unknown;
+        }
+
         var now = clock.UtcNow;
 
         // In the tenant's rooms index before the room is stored, so a created room is never missing from the listing
@@ -133,6 +141,7 @@ public sealed partial class RoomGrain(
         S.Metadata = NullIfEmpty(command.Details?.Metadata);
         S.Visibility = command.Details?.Visibility ?? Visibility.Public;
         S.CreatedBy = command.Details?.CreatedBy;
+        S.PresetId = command.PresetId;
         S.CreatedAt = now;
         S.UpdatedAt = now;
         S.CreatedByRequest = command.RequestId;
@@ -152,6 +161,12 @@ public sealed partial class RoomGrain(
             return NotFound();
         }
 
+        if (command.PresetId is { Length: > 0 } && await UnknownPresetAsync(command.PresetId) is { } unknown)
+        {
+            return unknown;
+        }
+
+        S.PresetId = command.PresetId is null ? S.PresetId : NullIfEmpty(command.PresetId);
         S.Title = command.Title ?? S.Title;
         S.HostId = command.HostId ?? S.HostId;
         S.TakeoverPolicy = command.TakeoverPolicy ?? S.TakeoverPolicy;
@@ -187,10 +202,11 @@ public sealed partial class RoomGrain(
             return refused;
         }
 
+        var settings = await NewLiveSettingsAsync(command.Overrides);
         var now = clock.UtcNow;
         var changed = new List<(RoomLive, string)>(2);
         var closed = Supersede(Active(), command.StartedBy, now, changed);
-        var started = AddLive(command.Title, null, startedBy: command.StartedBy, start: true, now, changed, command.Details);
+        var started = AddLive(command.Title, null, startedBy: command.StartedBy, start: true, now, changed, command.Details, settings, command.Mode);
         RoomRequests.Remember(S.RecentRequests, command.RequestId, LiveKey(started.LiveId), closed is null ? null : LiveKey(closed.LiveId), now);
         await CommitAsync(changed, now);
         return new GoLiveResult(Dto(started), closed is null ? null : Dto(closed));
@@ -216,7 +232,8 @@ public sealed partial class RoomGrain(
             return new IngestLiveResult(Dto(active), Created: false);
         }
 
-        var started = AddLive(command.Title, null, startedBy: command.StartedBy, start: true, now, changed);
+        var settings = await NewLiveSettingsAsync(command.Overrides);
+        var started = AddLive(command.Title, null, startedBy: command.StartedBy, start: true, now, changed, settings: settings);
         await CommitAsync(changed, now);
         return new IngestLiveResult(Dto(started), Created: true);
     }
@@ -233,9 +250,10 @@ public sealed partial class RoomGrain(
             return await DecidedLiveAsync(decided.LiveKey);
         }
 
+        var settings = await NewLiveSettingsAsync(command.Overrides);
         var now = clock.UtcNow;
         var changed = new List<(RoomLive, string)>(1);
-        var scheduled = AddLive(command.Title, command.ScheduledStartTime, startedBy: null, start: false, now, changed, command.Details);
+        var scheduled = AddLive(command.Title, command.ScheduledStartTime, startedBy: null, start: false, now, changed, command.Details, settings, command.Mode);
         RoomRequests.Remember(S.RecentRequests, command.RequestId, LiveKey(scheduled.LiveId), null, now);
         await CommitAsync(changed, now);
         return Dto(scheduled);
@@ -353,10 +371,59 @@ public sealed partial class RoomGrain(
         }
 
         var now = clock.UtcNow;
-        live = live with { Title = command.Title is null ? live.Title : NullIfEmpty(command.Title), Details = details, UpdatedAt = now };
+        var settingsBefore = live.Settings;
+        live = live with
+        {
+            Title = command.Title is null ? live.Title : NullIfEmpty(command.Title),
+            Details = details,
+            UpdatedAt = now,
+            Settings = WithOverrides(live.Settings, command.Overrides, command.OverridesSet),
+            Mode = command.Mode ?? live.Mode,
+        };
         S.Lives[S.Lives.FindIndex(l => l.LiveId == liveId)] = live;
         S.UpdatedAt = now;
         await WriteAsync();
+        if (live.Settings?.Effective != settingsBefore?.Effective)
+        {
+            await PushSettingsAsync(live);
+        }
+
+        return Dto(live);
+    }
+
+    public async Task<Result<LiveDto>> SetHostPresenceAsync(string liveId, bool entered, string? by)
+    {
+        if (!S.Exists || !IsOurs(liveId))
+        {
+            return DomainError.NotFound("Live");
+        }
+
+        if (Find(liveId) is not { } live)
+        {
+            return await ArchivedAsync(liveId) is null
+                ? DomainError.NotFound("Live")
+                : new DomainError(DomainErrorCode.LiveEnded, "The live has ended; its record is final.");
+        }
+
+        if (live.Lifecycle.Status == LiveStatus.Ended)
+        {
+            return new DomainError(DomainErrorCode.LiveEnded, "The live has ended; its record is final.");
+        }
+
+        var state = entered ? HostState.Entered : HostState.Exited;
+        if (live.Host?.State == state)
+        {
+            return Dto(live); // a repeated enter (or exit) changes nothing and sends nothing
+        }
+
+        // Not a lifecycle transition, but an event of the live (live.host_entered / live.host_exited) with its next
+        // sequence, in the same one write: webhook consumers follow the host as Sendbird's do.
+        var now = clock.UtcNow;
+        var host = (live.Host ?? new RoomLiveHost()) with { State = state, By = by };
+        host = entered ? host with { EnteredAtMs = now.ToUnixTimeMilliseconds() } : host with { ExitedAtMs = now.ToUnixTimeMilliseconds() };
+        var changed = new List<(RoomLive, string)>(1);
+        live = Record(live with { Host = host }, entered ? EventTypes.LiveHostEntered : EventTypes.LiveHostExited, now, changed);
+        await CommitAsync(changed, now);
         return Dto(live);
     }
 
@@ -424,7 +491,7 @@ public sealed partial class RoomGrain(
 
     private RoomLive AddLive(
         string? title, DateTimeOffset? scheduledStartTime, string? startedBy, bool start, DateTimeOffset now, List<(RoomLive Live, string EventType)> changed,
-        ResourceDetails? details = null)
+        ResourceDetails? details = null, LiveSettings? settings = null, LiveMode? mode = null)
     {
         var liveId = Ids.NewLiveId(now, RoomId);
         // The room's state is written with every decision, so a live's record stays lean: created_by is the first
@@ -446,7 +513,7 @@ public sealed partial class RoomGrain(
 
         var live = new RoomLive(
             liveId, title, LiveLifecycle.Scheduled(now, scheduledStartTime), 0, stored,
-            start ? [] : [RoomTransition.Of(new LiveTransitionRecord(now, null, LiveStatus.Scheduled, createdBy, null))]);
+            start ? [] : [RoomTransition.Of(new LiveTransitionRecord(now, null, LiveStatus.Scheduled, createdBy, null))], Settings: settings, Mode: mode ?? LiveMode.Rtmp);
         S.Lives.Add(live);
         S.HistoryTail.Add(LiveKey(liveId));
         S.HistoryCount++;
@@ -870,6 +937,7 @@ public sealed partial class RoomGrain(
         var duration = (long)l.OnAir(clock.UtcNow).TotalSeconds;
         var stats = _lastStats.TryGetValue(live.LiveId, out var last) ? last : StatsDto.Empty;
         var details = live.Details;
+        var effective = live.Settings?.Effective ?? PresetSettings.Defaults;
 
         // A live without a title takes its room's (PRISM: the channel name), and its room's visibility unless set.
         return WithStreams(live, new LiveDto(
@@ -877,7 +945,21 @@ public sealed partial class RoomGrain(
             l.ReadyAt, l.StartedAt, l.PausedAt, l.EndedAt, duration, l.StartedBy, l.EndedBy,
             stats with { DurationSeconds = duration },
             details?.Description, details?.Metadata, details?.Visibility ?? S.Visibility, details?.CreatedBy ?? live.Transitions?.FirstOrDefault()?.By,
-            UpdatedAt(live), l.ReadyBy, l.PausedBy, l.ResumedBy));
+            UpdatedAt(live), l.ReadyBy, l.PausedBy, l.ResumedBy)
+        {
+            PresetId = live.Settings?.PresetId,
+            ChatEnabledOverride = live.Settings?.Overrides?.ChatEnabled,
+            MaxJoinLimitOverride = live.Settings?.Overrides?.MaxJoinLimit,
+            RecordingEnabled = live.Settings?.Overrides?.RecordingEnabled,
+            EffectiveChatEnabled = effective.ChatEnabled,
+            EffectiveMaxJoinLimit = effective.MaxJoinLimit,
+            EffectiveRecordingEnabled = effective.RecordingEnabled,
+            Host = HostDto(live),
+            Mode = live.Mode,
+            WatchUrl = links.Value.WatchUrl(RoomId, live.LiveId),
+            Playback = PlaybackStream(live) is { } streamId ? new PlaybackDto(links.Value.HlsUrl(streamId)) : null,
+            IngestUrl = links.Value.IngestUrl(live.Mode),
+        });
     }
 
     /// <summary>The last transition or edit (a transition's time is not stored twice: the room writes this state often).</summary>
@@ -913,5 +995,80 @@ public sealed partial class RoomGrain(
 
     private RoomDto ToDto() => new(
         RoomId, S.Title, S.HostId, S.TakeoverPolicy, S.ReconnectWindowSeconds, Active()?.LiveId, S.CreatedAt, S.UpdatedAt,
-        S.Description, S.Metadata, S.Visibility, S.CreatedBy);
+        S.Description, S.Metadata, S.Visibility, S.CreatedBy, S.PresetId);
+
+    // ---- Host presence (issue 13) ----
+
+    private static LiveHostDto HostDto(RoomLive live)
+    {
+        var host = live.Host;
+        return new LiveHostDto(
+            host?.State,
+            host?.EnteredAtMs is { } entered ? DateTimeOffset.FromUnixTimeMilliseconds(entered) : null,
+            host?.ExitedAtMs is { } exited ? DateTimeOffset.FromUnixTimeMilliseconds(exited) : null,
+            live.Feeds?.Any(f => f.Publishing) == true && live.Lifecycle.Status != LiveStatus.Ended,
+            host?.By);
+    }
+
+    /// <summary>The stream viewers play: one publishing now (the first fed), else the last that fed the live; null without ingest.</summary>
+    private static string? PlaybackStream(RoomLive live) =>
+        live.Feeds?.FirstOrDefault(f => f.Publishing)?.StreamId ?? live.StreamIds?.LastOrDefault();
+
+    // ---- Presets and limits (issue 13) ----
+
+    /// <summary>A 400 on <c>preset_id</c> when the tenant has no such preset (asked directly: creating a room is not the go-live path).</summary>
+    private async Task<DomainError?> UnknownPresetAsync(string? presetId) =>
+        presetId is null || (await GrainFactory.GetGrain<IPresetRegistryGrain>(Tenant).GetAsync(presetId)).IsSuccess
+            ? null
+            : new DomainError(DomainErrorCode.ValidationFailed, $"No preset '{presetId}' exists.", "preset_id");
+
+    /// <summary>
+    /// The settings a new live starts from: the room's preset, else the tenant's default, read from the silo's cache
+    /// (not the tenant's registry grain on every go-live), and the live's own overrides.
+    /// </summary>
+    private async Task<LiveSettings?> NewLiveSettingsAsync(LiveOverrides? overrides)
+    {
+        var preset = await presets.ResolveAsync(Tenant, S.PresetId);
+        overrides = overrides == LiveOverrides.None ? null : overrides;
+        return preset is null && overrides is null ? null : new LiveSettings(preset?.PresetId, preset?.Settings, overrides);
+    }
+
+    private static LiveSettings? WithOverrides(LiveSettings? settings, LiveOverrides? patch, LiveOverrideFields set)
+    {
+        if (patch is null || set == LiveOverrideFields.None)
+        {
+            return settings;
+        }
+
+        var overrides = (settings?.Overrides ?? LiveOverrides.None).With(patch, set);
+        overrides = overrides == LiveOverrides.None ? null : overrides;
+        return settings is null && overrides is null ? null : new LiveSettings(settings?.PresetId, settings?.Preset, overrides);
+    }
+
+    /// <summary>
+    /// Changed overrides reach the live's statistics (which enforce the join limit and chat) before the answer, when
+    /// they may be active; a statistics grain that is not active pulls them when it activates.
+    /// </summary>
+    private async Task PushSettingsAsync(RoomLive live)
+    {
+        if (!_watched.Contains(live.LiveId) || live.Lifecycle.Status is LiveStatus.Scheduled or LiveStatus.Ended)
+        {
+            return;
+        }
+
+        _statsPushes.Enqueue(Subject(live));
+        try
+        {
+            await PushStatsAsync().WaitAsync(StatsPushWait);
+        }
+        catch (TimeoutException)
+        {
+            // The pump goes on trying; the silos learn the settings with their next flush meanwhile.
+        }
+
+        if (HasPumpWork())
+        {
+            Pump.Notify();
+        }
+    }
 }

@@ -95,14 +95,31 @@ public sealed class RoomState
     [Id(24)]
     public string? CreatedBy { get; set; }
 
+    /// <summary>The preset the room's new lives start from (else the tenant's default); ids from 40 apart from other branches'.</summary>
+    [Id(40)]
+    public string? PresetId { get; set; }
+
     // Ingest (docs/ingest.md). High ids on purpose: other areas add fields to this state too.
 
     /// <summary>
     /// Streams to tell that the live they fed was superseded or ended (so they go idle and their publisher is dropped
     /// at the media server), recorded in the decision's own write; the pump delivers them and they leave with a later write.
     /// </summary>
-    [Id(40)]
+    [Id(60)]
     public List<IngestDetach> PendingDetaches { get; set; } = [];
+}
+
+/// <summary>
+/// A live's settings: the preset it started from (a copy taken when the live was created, so editing a preset never
+/// changes a broadcast under way) and its own overrides. Null on a live with neither (the built-in defaults).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.RoomLiveSettings")]
+public sealed record LiveSettings(
+    [property: Id(0)] string? PresetId,
+    [property: Id(1)] PresetSettings? Preset,
+    [property: Id(2)] LiveOverrides? Overrides)
+{
+    public PresetSettings Effective => EffectiveSettings.Of(Preset, Overrides);
 }
 
 /// <summary>A stream that fed <see cref="LiveId"/> must hear that it closed; <see cref="Decision"/> is the decision that recorded it.</summary>
@@ -129,7 +146,21 @@ public sealed record RoomLive(
     [property: Id(5)] RoomTransition[]? Transitions = null,
     [property: Id(6)] DateTimeOffset? UpdatedAt = null,
     [property: Id(20)] IngestFeed[]? Feeds = null,
-    [property: Id(21)] string[]? StreamIds = null);
+    [property: Id(21)] string[]? StreamIds = null,
+    [property: Id(40)] LiveSettings? Settings = null,
+    [property: Id(41)] RoomLiveHost? Host = null,
+    [property: Id(42)] LiveMode Mode = LiveMode.Rtmp);
+
+/// <summary>
+/// The host's presence in a live (times as Unix ms: the room writes its lives with every decision). Whether it is
+/// streaming is its ingest feeds' (<see cref="RoomLive.Feeds"/>), not a second record here.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.RoomLiveHost")]
+public sealed record RoomLiveHost(
+    [property: Id(0)] HostState? State = null,
+    [property: Id(1)] long? EnteredAtMs = null,
+    [property: Id(2)] long? ExitedAtMs = null,
+    [property: Id(5)] string? By = null);
 
 // RoomLive.UpdatedAt is the last edit of the live's details (PATCH); its last transition's time is in Transitions.
 

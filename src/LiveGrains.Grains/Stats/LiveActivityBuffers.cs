@@ -169,6 +169,16 @@ public sealed class LiveActivityBuffers(IGrainFactory grains, IOptions<StatsOpti
         }
     }
 
+    public Task GateChangedAsync(string liveId, LiveActivityGate gate)
+    {
+        if (_lives.TryGetValue(liveId, out var buffer))
+        {
+            buffer.SetGate(gate);
+        }
+
+        return Task.CompletedTask;
+    }
+
     public async Task<ActivityBatch> CloseAsync(string liveId, LiveActivityGate gate)
     {
         if (!_lives.TryGetValue(liveId, out var buffer))

@@ -53,7 +53,7 @@ public sealed class LiveActivityGrain(
         buffers.Release(LiveId, _buffer);
     }
 
-    public async Task<Result<int>> RecordAsync(string tenant, ActivityRequest activity)
+    public async Task<Result<ActivityReceipt>> RecordAsync(string tenant, ActivityRequest activity)
     {
         var gate = _buffer.Gate;
         if (gate is null || gate.Error is { Code: not DomainErrorCode.LiveEnded })
@@ -73,6 +73,19 @@ public sealed class LiveActivityGrain(
             return error;
         }
 
+        // Chat disabled: the messages are refused, the rest of the request stands (a batch reports them as rejected).
+        var rejectedChat = 0;
+        if (gate.ChatDisabled && activity.ChatMessages > 0)
+        {
+            rejectedChat = (int)Math.Min(int.MaxValue / 2, activity.ChatMessages);
+            activity = activity with { ChatMessages = 0 };
+        }
+
+        if (gate.MaxJoinLimit is not null && (activity.Joins?.Length ?? 0) + (activity.Heartbeats?.Length ?? 0) + (activity.Leaves?.Length ?? 0) > 0)
+        {
+            return await AdmitAsync(tenant, activity, rejectedChat);
+        }
+
         if (!buffers.TryAdd(LiveId, _buffer, ViewerOps.Encode(activity), activity.Likes, activity.ChatMessages))
         {
             return StatsErrors.Ended;
@@ -87,6 +100,29 @@ public sealed class LiveActivityGrain(
             await buffers.FlushAsync(LiveId, _buffer);
         }
 
-        return activity.Count;
+        return new ActivityReceipt(activity.Count, 0, rejectedChat);
+    }
+
+    /// <summary>
+    /// A live with a join limit: its viewer activity goes to the stats grain now, which admits joins one at a time
+    /// against the audience, so the limit holds exactly under concurrent joins from every silo. This is the only path
+    /// that costs a grain call per request, and only lives with a limit take it (the limit arrives with the gate).
+    /// </summary>
+    private async Task<Result<ActivityReceipt>> AdmitAsync(string tenant, ActivityRequest activity, int rejectedChat)
+    {
+        var batch = new ActivityBatch(ViewerOps.Encode(activity), activity.Likes, activity.ChatMessages);
+        var admission = await GrainFactory.GetGrain<ILiveStatsGrain>(LiveId).AdmitAsync(tenant, batch, await buffers.SelfAsync());
+        _buffer.SetGate(admission.Gate);
+        if (!string.Equals(admission.Gate.Tenant, tenant, StringComparison.Ordinal))
+        {
+            return DomainError.NotFound("Live");
+        }
+
+        if (admission.Gate.Error is { } error)
+        {
+            return error;
+        }
+
+        return new ActivityReceipt(activity.Count - admission.RejectedJoins, admission.RejectedJoins, rejectedChat);
     }
 }

@@ -136,6 +136,65 @@ public sealed class LiveStatsGrain(
         return Task.FromResult(Gate());
     }
 
+    public async Task<ActivityAdmission> AdmitAsync(string tenant, ActivityBatch batch, ILiveActivityObserver silo)
+    {
+        await LoadSubjectAsync(tenant);
+        var gate = Gate();
+        if (gate.Error is not null || S.Frozen)
+        {
+            return new ActivityAdmission(gate, 0);
+        }
+
+        AddSilo(silo);
+
+        // Decided in one synchronous turn (no await from here on): concurrent admissions from every silo are applied
+        // one after another, so the audience never passes the limit, whatever the concurrency.
+        var rejected = 0;
+        if (gate.MaxJoinLimit is { } limit)
+        {
+            var second = NowSecond;
+            _presence.Sweep(second);
+            var admitted = new List<ulong>(batch.Ops.Length);
+            var present = _presence.ViewerCount;
+            var joining = new HashSet<ulong>();
+            foreach (var op in batch.Ops)
+            {
+                var kind = op & ~ViewerOps.HashMask;
+                var hash = op & ViewerOps.HashMask;
+                if (kind == ViewerOps.Leave)
+                {
+                    if (_presence.IsPresent(hash) || joining.Remove(hash))
+                    {
+                        present--;
+                    }
+
+                    admitted.Add(op);
+                    continue;
+                }
+
+                if (!_presence.IsPresent(hash) && !joining.Contains(hash))
+                {
+                    if (present >= limit)
+                    {
+                        rejected++;
+                        continue;
+                    }
+
+                    joining.Add(hash);
+                    present++;
+                }
+
+                admitted.Add(op);
+            }
+
+            batch = batch with { Ops = [.. admitted] };
+        }
+
+        Apply(batch);
+        EnsureTicking();
+        return new ActivityAdmission(Gate(), rejected);
+    }
+
     public async Task<StatsDto> OnLifecycleAsync(LiveStatsSubject subject)
     {
         await ApplySubjectAsync(subject, statusEvent: true);
@@ -144,6 +203,7 @@ public sealed class LiveStatsGrain(
 
     private async Task ApplySubjectAsync(LiveStatsSubject subject, bool statusEvent)
     {
+        var before = _subject is null ? null : Gate();
         _subject = subject;
         _subjectLoaded = true;
         _subjectAt = clock.UtcNow;
@@ -161,9 +221,32 @@ public sealed class LiveStatsGrain(
         {
             await FreezeAsync();
         }
+        else if (before is not null && Gate() is { Error: null } after && (after.MaxJoinLimit != before.MaxJoinLimit || after.ChatDisabled != before.ChatDisabled))
+        {
+            await TellSilosAsync(after);
+        }
 
         Changed();
         EnsureTicking();
+    }
+
+    /// <summary>
+    /// A changed join limit or chat setting reaches every silo's cached gate now rather than with its next flush; a silo
+    /// that cannot be told learns it from its next flush or attach (at most one flush interval for a silo with traffic).
+    /// </summary>
+    private async Task TellSilosAsync(LiveActivityGate gate)
+    {
+        await Task.WhenAll(_silos.Select(async silo =>
+        {
+            try
+            {
+                await silo.GateChangedAsync(LiveId, gate).WaitAsync(TimeSpan.FromSeconds(2));
+            }
+            catch (Exception ex)
+            {
+                logger.LogDebug(ex, "Live {LiveId}: a silo did not take the changed settings; its next flush brings them", LiveId);
+            }
+        }).ToList());
     }
 
     public async Task<Result<LiveEventsPoll>> PollEventsAsync(string tenant, long afterStatusSequence, long afterStatsVersion, TimeSpan wait)
@@ -223,7 +306,7 @@ public sealed class LiveStatsGrain(
         null => new LiveActivityGate(null, DomainError.NotFound("Live")),
         { Status: LiveStatus.Ended } s => new LiveActivityGate(s.Tenant, StatsErrors.Ended),
         { Status: LiveStatus.Scheduled } s => new LiveActivityGate(s.Tenant, StatsErrors.Scheduled),
-        var s => new LiveActivityGate(s.Tenant, null),
+        var s => new LiveActivityGate(s.Tenant, null, s.Live.EffectiveMaxJoinLimit, !s.Live.EffectiveChatEnabled),
     };
 
     /// <summary>

@@ -27,6 +27,9 @@ public sealed class PresenceTracker(int timeoutSeconds)
         return tracker;
     }
 
+    /// <summary>Whether the viewer of this hash (without a kind) is present now.</summary>
+    public bool IsPresent(ulong hash) => _present.TryGetValue(hash & ViewerOps.HashMask, out _);
+
     /// <summary>Applies one op (kind in the top bits); returns +1 / -1 / 0 for the viewer count and whether it was a view.</summary>
     public (int Delta, bool View) Apply(ulong op, long now)
     {

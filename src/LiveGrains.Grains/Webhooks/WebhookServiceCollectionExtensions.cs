@@ -16,7 +16,9 @@ public static class WebhookServiceCollectionExtensions
         var allowPrivate = section.GetValue(nameof(WebhookOptions.AllowPrivateNetworks), false);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<WebhookSender>();
-        services.TryAddSingleton<IResourceEventSink, WebhookEventSink>();
+        // Every event goes to the tenant's pull feed (GET /v1/events) and then to the webhook logs.
+        services.TryAddSingleton<IResourceEventSink>(sp => new Feed.FeedingEventSink(
+            sp.GetRequiredService<IGrainFactory>(), new WebhookEventSink(sp.GetRequiredService<IGrainFactory>())));
         services.AddHttpClient(WebhookSender.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {

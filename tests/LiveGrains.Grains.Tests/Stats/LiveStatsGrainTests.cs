@@ -169,7 +169,7 @@ public sealed class LiveStatsGrainTests(ClusterFixture fixture)
         Assert.Equal(3, stats.ChatMessageCount);
     }
 
-    private Task<Result<int>> RecordAsync(string liveId, ActivityRequest activity) =>
+    private Task<Result<ActivityReceipt>> RecordAsync(string liveId, ActivityRequest activity) =>
         Grains.GetGrain<ILiveActivityGrain>(liveId).RecordAsync(Tenant, activity);
 
     private async Task<StatsDto> StatsAsync(string liveId) =>

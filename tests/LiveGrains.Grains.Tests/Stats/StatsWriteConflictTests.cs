@@ -83,7 +83,7 @@ public sealed class StatsWriteConflictTests(ClusterFixture fixture)
         await storage.WriteStateAsync("stats", grainId, stored);
     }
 
-    private Task<Result<int>> RecordAsync(string liveId, ActivityRequest activity) =>
+    private Task<Result<ActivityReceipt>> RecordAsync(string liveId, ActivityRequest activity) =>
         Grains.GetGrain<ILiveActivityGrain>(liveId).RecordAsync(Tenant, activity);
 
     private async Task<StatsDto> StatsAsync(string liveId) =>

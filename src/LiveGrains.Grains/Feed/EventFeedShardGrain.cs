@@ -1,0 +1,231 @@
+using LiveGrains.Abstractions;
+using LiveGrains.Grains.Listing;
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+
+namespace LiveGrains.Grains.Feed;
+
+[GenerateSerializer, Alias("LiveGrains.EventFeedShardState")]
+public sealed class EventFeedShardState
+{
+    /// <summary>The position the next event takes (positions start at 1 and have no gaps).</summary>
+    [Id(0)]
+    public long NextPosition { get; set; } = 1;
+
+    /// <summary>The open page: entries not sealed into a page grain yet, oldest first.</summary>
+    [Id(1)]
+    public List<FeedEntry> Head { get; set; } = [];
+
+    /// <summary>The sealed pages within the retention, oldest first.</summary>
+    [Id(2)]
+    public List<FeedPageRef> Pages { get; set; } = [];
+
+    [Id(3)]
+    public long NextPage { get; set; }
+}
+
+[GenerateSerializer, Immutable, Alias("LiveGrains.FeedPageRef")]
+public sealed record FeedPageRef(
+    [property: Id(0)] long Number,
+    [property: Id(1)] long FirstPosition,
+    [property: Id(2)] long LastPosition,
+    [property: Id(3)] DateTimeOffset LastAt);
+
+/// <summary>
+/// One shard of a tenant's event feed. Fed by every grain's outbox relay (after the event's own write, behind the
+/// answer when the hand-off takes more than a second), so it is never a second write on a decision; concurrent appends
+/// share one write (<see cref="CoalescedWriter"/>, the grain is reentrant); the state stays small because full pages
+/// of <see cref="EventFeed.PageSize"/> events move to their own page grains, and pages past
+/// <see cref="EventFeed.Retention"/> are dropped.
+/// </summary>
+[Reentrant]
+public sealed class EventFeedShardGrain(
+    [PersistentState("feed", LiveGrainsStorage.State)] IPersistentState<EventFeedShardState> state,
+    LiveGrainsClock clock,
+    ILogger<EventFeedShardGrain> logger) : Grain, IEventFeedShardGrain
+{
+    private readonly HashSet<string> _headIds = new(StringComparer.Ordinal);
+    private CoalescedWriter? _writer;
+    private bool _sealing;
+
+    /// <summary>
+    /// Positions up to this one are stored. Reads never show a later one: an entry shown before its write could be lost
+    /// to a crash and its position given to another event, which a reader past it would then never see.
+    /// </summary>
+    private long _durable;
+
+    private EventFeedShardState S => state.State;
+
+    private CoalescedWriter Writer => _writer ??= new CoalescedWriter(WriteAsync);
+
+    private async Task WriteAsync()
+    {
+        var upTo = S.NextPosition - 1;
+        await state.WriteOrReloadAsync(this, logger);
+        _durable = Math.Max(_durable, upTo);
+    }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _durable = S.NextPosition - 1;
+        foreach (var entry in S.Head)
+        {
+            _headIds.Add(entry.Event.EventId);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task AppendAsync(ResourceEvent[] events)
+    {
+        // A relay hands an event over again after a crash between the hand-off and its outbox write: the open page
+        // holds the recent events, so a replay is recognised by id (a replay across a page seal would show twice).
+        var added = false;
+        foreach (var @event in events)
+        {
+            if (_headIds.Add(@event.EventId))
+            {
+                S.Head.Add(new FeedEntry(S.NextPosition++, @event));
+                added = true;
+            }
+        }
+
+        if (added)
+        {
+            await SealFullPagesAsync();
+            await Writer.SaveAsync();
+        }
+    }
+
+    public async Task<FeedEntry[]> ReadAsync(long afterPosition, int limit)
+    {
+        var horizon = clock.UtcNow - EventFeed.Retention;
+        var durable = _durable;
+        var result = new List<FeedEntry>(limit);
+        foreach (var page in S.Pages.ToArray())
+        {
+            if (page.LastPosition <= afterPosition || page.LastAt < horizon)
+            {
+                continue;
+            }
+
+            foreach (var entry in await Page(page.Number).GetAsync())
+            {
+                if (entry.Position > durable)
+                {
+                    return [.. result];
+                }
+
+                if (entry.Position > afterPosition && entry.Event.Timestamp >= horizon)
+                {
+                    result.Add(entry);
+                    if (result.Count == limit)
+                    {
+                        return [.. result];
+                    }
+                }
+            }
+        }
+
+        var from = result.Count > 0 ? result[^1].Position : afterPosition;
+        foreach (var entry in S.Head.ToArray())
+        {
+            if (entry.Position > durable)
+            {
+                break;
+            }
+
+            if (entry.Position > from && entry.Event.Timestamp >= horizon)
+            {
+                result.Add(entry);
+                if (result.Count == limit)
+                {
+                    break;
+                }
+            }
+        }
+
+        return [.. result];
+    }
+
+    /// <summary>
+    /// Moves full pages out of the state: the page grain is written first, so an entry is always in one or the other
+    /// (a crash in between leaves it in both, and the next seal writes the same page again). One seal at a time.
+    /// </summary>
+    private async Task SealFullPagesAsync()
+    {
+        if (_sealing)
+        {
+            return;
+        }
+
+        _sealing = true;
+        try
+        {
+            while (S.Head.Count >= EventFeed.PageSize)
+            {
+                var entries = S.Head.GetRange(0, EventFeed.PageSize).ToArray();
+                var number = S.NextPage;
+                await Page(number).SaveAsync(entries);
+                S.Head.RemoveRange(0, entries.Length);
+                foreach (var entry in entries)
+                {
+                    _headIds.Remove(entry.Event.EventId);
+                }
+
+                S.Pages.Add(new FeedPageRef(number, entries[0].Position, entries[^1].Position, entries[^1].Event.Timestamp));
+                S.NextPage = number + 1;
+            }
+
+            var horizon = clock.UtcNow - EventFeed.Retention;
+            foreach (var expired in S.Pages.Where(p => p.LastAt < horizon).ToList())
+            {
+                S.Pages.Remove(expired);
+                try
+                {
+                    await Page(expired.Number).ClearAsync();
+                }
+                catch (Exception ex)
+                {
+                    logger.LogDebug(ex, "Clearing expired feed page {Page} failed; it is unreachable anyway", expired.Number);
+                }
+            }
+        }
+        finally
+        {
+            _sealing = false;
+        }
+    }
+
+    private IEventFeedPageGrain Page(long number) =>
+        GrainFactory.GetGrain<IEventFeedPageGrain>(this.GetPrimaryKeyString() + "@" + number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+}
+
+[GenerateSerializer, Alias("LiveGrains.EventFeedPageState")]
+public sealed class EventFeedPageState
+{
+    [Id(0)]
+    public FeedEntry[] Entries { get; set; } = [];
+}
+
+/// <summary>A sealed page of a feed shard: written once (idempotent), read many times.</summary>
+public sealed class EventFeedPageGrain(
+    [PersistentState("feed-page", LiveGrainsStorage.State)] IPersistentState<EventFeedPageState> state,
+    ILogger<EventFeedPageGrain> logger) : Grain, IEventFeedPageGrain
+{
+    public async Task SaveAsync(FeedEntry[] entries)
+    {
+        state.State.Entries = entries;
+        await state.WriteOrReloadAsync(this, logger);
+    }
+
+    public Task<FeedEntry[]> GetAsync() => Task.FromResult(state.State.Entries);
+
+    public async Task ClearAsync()
+    {
+        if (state.RecordExists)
+        {
+            await state.ClearStateAsync();
+        }
+    }
+}
