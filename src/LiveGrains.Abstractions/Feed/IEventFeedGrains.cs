@@ -45,7 +45,11 @@ public static class EventFeed
 {
     public const int Shards = 8;
 
-    public const int PageSize = 256;
+    /// <summary>
+    /// Events per sealed page. Page n holds positions n x PageSize + 1 to (n + 1) x PageSize, so no list of pages is
+    /// stored; the open page is written with every append, so it is kept small (a full page of Live bodies is ~100 KB).
+    /// </summary>
+    public const int PageSize = 64;
 
     public static readonly TimeSpan Retention = TimeSpan.FromDays(7);
 

@@ -16,27 +16,22 @@ public sealed class EventFeedShardState
     [Id(1)]
     public List<FeedEntry> Head { get; set; } = [];
 
-    /// <summary>The sealed pages within the retention, oldest first.</summary>
-    [Id(2)]
-    public List<FeedPageRef> Pages { get; set; } = [];
-
+    /// <summary>The page the next seal writes; page n holds positions n x <see cref="EventFeed.PageSize"/> + 1 onwards.</summary>
     [Id(3)]
     public long NextPage { get; set; }
-}
 
-[GenerateSerializer, Immutable, Alias("LiveGrains.FeedPageRef")]
-public sealed record FeedPageRef(
-    [property: Id(0)] long Number,
-    [property: Id(1)] long FirstPosition,
-    [property: Id(2)] long LastPosition,
-    [property: Id(3)] DateTimeOffset LastAt);
+    /// <summary>The oldest page still kept (older ones passed the retention and were cleared).</summary>
+    [Id(4)]
+    public long FirstPage { get; set; }
+}
 
 /// <summary>
 /// One shard of a tenant's event feed. Fed by every grain's outbox relay (after the event's own write, behind the
 /// answer when the hand-off takes more than a second), so it is never a second write on a decision; concurrent appends
-/// share one write (<see cref="CoalescedWriter"/>, the grain is reentrant); the state stays small because full pages
-/// of <see cref="EventFeed.PageSize"/> events move to their own page grains, and pages past
-/// <see cref="EventFeed.Retention"/> are dropped.
+/// share one write (<see cref="CoalescedWriter"/> with a <see cref="Gather"/> delay, the grain is reentrant); the
+/// state stays small and does not grow with the history: full pages of <see cref="EventFeed.PageSize"/> events move to
+/// their own page grains, pages are found by arithmetic on positions (no list of them is stored), and pages past
+/// <see cref="EventFeed.Retention"/> are cleared.
 /// </summary>
 [Reentrant]
 public sealed class EventFeedShardGrain(
@@ -45,8 +40,14 @@ public sealed class EventFeedShardGrain(
     ILogger<EventFeedShardGrain> logger) : Grain, IEventFeedShardGrain
 {
     private readonly HashSet<string> _headIds = new(StringComparer.Ordinal);
+    /// <summary>How long a write gathers appends first: the open page is written whole, so fewer, larger batches.</summary>
+    internal static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(50);
+
     private CoalescedWriter? _writer;
     private bool _sealing;
+
+    /// <summary>The newest event time of page <see cref="EventFeedShardState.FirstPage"/>, once read (for the retention).</summary>
+    private DateTimeOffset? _firstPageLastAt;
 
     /// <summary>
     /// Positions up to this one are stored. Reads never show a later one: an entry shown before its write could be lost
@@ -56,7 +57,7 @@ public sealed class EventFeedShardGrain(
 
     private EventFeedShardState S => state.State;
 
-    private CoalescedWriter Writer => _writer ??= new CoalescedWriter(WriteAsync);
+    private CoalescedWriter Writer => _writer ??= new CoalescedWriter(WriteAsync, Gather);
 
     private async Task WriteAsync()
     {
@@ -102,14 +103,9 @@ public sealed class EventFeedShardGrain(
         var horizon = clock.UtcNow - EventFeed.Retention;
         var durable = _durable;
         var result = new List<FeedEntry>(limit);
-        foreach (var page in S.Pages.ToArray())
+        for (var page = Math.Max(S.FirstPage, afterPosition / EventFeed.PageSize); page < S.NextPage; page++)
         {
-            if (page.LastPosition <= afterPosition || page.LastAt < horizon)
-            {
-                continue;
-            }
-
-            foreach (var entry in await Page(page.Number).GetAsync())
+            foreach (var entry in await Page(page).GetAsync())
             {
                 if (entry.Position > durable)
                 {
@@ -173,21 +169,28 @@ public sealed class EventFeedShardGrain(
                     _headIds.Remove(entry.Event.EventId);
                 }
 
-                S.Pages.Add(new FeedPageRef(number, entries[0].Position, entries[^1].Position, entries[^1].Event.Timestamp));
                 S.NextPage = number + 1;
             }
 
             var horizon = clock.UtcNow - EventFeed.Retention;
-            foreach (var expired in S.Pages.Where(p => p.LastAt < horizon).ToList())
+            while (S.FirstPage < S.NextPage)
             {
-                S.Pages.Remove(expired);
+                _firstPageLastAt ??= await Page(S.FirstPage).GetAsync() is { Length: > 0 } oldest ? oldest[^1].Event.Timestamp : DateTimeOffset.MinValue;
+                if (_firstPageLastAt >= horizon)
+                {
+                    break;
+                }
+
+                var expired = S.FirstPage;
+                S.FirstPage++;
+                _firstPageLastAt = null;
                 try
                 {
-                    await Page(expired.Number).ClearAsync();
+                    await Page(expired).ClearAsync();
                 }
                 catch (Exception ex)
                 {
-                    logger.LogDebug(ex, "Clearing expired feed page {Page} failed; it is unreachable anyway", expired.Number);
+                    logger.LogDebug(ex, "Clearing expired feed page {Page} failed; it is unreachable anyway", expired);
                 }
             }
         }
