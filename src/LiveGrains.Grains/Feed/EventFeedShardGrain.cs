@@ -28,7 +28,8 @@ public sealed class EventFeedShardState
 /// <summary>
 /// One shard of a tenant's event feed. Fed by every grain's outbox relay (after the event's own write, behind the
 /// answer when the hand-off takes more than a second), so it is never a second write on a decision; concurrent appends
-/// share one write (<see cref="CoalescedWriter"/> with a <see cref="Gather"/> delay, the grain is reentrant); the
+/// share one write (<see cref="CoalescedWriter"/>, the grain is reentrant; no gather delay: a decision's answer waits
+/// for its events' hand-off, OutboxRelay.HandOffWait); the
 /// state stays small and does not grow with the history: full pages of <see cref="EventFeed.PageSize"/> events move to
 /// their own page grains, pages are found by arithmetic on positions (no list of them is stored), and pages past
 /// <see cref="EventFeed.Retention"/> are cleared.
@@ -40,9 +41,6 @@ public sealed class EventFeedShardGrain(
     ILogger<EventFeedShardGrain> logger) : Grain, IEventFeedShardGrain
 {
     private readonly HashSet<string> _headIds = new(StringComparer.Ordinal);
-    /// <summary>How long a write gathers appends first: the open page is written whole, so fewer, larger batches.</summary>
-    internal static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(50);
-
     private CoalescedWriter? _writer;
     private bool _sealing;
 
@@ -57,7 +55,7 @@ public sealed class EventFeedShardGrain(
 
     private EventFeedShardState S => state.State;
 
-    private CoalescedWriter Writer => _writer ??= new CoalescedWriter(WriteAsync, Gather);
+    private CoalescedWriter Writer => _writer ??= new CoalescedWriter(WriteAsync);
 
     private async Task WriteAsync()
     {
@@ -220,6 +218,10 @@ public sealed class EventFeedPageGrain(
     {
         state.State.Entries = entries;
         await state.WriteOrReloadAsync(this, logger);
+
+        // Written once and read rarely (a reader catching up): a sealed page need not stay in memory until idle
+        // collection. Under a go-live load the activated pages of 64 Live bodies each were most of the gateway's growth.
+        DeactivateOnIdle();
     }
 
     public Task<FeedEntry[]> GetAsync() => Task.FromResult(state.State.Entries);
