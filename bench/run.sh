@@ -3,6 +3,7 @@
 #
 #   bash bench/run.sh [scenario ...] [--duration 20] [--runs 3] [--concurrency 64] ...
 #   bash bench/run.sh --topology cluster [scenario ...] [options]   (3 silos + 2 client-mode gateways)
+#   bash bench/run.sh --storage azure [scenario ...]   (the gateway on Azure Storage served by Azurite; peer on Redis)
 #   bash bench/run.sh --target http://host:port [--pid PID] [scenario ...]   (an already-running gateway)
 #   bash bench/run.sh --peer PATH [scenario ...]   (the stateless peer's source; default ../shared/peers/redis-stateless)
 #
@@ -22,9 +23,11 @@ silo_dir="$root/src/LiveGrains.Silo/bin/Release/net10.0"
 silos=3
 gateways=2
 
-# --topology and --peer are run.sh's own options; everything else goes to LiveGrains.Bench.
+# --topology, --storage and --peer are run.sh's own options; everything else goes to LiveGrains.Bench.
 external=false
 topology=single
+storage=redis
+azurite_pid=
 peer_src="$root/../shared/peers/redis-stateless"
 peer_given=false
 args=()
@@ -32,6 +35,8 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --topology) [[ $# -ge 2 ]] || { echo "--topology needs single or cluster" >&2; exit 2; }; topology="$2"; shift 2; continue ;;
     --topology=*) topology="${1#--topology=}" ;;
+    --storage) [[ $# -ge 2 ]] || { echo "--storage needs redis or azure" >&2; exit 2; }; storage="$2"; shift 2; continue ;;
+    --storage=*) storage="${1#--storage=}" ;;
     --peer) [[ $# -ge 2 ]] || { echo "--peer needs the peer's source folder (or none)" >&2; exit 2; }; peer_src="$2"; peer_given=true; shift 2; continue ;;
     --peer=*) peer_src="${1#--peer=}"; peer_given=true ;;
     --target | --target=*) external=true; args+=("$1") ;;
@@ -43,6 +48,13 @@ set -- ${args[@]+"${args[@]}"}
 case "$topology" in
   single | cluster) ;;
   *) echo "--topology wants single or cluster, not '$topology'" >&2; exit 2 ;;
+esac
+case "$storage" in
+  redis) ;;
+  azure)
+    [[ "$topology" == single ]] || { echo "--storage azure runs with the single topology only" >&2; exit 2; }
+    command -v azurite >/dev/null || { echo "--storage azure needs azurite on PATH (npm install -g azurite@3.37.0; ./test.sh installs it)" >&2; exit 2; } ;;
+  *) echo "--storage wants redis or azure, not '$storage'" >&2; exit 2 ;;
 esac
 if $external && [[ "$topology" != single ]]; then
   echo "--topology cluster starts its own processes; it cannot be combined with --target" >&2
@@ -140,6 +152,7 @@ cleanup() {
   stop_all ${gateway_pids[@]+"${gateway_pids[@]}"}
   stop_all ${silo_pids[@]+"${silo_pids[@]}"}
   stop "$redis_pid"
+  stop "$azurite_pid"
   if [[ $rc -ne 0 && $rc -ne 130 && $rc -ne 143 && -s "$work/gateway.log" ]]; then
     echo "--- last lines of the gateway's log ---" >&2
     tail -n 40 "$work/gateway.log" >&2
@@ -169,7 +182,7 @@ if [[ "$topology" == cluster ]]; then
   read -r -a ports < <(dotnet "$bench_dll" --free-ports $((1 + 3 * silos + gateways)))
   redis_port="${ports[0]}"
 else
-  read -r redis_port http_port silo_port gateway_port peer_port < <(dotnet "$bench_dll" --free-ports 5)
+  read -r redis_port http_port silo_port gateway_port peer_port blob_port queue_port table_port < <(dotnet "$bench_dll" --free-ports 8)
 fi
 
 if $use_peer; then
@@ -281,13 +294,32 @@ if [[ "$topology" == cluster ]]; then
   exit $?
 fi
 
-echo "starting gateway on http://127.0.0.1:$http_port (redis :$redis_port, cluster $cluster)..." >&2
+# The gateway's state: Redis (the peer's store too), or Azure Storage served by Azurite (in memory, on free ports:
+# the design's Azure Table clustering and reminders and Blob grain state), with the peer still on Redis.
+storage_env=(ConnectionStrings__redis="127.0.0.1:$redis_port")
+if [[ "$storage" == azure ]]; then
+  azurite --silent --inMemoryPersistence --skipApiVersionCheck --location "$work/azurite" \
+    --blobHost 127.0.0.1 --blobPort "$blob_port" --queueHost 127.0.0.1 --queuePort "$queue_port" \
+    --tableHost 127.0.0.1 --tablePort "$table_port" >"$work/azurite.log" 2>&1 &
+  azurite_pid=$!
+  for _ in $(seq 100); do
+    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$table_port/" && break
+    kill -0 "$azurite_pid" 2>/dev/null || { echo "azurite did not start:" >&2; cat "$work/azurite.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  account=devstoreaccount1
+  key='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+  storage_env=(Storage__Provider=azure
+    "ConnectionStrings__azure-storage=DefaultEndpointsProtocol=http;AccountName=$account;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$blob_port/$account;QueueEndpoint=http://127.0.0.1:$queue_port/$account;TableEndpoint=http://127.0.0.1:$table_port/$account;")
+fi
+
+echo "starting gateway on http://127.0.0.1:$http_port ($storage, redis :$redis_port, cluster $cluster)..." >&2
 # The gateway runs from its output folder, its content root, so that it finds its appsettings.json.
 (
   cd "$gateway_dir"
   exec env \
     ASPNETCORE_ENVIRONMENT=Production \
-    ConnectionStrings__redis="127.0.0.1:$redis_port" \
+    "${storage_env[@]}" \
     Auth__ApiKeys__benchkey=bench \
     RateLimits__Enabled="${BENCH_RATE_LIMITS:-false}" \
     Ingest__CallbackSecret=benchsecret \
