@@ -298,7 +298,7 @@ fi
 # the design's Azure Table clustering and reminders and Blob grain state), with the peer still on Redis.
 storage_env=(ConnectionStrings__redis="127.0.0.1:$redis_port")
 if [[ "$storage" == azure ]]; then
-  azurite --silent --inMemoryPersistence --skipApiVersionCheck --location "$work/azurite" \
+  azurite --silent --inMemoryPersistence --skipApiVersionCheck \
     --blobHost 127.0.0.1 --blobPort "$blob_port" --queueHost 127.0.0.1 --queuePort "$queue_port" \
     --tableHost 127.0.0.1 --tablePort "$table_port" >"$work/azurite.log" 2>&1 &
   azurite_pid=$!
