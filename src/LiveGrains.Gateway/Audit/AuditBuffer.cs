@@ -42,9 +42,10 @@ public sealed partial class AuditBuffer(IGrainFactory grains, ILogger<AuditBuffe
         {
             while (await _queue.Reader.WaitToReadAsync(stoppingToken))
             {
-                // Let entries gather: one batch per tenant and interval, not one per request.
+                // Let entries gather: one batch per tenant and interval, not one per request. A send under way is not
+                // cancelled by a stop: its entries have left the queue, so cancelling it would lose them.
                 await Task.Delay(FlushInterval, stoppingToken);
-                await SendQueuedAsync(stoppingToken);
+                await SendQueuedAsync(CancellationToken.None);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
