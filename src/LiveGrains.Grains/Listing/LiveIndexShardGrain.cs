@@ -42,8 +42,6 @@ public sealed class LiveIndexShardGrain(
     private readonly Dictionary<string, LiveIndexEntry> _entries = new(StringComparer.Ordinal);
     private IndexLog<LiveIndexEntry>? _log;
 
-    private Dictionary<string, LiveIndexEntry> Entries => _entries;
-
     private IndexLog<LiveIndexEntry> Log => _log!;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -62,7 +60,7 @@ public sealed class LiveIndexShardGrain(
         var changed = false;
         foreach (var entry in entries)
         {
-            if (Entries.TryGetValue(entry.LiveId, out var known))
+            if (_entries.TryGetValue(entry.LiveId, out var known))
             {
                 if (known.Sequence >= entry.Sequence)
                 {
@@ -74,7 +72,7 @@ public sealed class LiveIndexShardGrain(
 
             // The audience is the statistics' to say: a lifecycle push never resets it.
             var next = entry with { ViewerCount = known?.ViewerCount ?? entry.ViewerCount };
-            Entries[entry.LiveId] = next;
+            _entries[entry.LiveId] = next;
             Add(next);
             Log.Put(next);
             changed = true;
@@ -91,7 +89,7 @@ public sealed class LiveIndexShardGrain(
 
     public Task<bool> SetViewerCountAsync(string liveId, long viewerCount)
     {
-        if (!Entries.TryGetValue(liveId, out var known))
+        if (!_entries.TryGetValue(liveId, out var known))
         {
             return Task.FromResult(false);
         }
@@ -100,7 +98,7 @@ public sealed class LiveIndexShardGrain(
         {
             Remove(known);
             var next = known with { ViewerCount = viewerCount };
-            Entries[liveId] = next;
+            _entries[liveId] = next;
             Add(next);
             Log.Put(next);
         }
@@ -115,7 +113,7 @@ public sealed class LiveIndexShardGrain(
         {
             // A room's lives are few: sort them here rather than walk the shard.
             var hits = _byRoom.TryGetValue(roomId, out var ids)
-                ? ids.Select(id => Entries[id]).Where(e => wanted.Contains(e.Status)).Select(e => Hit(e, order))
+                ? ids.Select(id => _entries[id]).Where(e => wanted.Contains(e.Status)).Select(e => Hit(e, order))
                     .Where(h => IndexOrder.IsAfter(h, query.After)).Order(IndexOrder.Instance).Take(query.Limit).ToArray()
                 : [];
             return Task.FromResult(hits);
@@ -175,9 +173,9 @@ public sealed class LiveIndexShardGrain(
         var ended = _sorted[(int)LiveOrder.CreatedAt, (int)LiveStatus.Ended];
         while (ended.Count > MaxEndedPerShard)
         {
-            var oldest = Entries[ended.Max.Id];
+            var oldest = _entries[ended.Max.Id];
             Remove(oldest);
-            Entries.Remove(oldest.LiveId);
+            _entries.Remove(oldest.LiveId);
             Log.Remove(oldest.LiveId);
         }
     }

@@ -26,8 +26,6 @@ public sealed class ResourceIndexShardGrain(
     private readonly Dictionary<string, ResourceIndexEntry> _entries = new(StringComparer.Ordinal);
     private IndexLog<ResourceIndexEntry>? _log;
 
-    private Dictionary<string, ResourceIndexEntry> Entries => _entries;
-
     private IndexLog<ResourceIndexEntry> Log => _log!;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -43,7 +41,7 @@ public sealed class ResourceIndexShardGrain(
 
     public async Task UpsertAsync(ResourceIndexEntry entry)
     {
-        if (Entries.TryGetValue(entry.Id, out var known))
+        if (_entries.TryGetValue(entry.Id, out var known))
         {
             if (known == entry)
             {
@@ -58,7 +56,7 @@ public sealed class ResourceIndexShardGrain(
             Remove(known);
         }
 
-        Entries[entry.Id] = entry;
+        _entries[entry.Id] = entry;
         Add(entry);
         Log.Put(entry);
         await Log.SaveAsync();
@@ -66,7 +64,7 @@ public sealed class ResourceIndexShardGrain(
 
     public async Task RemoveAsync(string id)
     {
-        if (!Entries.Remove(id, out var known))
+        if (!_entries.Remove(id, out var known))
         {
             if (Log.HasPending)
             {

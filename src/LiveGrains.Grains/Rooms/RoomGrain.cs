@@ -341,21 +341,10 @@ public sealed partial class RoomGrain(
 
     public async Task<Result<LiveDto>> UpdateLiveAsync(string liveId, UpdateLiveCommand command)
     {
-        if (!S.Exists || !IsOurs(liveId))
+        var found = await NotEndedLiveAsync(liveId);
+        if (found is not { IsSuccess: true, Value: { } live })
         {
-            return DomainError.NotFound("Live");
-        }
-
-        if (Find(liveId) is not { } live)
-        {
-            return await ArchivedAsync(liveId) is null
-                ? DomainError.NotFound("Live")
-                : new DomainError(DomainErrorCode.LiveEnded, "The live has ended; its record is final.");
-        }
-
-        if (live.Lifecycle.Status == LiveStatus.Ended)
-        {
-            return new DomainError(DomainErrorCode.LiveEnded, "The live has ended; its record is final.");
+            return found.Error!;
         }
 
         // Not a transition: no event and no new sequence, one write.
@@ -393,21 +382,10 @@ public sealed partial class RoomGrain(
 
     public async Task<Result<LiveDto>> SetHostPresenceAsync(string liveId, bool entered, string? by)
     {
-        if (!S.Exists || !IsOurs(liveId))
+        var found = await NotEndedLiveAsync(liveId);
+        if (found is not { IsSuccess: true, Value: { } live })
         {
-            return DomainError.NotFound("Live");
-        }
-
-        if (Find(liveId) is not { } live)
-        {
-            return await ArchivedAsync(liveId) is null
-                ? DomainError.NotFound("Live")
-                : new DomainError(DomainErrorCode.LiveEnded, "The live has ended; its record is final.");
-        }
-
-        if (live.Lifecycle.Status == LiveStatus.Ended)
-        {
-            return new DomainError(DomainErrorCode.LiveEnded, "The live has ended; its record is final.");
+            return found.Error!;
         }
 
         var state = entered ? HostState.Entered : HostState.Exited;
@@ -425,6 +403,26 @@ public sealed partial class RoomGrain(
         live = Record(live with { Host = host }, entered ? EventTypes.LiveHostEntered : EventTypes.LiveHostExited, now, changed);
         await CommitAsync(changed, now);
         return Dto(live);
+    }
+
+    /// <summary>A live of this room that has not ended, for an edit: not found, or live_ended once it ended (archived or not).</summary>
+    private async Task<Result<RoomLive>> NotEndedLiveAsync(string liveId)
+    {
+        if (!S.Exists || !IsOurs(liveId))
+        {
+            return DomainError.NotFound("Live");
+        }
+
+        if (Find(liveId) is not { } live)
+        {
+            return await ArchivedAsync(liveId) is null
+                ? DomainError.NotFound("Live")
+                : new DomainError(DomainErrorCode.LiveEnded, "The live has ended; its record is final.");
+        }
+
+        return live.Lifecycle.Status == LiveStatus.Ended
+            ? new DomainError(DomainErrorCode.LiveEnded, "The live has ended; its record is final.")
+            : live;
     }
 
     public async Task<Result<LivePage>> ListLivesAsync(int limit, string? cursor)
