@@ -97,6 +97,9 @@ public sealed partial class ChaosCluster : IAsyncDisposable
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
         ["Logging__LogLevel__Default"] = "Warning",
         ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
+
+        // A live's statistics log their activation, freeze and last write: a shortfall found by the checker can be traced.
+        ["Logging__LogLevel__LiveGrains.Grains.Stats.LiveStatsGrain"] = "Information",
         ["OTEL_EXPORTER_OTLP_ENDPOINT"] = null,
     };
 

@@ -296,7 +296,11 @@ public sealed class HistoryChecker(ChaosClient client, History history, IReadOnl
                 short_++;
                 if (mode is ChaosMode.Rolling or ChaosMode.None)
                 {
-                    violations.Add($"live {liveId}: {unique} distinct viewers got 202 joins but GET /stats counts unique_viewer_count {count}");
+                    // What a trace in the process logs needs: when and through which gateway each acknowledged join went.
+                    var requests = string.Join("; ", activity.First(g => g.Key == liveId).Where(o => o.Acknowledged).Select(o =>
+                        $"t={o.Start:0.0}-{o.End:0.0}s via {string.Join(",", history.Attempts.Where(a => a.OpId == o.Id).Select(a => a.Gateway).Distinct())}"));
+                    var status = finals.TryGetValue(liveId, out var final) ? ChaosClient.Str(final.Live, "status") : "not in any history";
+                    violations.Add($"live {liveId} ({status}): {unique} distinct viewers got 202 joins but GET /stats counts unique_viewer_count {count} (acknowledged activity: {requests})");
                 }
             }
             else if (count > maybeViewers.Count)

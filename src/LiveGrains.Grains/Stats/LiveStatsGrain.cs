@@ -72,6 +72,8 @@ public sealed class LiveStatsGrain(
         S.Unique = [];
         _released = S.Frozen;
         AddStoredSilos(S.Silos);
+        logger.LogInformation("Live {LiveId}: stats activated (stored: {Unique} unique, {Present} present, {Views} views, frozen {Frozen}, {Silos} silos, etag {ETag})",
+            LiveId, _presence.UniqueCount, _presence.ViewerCount, S.ViewCount, S.Frozen, _silos.Count, state.Etag);
         await LoadSubjectAsync(S.Tenant);
         EnsureTicking();
     }
@@ -84,6 +86,8 @@ public sealed class LiveStatsGrain(
             try
             {
                 await PersistIfChangedAsync();
+                logger.LogInformation("Live {LiveId}: stats deactivating ({Reason}); stored {Unique} unique, {Views} views, etag {ETag}",
+                    LiveId, reason.ReasonCode, _released ? S.UniqueViewerCount : _presence.UniqueCount, S.ViewCount, state.Etag);
                 return;
             }
             catch (Exception) when (attempt < MaxWriteAttempts && !cancellationToken.IsCancellationRequested)
@@ -478,10 +482,15 @@ public sealed class LiveStatsGrain(
                 return ActivityBatch.Empty;
             }
         }).ToList();
+        var handedOver = 0;
         foreach (var drained in await Task.WhenAll(closing))
         {
+            handedOver += drained.Ops.Length;
             Apply(drained);
         }
+
+        logger.LogInformation("Live {LiveId}: stats freezing; {Silos} silos handed over {Ops} ops; {Unique} unique, {Views} views",
+            LiveId, closing.Count, handedOver, _presence.UniqueCount, S.ViewCount);
 
         _silos.Clear();
         Sweep();
