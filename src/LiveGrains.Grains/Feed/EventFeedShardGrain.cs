@@ -40,7 +40,14 @@ public sealed class EventFeedShardGrain(
     LiveGrainsClock clock,
     ILogger<EventFeedShardGrain> logger) : Grain, IEventFeedShardGrain
 {
-    private readonly HashSet<string> _headIds = new(StringComparer.Ordinal);
+    /// <summary>Sealed pages whose event ids are remembered besides the open page's, to recognise a replay.</summary>
+    private const int RememberedPages = 4;
+
+    // The ids of the open page and of the last RememberedPages sealed pages (oldest first in _sealedIds). A relay replays
+    // an event after a crash between its hand-off and its outbox write, so a replay follows the original closely.
+    private readonly HashSet<string> _recentIds = new(StringComparer.Ordinal);
+    private readonly Queue<string[]> _sealedIds = new();
+    private Task? _rememberingSealed;
     private CoalescedWriter? _writer;
     private bool _sealing;
 
@@ -69,20 +76,42 @@ public sealed class EventFeedShardGrain(
         _durable = S.NextPosition - 1;
         foreach (var entry in S.Head)
         {
-            _headIds.Add(entry.Event.EventId);
+            _recentIds.Add(entry.Event.EventId);
         }
 
         return Task.CompletedTask;
     }
 
+    /// <summary>After an activation, the ids of the last sealed pages are read once, before the first append.</summary>
+    private Task RememberSealedPagesAsync() => _rememberingSealed ??= ReadSealedIdsAsync();
+
+    private async Task ReadSealedIdsAsync()
+    {
+        for (var page = Math.Max(S.FirstPage, S.NextPage - RememberedPages); page < S.NextPage; page++)
+        {
+            Remember([.. (await Page(page).GetAsync()).Select(e => e.Event.EventId)]);
+        }
+    }
+
+    private void Remember(string[] sealedIds)
+    {
+        _sealedIds.Enqueue(sealedIds);
+        _recentIds.UnionWith(sealedIds);
+        while (_sealedIds.Count > RememberedPages)
+        {
+            _recentIds.ExceptWith(_sealedIds.Dequeue());
+        }
+    }
+
     public async Task AppendAsync(ResourceEvent[] events)
     {
-        // A relay hands an event over again after a crash between the hand-off and its outbox write: the open page
-        // holds the recent events, so a replay is recognised by id (a replay across a page seal would show twice).
+        // A relay hands an event over again after a crash between the hand-off and its outbox write: a replay is
+        // recognised by id among the open page and the last sealed pages (a replay older than that would show twice).
+        await RememberSealedPagesAsync();
         var added = false;
         foreach (var @event in events)
         {
-            if (_headIds.Add(@event.EventId))
+            if (_recentIds.Add(@event.EventId))
             {
                 S.Head.Add(new FeedEntry(S.NextPosition++, @event));
                 added = true;
@@ -162,10 +191,7 @@ public sealed class EventFeedShardGrain(
                 var number = S.NextPage;
                 await Page(number).SaveAsync(entries);
                 S.Head.RemoveRange(0, entries.Length);
-                foreach (var entry in entries)
-                {
-                    _headIds.Remove(entry.Event.EventId);
-                }
+                Remember([.. entries.Select(e => e.Event.EventId)]);
 
                 S.NextPage = number + 1;
             }

@@ -21,6 +21,11 @@ public sealed class EventFeedShardTests(ClusterFixture fixture)
         }
 
         await shard.AppendAsync(events[^3..]); // a replay of events in the open page: ignored by id
+        await shard.AppendAsync(events[(EventFeed.PageSize - 2)..(EventFeed.PageSize + 2)]); // across a sealed page's end
+
+        // A new activation (after a restart) still recognises replays of sealed events.
+        await fixture.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await shard.AppendAsync(events[(EventFeed.PageSize * 2)..((EventFeed.PageSize * 2) + 3)]);
 
         var all = await shard.ReadAsync(0, 1_000);
         Assert.Equal(Enumerable.Range(1, count).Select(i => (long)i), all.Select(e => e.Position));
