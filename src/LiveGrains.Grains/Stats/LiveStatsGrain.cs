@@ -76,6 +76,42 @@ public sealed class LiveStatsGrain(
             LiveId, _presence.UniqueCount, _presence.ViewerCount, S.ViewCount, S.Frozen, _silos.Count, state.Etag);
         await LoadSubjectAsync(S.Tenant);
         EnsureTicking();
+
+        // Orleans' directory forgets the activations of a silo that is stopping before they have deactivated, so this
+        // activation may have read the stats before the previous one's last write (on deactivation) landed, and it
+        // need not write itself for a long time (no conflict shows it then). Read again once that write is likely
+        // and once it must have happened, and take in what it stored.
+        var window = TimeSpan.FromSeconds(Math.Max(1, options.Value.PredecessorWriteWindowSeconds));
+        foreach (var due in new[] { TimeSpan.FromSeconds(Math.Min(2, window.TotalSeconds)), window })
+        {
+            this.RegisterGrainTimer(static (grain, _) => grain.ConfirmStoredAsync(), this, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan));
+        }
+    }
+
+    /// <summary>Re-reads the stored stats and merges them when another activation wrote since this one read or wrote.</summary>
+    private async Task ConfirmStoredAsync()
+    {
+        await _persisting.WaitAsync();
+        try
+        {
+            var read = state.Etag;
+            await MergeStoredAsync();
+            if (!string.Equals(read, state.Etag, StringComparison.Ordinal))
+            {
+                logger.LogWarning("Live {LiveId}: a previous activation wrote the stats after this one read them; merged what it stored", LiveId);
+                _dirty = true;
+            }
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Live {LiveId}: re-reading the stored stats failed; a later write still merges on conflict", LiveId);
+        }
+        finally
+        {
+            _persisting.Release();
+        }
+
+        EnsureTicking();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

@@ -15,6 +15,13 @@ public sealed class StatsOptions
 
     /// <summary>How often changed stats are written behind; with the flush interval and one write this bounds the loss on kill -9 (&lt; 5 s).</summary>
     public double PersistIntervalSeconds { get; set; } = 2;
+
+    /// <summary>
+    /// How long a previous activation of a live's stats may still be finishing its last write after this one read the
+    /// stored stats (a silo stopping gracefully: the host's shutdown timeout). A new activation reads storage again
+    /// 2 s after it started and once more after this long, and takes in what such a write stored.
+    /// </summary>
+    public double PredecessorWriteWindowSeconds { get; set; } = 30;
 }
 
 public static class StatsServiceCollectionExtensions

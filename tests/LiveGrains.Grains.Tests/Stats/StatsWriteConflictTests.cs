@@ -50,6 +50,31 @@ public sealed class StatsWriteConflictTests(ClusterFixture fixture)
         Assert.Equal(3, stats.ChatMessageCount);
     }
 
+    /// <summary>
+    /// A silo that stops gracefully loses its directory entries before its activations deactivate, so a new activation
+    /// elsewhere can read the stats before the old one's last write lands, and then has nothing to write itself: no
+    /// conflict would ever tell it (chaos, rolling restart: "40 distinct viewers got 202 joins but unique_viewer_count
+    /// 20", no merge logged). The new activation reads storage again shortly after it started.
+    /// </summary>
+    [Fact]
+    public async Task AWriteOfAPreviousActivationThatLandsAfterThisOneReadIsTakenInWithoutAnyNewActivity()
+    {
+        var liveId = await GoLiveAsync();
+        string[] Viewers(string prefix) => [.. Enumerable.Range(0, 20).Select(i => $"{prefix}{i}")];
+
+        Assert.True((await RecordAsync(liveId, new ActivityRequest(Joins: Viewers("a")))).IsSuccess);
+        await StatsWhenAsync(liveId, s => s.UniqueViewerCount == 20);
+        await Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        // This activation reads 20 viewers; then the "previous activation" stores its last 20 behind its back.
+        Assert.Equal(20, (await StatsAsync(liveId)).UniqueViewerCount);
+        await WriteAsAnotherActivationAsync(liveId, Viewers("b"), likes: 0);
+
+        var stats = await StatsWhenAsync(liveId, s => s.UniqueViewerCount == 40);
+        Assert.Equal(40, stats.ViewerCount);
+        Assert.Equal(40, stats.ViewCount);
+    }
+
     private IGrainStorage Storage => fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(LiveGrainsStorage.State);
 
     private async Task<LiveStatsState> ReadStoredAsync(string liveId)
