@@ -77,10 +77,10 @@ public sealed class LiveStatsGrain(
         await LoadSubjectAsync(S.Tenant);
         EnsureTicking();
 
-        // Orleans' directory forgets the activations of a silo that is stopping before they have deactivated, so this
-        // activation may have read the stats before the previous one's last write (on deactivation) landed, and it
-        // need not write itself for a long time (no conflict shows it then). Read again once that write is likely
-        // and once it must have happened, and take in what it stored.
+        // While a silo stops, its directory ranges move as its activations deactivate, so this activation may have read
+        // the stats before the previous one's last write (on deactivation) landed, and it need not write itself for a
+        // long time (then no conflict shows it). Read again once that write is likely and once it must have happened,
+        // and take in what it stored.
         var window = TimeSpan.FromSeconds(Math.Max(1, options.Value.PredecessorWriteWindowSeconds));
         foreach (var due in new[] { TimeSpan.FromSeconds(Math.Min(2, window.TotalSeconds)), window })
         {
