@@ -6,6 +6,8 @@
 #   bash bench/run.sh --storage azure [scenario ...]   (the gateway on Azure Storage served by Azurite; peer on Redis)
 #   bash bench/run.sh --target http://host:port [--pid PID] [scenario ...]   (an already-running gateway)
 #   bash bench/run.sh --peer PATH [scenario ...]   (the stateless peer's source; default ../shared/peers/redis-stateless)
+#   bash bench/run.sh golive golive-token golive-limited join-spread join-spread-token join-spread-limited
+#       (API key vs host/viewer token vs rate limits on; the *-limited ones against the gateway restarted with limits on)
 #
 # Without --target it builds Release, starts its own redis-server and gateway on free loopback ports
 # (--topology single, the default: one gateway with a co-hosted silo; --topology cluster: 3 LiveGrains.Silo
