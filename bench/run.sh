@@ -6,6 +6,8 @@
 #   bash bench/run.sh --storage azure [scenario ...]   (the gateway on Azure Storage served by Azurite; peer on Redis)
 #   bash bench/run.sh --target http://host:port [--pid PID] [scenario ...]   (an already-running gateway)
 #   bash bench/run.sh --peer PATH [scenario ...]   (the stateless peer's source; default ../shared/peers/redis-stateless)
+#   bash bench/run.sh golive golive-token golive-limited join-spread join-spread-token join-spread-limited
+#       (API key vs host/viewer token vs rate limits on; the *-limited ones against the gateway restarted with limits on)
 #
 # Without --target it builds Release, starts its own redis-server and gateway on free loopback ports
 # (--topology single, the default: one gateway with a co-hosted silo; --topology cluster: 3 LiveGrains.Silo
@@ -45,6 +47,26 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 set -- ${args[@]+"${args[@]}"}
+
+# The *-limited scenarios need a gateway with rate limits on. In the single topology that run.sh starts itself they
+# run after the others, against the gateway restarted with rate limits on and too high to refuse anything (a second
+# table in the same invocation); everything else runs first with limits off, as always. Naming no scenario means
+# every scenario, the limited ones included. (Every LiveGrains.Bench option takes a value: --key value or --key=value.)
+bench_options=()
+scenarios=()
+limited=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --*=*) bench_options+=("$1") ;;
+    --*) bench_options+=("$1"); if [[ $# -ge 2 ]]; then bench_options+=("$2"); shift; fi ;;
+    *-limited) limited+=("$1") ;;
+    *) scenarios+=("$1") ;;
+  esac
+  shift
+done
+named_none=false
+[[ ${#scenarios[@]} -eq 0 && ${#limited[@]} -eq 0 ]] && named_none=true
+set -- ${bench_options[@]+"${bench_options[@]}"} ${scenarios[@]+"${scenarios[@]}"} ${limited[@]+"${limited[@]}"}
 case "$topology" in
   single | cluster) ;;
   *) echo "--topology wants single or cluster, not '$topology'" >&2; exit 2 ;;
@@ -182,7 +204,9 @@ if [[ "$topology" == cluster ]]; then
   read -r -a ports < <(dotnet "$bench_dll" --free-ports $((1 + 3 * silos + gateways)))
   redis_port="${ports[0]}"
 else
-  read -r redis_port http_port silo_port gateway_port peer_port blob_port queue_port table_port < <(dotnet "$bench_dll" --free-ports 8)
+  # The last three: the gateway's ports when it is restarted for the *-limited scenarios (no wait for the first ones to free).
+  read -r redis_port http_port silo_port gateway_port peer_port blob_port queue_port table_port http_port2 silo_port2 gateway_port2 \
+    < <(dotnet "$bench_dll" --free-ports 11)
 fi
 
 if $use_peer; then
@@ -313,29 +337,56 @@ if [[ "$storage" == azure ]]; then
     "ConnectionStrings__azure-storage=DefaultEndpointsProtocol=http;AccountName=$account;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$blob_port/$account;QueueEndpoint=http://127.0.0.1:$queue_port/$account;TableEndpoint=http://127.0.0.1:$table_port/$account;")
 fi
 
-echo "starting gateway on http://127.0.0.1:$http_port ($storage, redis :$redis_port, cluster $cluster)..." >&2
-# The gateway runs from its output folder, its content root, so that it finds its appsettings.json.
-(
-  cd "$gateway_dir"
-  exec env \
-    ASPNETCORE_ENVIRONMENT=Production \
-    "${storage_env[@]}" \
-    Auth__ApiKeys__benchkey=bench \
-    RateLimits__Enabled="${BENCH_RATE_LIMITS:-false}" \
-    Ingest__CallbackSecret=benchsecret \
-    Webhooks__AllowPrivateNetworks=true \
-    Logging__LogLevel__Default=Warning \
-    Orleans__ClusterId="$cluster" \
-    Orleans__SiloPort="$silo_port" \
-    Orleans__GatewayPort="$gateway_port" \
-    dotnet LiveGrains.Gateway.dll --urls "http://127.0.0.1:$http_port"
-) >"$work/gateway.log" 2>&1 &
-gateway_pid=$!
+# Starts the gateway: $1 = true for rate limits on (high: nothing is refused), $2 = its cluster id, $3 = its service id.
+start_gateway() {
+  local limits=(RateLimits__Enabled="${BENCH_RATE_LIMITS:-false}")
+  if [[ "$1" == true ]]; then
+    limits=(RateLimits__Enabled=true RateLimits__PerKeyPerSecond="$high_limit" RateLimits__PerTenantPerSecond="$high_limit"
+      RateLimits__ActivityPerKeyPerSecond="$high_limit")
+  fi
+  echo "starting gateway on http://127.0.0.1:$http_port ($storage, redis :$redis_port, cluster $2, rate limits ${limits[0]#*=})..." >&2
+  # The gateway runs from its output folder, its content root, so that it finds its appsettings.json.
+  (
+    cd "$gateway_dir"
+    exec env \
+      ASPNETCORE_ENVIRONMENT=Production \
+      "${storage_env[@]}" \
+      Auth__ApiKeys__benchkey=bench \
+      "${limits[@]}" \
+      Ingest__CallbackSecret=benchsecret \
+      Webhooks__AllowPrivateNetworks=true \
+      Logging__LogLevel__Default=Warning \
+      Orleans__ClusterId="$2" \
+      Orleans__ServiceId="$3" \
+      Orleans__SiloPort="$silo_port" \
+      Orleans__GatewayPort="$gateway_port" \
+      dotnet LiveGrains.Gateway.dll --urls "http://127.0.0.1:$http_port"
+  ) >"$work/gateway.log" 2>&1 &
+  gateway_pid=$!
+}
 
+# The limits of the *-limited phase: the validator's maximum (RateLimitOptionsValidator.MaxPerSecond), so the buckets
+# work as always but never refuse a benchmark's load.
+high_limit=100000000
+split_limited=false
+[[ "${BENCH_RATE_LIMITS:-false}" != true ]] && split_limited=true
+if $split_limited && $named_none; then
+  limited=(golive-limited join-spread-limited)
+fi
+run_first=true
+if $split_limited && [[ ${#scenarios[@]} -eq 0 ]] && ! $named_none; then
+  run_first=false
+fi
+
+if $run_first; then
+  start_gateway false "$cluster" livegrains
+else
+  start_gateway true "$cluster" livegrains
+fi
 echo "gateway $(git -C "$root" describe --always --dirty 2>/dev/null || echo '(no commit)'), pid $gateway_pid" >&2
 
 peer_args=()
-if $use_peer; then
+if $use_peer && $run_first; then
   # The same redis-server as the gateway, database 1 (LiveGrains uses 0), so the key spaces cannot collide; the same
   # API key. Both answer the same routes, so the bench sets up the same room ids on each and drives both alike.
   (
@@ -353,4 +404,31 @@ if $use_peer; then
   peer_args=(--peer-target "http://127.0.0.1:$peer_port" --peer-pid "$peer_pid")
 fi
 
-dotnet "$bench_dll" --target "http://127.0.0.1:$http_port" --pid "$gateway_pid" ${peer_args[@]+"${peer_args[@]}"} "$@"
+limited_note="gateway with rate limits ON (RateLimits__Enabled=true, per key, per tenant and activity $high_limit a second: nothing is refused): compare each *-limited row with its scenario measured with limits off"
+if ! $split_limited; then
+  dotnet "$bench_dll" --target "http://127.0.0.1:$http_port" --pid "$gateway_pid" ${peer_args[@]+"${peer_args[@]}"} "$@"
+  exit $?
+fi
+if ! $run_first; then
+  # Only *-limited scenarios named: the gateway already runs with limits on.
+  dotnet "$bench_dll" --target "http://127.0.0.1:$http_port" --pid "$gateway_pid" --note "$limited_note" \
+    ${bench_options[@]+"${bench_options[@]}"} "${limited[@]}"
+  exit $?
+fi
+
+dotnet "$bench_dll" --target "http://127.0.0.1:$http_port" --pid "$gateway_pid" ${peer_args[@]+"${peer_args[@]}"} \
+  ${bench_options[@]+"${bench_options[@]}"} ${scenarios[@]+"${scenarios[@]}"}
+[[ ${#limited[@]} -gt 0 ]] || exit 0
+
+# The same gateway binary, host and redis, restarted with rate limits on: a fresh cluster and service id, so none of
+# the first phase's grains, reminders or lives (idle-lives leaves 100,000 on air) weigh on the second.
+echo "== restarting the gateway with rate limits on for: ${limited[*]}" >&2
+stop "$peer_pid"
+peer_pid=""
+stop "$gateway_pid"
+gateway_pid=""
+http_port="$http_port2" silo_port="$silo_port2" gateway_port="$gateway_port2"
+start_gateway true "$cluster-limited" livegrains-limited
+echo "gateway (rate limits on), pid $gateway_pid" >&2
+dotnet "$bench_dll" --target "http://127.0.0.1:$http_port" --pid "$gateway_pid" --note "$limited_note" \
+  ${bench_options[@]+"${bench_options[@]}"} "${limited[@]}"

@@ -236,7 +236,8 @@ public sealed record BenchOptions
     public const string Usage = """
         usage: LiveGrains.Bench --target http://host:port [scenario ...] [options]
           scenarios   alive golive join-spread like-spread join-hot activity-batch callbacks million-viewers transitions webhooks
-                      idle-lives (default: all)
+                      golive-token join-spread-token idle-lives (default: these)
+                      golive-limited join-spread-limited (only named: need a gateway with rate limits on)
           --duration S      measured seconds per run (20)        --warmup S       unmeasured seconds first (3)
           --runs N          runs per scenario, median shown (1)  --concurrency N  workers and connections (64)
           --rooms N         rooms, lives and streams set up (10000)
@@ -249,6 +250,7 @@ public sealed record BenchOptions
           --lives N         idle-lives: lives put on air (100000)  --idle S     idle-lives: measured idle seconds (30)
           --peer-target URL the stateless peer: alive, golive, join-spread and join-hot are also measured against it
           --peer-pid PID    the peer's process, for its CPU and memory
+          --note TEXT       a line under the table's title (bench/run.sh: which gateway configuration it measured)
           --api-key KEY     (benchkey)   --secret S  ingest callback secret (benchsecret)   --wait S  for /alive (180)
         """;
 
@@ -293,6 +295,9 @@ public sealed record BenchOptions
 
     public string ApiKey { get; init; } = "benchkey";
 
+    /// <summary>A line printed under the table's title, or null.</summary>
+    public string? Note { get; init; }
+
     public string Secret { get; init; } = "benchsecret";
 
     public TimeSpan Wait { get; init; } = TimeSpan.FromSeconds(180);
@@ -306,7 +311,7 @@ public sealed record BenchOptions
             var arg = args[i];
             if (!arg.StartsWith("--", StringComparison.Ordinal))
             {
-                scenarios.Add(LiveGrains.Bench.Scenarios.Names.Contains(arg)
+                scenarios.Add(LiveGrains.Bench.Scenarios.Exists(arg)
                     ? arg
                     : throw new ArgumentException($"unknown scenario '{arg}'"));
                 continue;
@@ -362,6 +367,7 @@ public sealed record BenchOptions
             Lives = Int("lives", defaults.Lives),
             Idle = Seconds("idle", defaults.Idle),
             ApiKey = Text("api-key", defaults.ApiKey),
+            Note = values.Remove("note", out var note) ? note : null,
             Secret = Text("secret", defaults.Secret),
             Wait = Seconds("wait", defaults.Wait),
         };

@@ -73,6 +73,11 @@ public sealed class Report(BenchOptions options)
             : Invariant($"LiveGrains gateway benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {options.Targets.Count} target(s) {string.Join(", ", options.Targets)} (workers round-robin, one connection pool each){(metrics.Processes.Count > 0 ? $"; RSS and CPU summed over {string.Join(", ", metrics.Processes)}" : string.Empty)}"));
         var load = File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
         output.WriteLine(Invariant($"host: {Environment.ProcessorCount} cores ({cpu ?? "?"}), {RuntimeInformation.OSDescription}, .NET {Environment.Version}; load generator on the same host; load average at the end {load}"));
+        if (options.Note is { } note)
+        {
+            output.WriteLine(note);
+        }
+
         output.WriteLine(Invariant($"concurrency {options.Concurrency}, warmup {options.Warmup.TotalSeconds:0.#} s, measured {options.Duration.TotalSeconds:0.#} s, {options.Runs} run(s) per scenario"));
         var withPeer = options.PeerTarget is not null;
         if (withPeer)

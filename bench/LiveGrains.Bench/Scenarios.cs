@@ -44,6 +44,7 @@ public sealed partial class ScenarioSkippedException(string reason) : Exception(
 public sealed class BenchContext(HttpClient client, BenchOptions options)
 {
     private string[]? _spreadLives;
+    private (string KeyId, string Secret)? _signingKey;
 
     public HttpClient Client { get; } = client;
 
@@ -63,6 +64,23 @@ public sealed class BenchContext(HttpClient client, BenchOptions options)
 
     public Task CreateRoomAsync(string roomId, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, "/v1/rooms", new { room_id = roomId }, [201, 409], cancellationToken);
+
+    /// <summary>A room whose host is <paramref name="hostId"/>, so a host token's go-live pays the host-only check.</summary>
+    public Task CreateRoomAsync(string roomId, string hostId, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, "/v1/rooms", new { room_id = roomId, host_id = hostId }, [201, 409], cancellationToken);
+
+    /// <summary>A managed <c>write</c> key made once per invocation with the bench's admin key: the key tokens are signed with.</summary>
+    public async Task<(string KeyId, string Secret)> SigningKeyAsync(CancellationToken cancellationToken)
+    {
+        if (_signingKey is { } known)
+        {
+            return known;
+        }
+
+        var created = await SendAsync(HttpMethod.Post, "/v1/api-keys", new { name = "bench-tokens", scopes = new[] { "write" } }, [201], cancellationToken);
+        _signingKey = (created.GetProperty("key_id").GetString()!, created.GetProperty("secret").GetString()!);
+        return _signingKey.Value;
+    }
 
     public async Task<string> GoLiveAsync(string roomId, CancellationToken cancellationToken)
     {
@@ -138,10 +156,25 @@ public static class Scenarios
             ["million-viewers"] = MillionViewersAsync,
             ["transitions"] = WebhookScenario.TransitionsAsync,
             ["webhooks"] = WebhookScenario.WebhooksAsync,
+            ["golive-token"] = GoLiveTokenAsync,
+            ["join-spread-token"] = JoinSpreadTokenAsync,
+            ["golive" + LimitedSuffix] = (context, ct) => RateLimitedAsync(GoLiveAsync, context, ct),
+            ["join-spread" + LimitedSuffix] = (context, ct) => RateLimitedAsync(JoinSpreadAsync, context, ct),
         };
 
-    /// <summary>Every scenario name, in the default order; idle-lives last, as its lives stay on air afterwards.</summary>
-    public static IReadOnlyList<string> Names { get; } = [.. All.Keys, IdleLives];
+    /// <summary>
+    /// The scenarios that need a gateway with rate limits on: bench/run.sh measures them against a gateway it restarts
+    /// with <c>RateLimits:Enabled=true</c> and limits too high to refuse anything, after the others.
+    /// </summary>
+    public const string LimitedSuffix = "-limited";
+
+    /// <summary>
+    /// Every scenario name, in the default order; idle-lives last, as its lives stay on air afterwards. The
+    /// <see cref="LimitedSuffix"/> ones are named explicitly (bench/run.sh adds them to its default run).
+    /// </summary>
+    public static IReadOnlyList<string> Names { get; } = [.. All.Keys.Where(n => !n.EndsWith(LimitedSuffix, StringComparison.Ordinal)), IdleLives];
+
+    public static bool Exists(string name) => All.ContainsKey(name) || name == IdleLives;
 
     /// <summary>
     /// The scenarios the stateless peer (shared/peers/redis-stateless) serves: it has rooms, go-live and joins, and
@@ -170,6 +203,76 @@ public static class Scenarios
             ExpectedStatus = 201,
         };
     }
+
+    /// <summary>
+    /// golive with a host token instead of the API key: rooms <c>bench-t{i}</c> hosted by <c>host-{i}</c>, each driven
+    /// by its host's token (signed here with a managed key's secret, as a host's app would), so every call pays the
+    /// token's verification and the host-only read of the room on top of what golive pays.
+    /// </summary>
+    private static async Task<Workload> GoLiveTokenAsync(BenchContext context, CancellationToken cancellationToken)
+    {
+        var rooms = context.Options.Rooms;
+        var (keyId, secret) = await context.SigningKeyAsync(cancellationToken);
+        var expires = DateTimeOffset.UtcNow.AddDays(1);
+        var tokens = await context.ForEachAsync(rooms, async (i, ct) =>
+        {
+            await context.CreateRoomAsync($"bench-t{i}", $"host-{i}", ct);
+            return Bearer(BenchTokens.Sign(keyId, secret, $"host-{i}", new { room = $"bench-t{i}", host = true }, expires));
+        }, cancellationToken);
+
+        return new Workload
+        {
+            NextRequest = w =>
+            {
+                var room = w.Random.Next(rooms);
+                var request = Post($"/v1/rooms/bench-t{room}/go-live", GoLiveBody);
+                request.Headers.Authorization = tokens[room];
+                return request;
+            },
+            ExpectedStatus = 201,
+        };
+    }
+
+    /// <summary>join-spread with a viewer token per live (<c>{live, viewer: true}</c>) instead of the API key.</summary>
+    private static async Task<Workload> JoinSpreadTokenAsync(BenchContext context, CancellationToken cancellationToken)
+    {
+        var lives = await context.SpreadLivesAsync(cancellationToken);
+        var (keyId, secret) = await context.SigningKeyAsync(cancellationToken);
+        var expires = DateTimeOffset.UtcNow.AddDays(1);
+        var tokens = lives.Select(live => Bearer(BenchTokens.Sign(keyId, secret, "viewer", new { live, viewer = true }, expires))).ToArray();
+        return new Workload
+        {
+            NextRequest = w =>
+            {
+                var live = w.Random.Next(lives.Length);
+                var request = Post($"/v1/lives/{lives[live]}/viewers/v{w.Random.Next(1_000_000)}/join");
+                request.Headers.Authorization = tokens[live];
+                return request;
+            },
+            ExpectedStatus = 202,
+        };
+    }
+
+    /// <summary>
+    /// The same workload as <paramref name="setup"/>'s, measured only when the gateway limits rates: an admitted answer
+    /// then carries <c>RateLimit-Limit</c>, so the row cannot silently measure a gateway with limits off.
+    /// </summary>
+    private static async Task<Workload> RateLimitedAsync(
+        Func<BenchContext, CancellationToken, Task<Workload>> setup, BenchContext context, CancellationToken cancellationToken)
+    {
+        var workload = await setup(context, cancellationToken);
+        using var probe = workload.NextRequest(new Worker(0, 1));
+        using var response = await context.Client.SendAsync(probe, cancellationToken);
+        if (!response.Headers.Contains("RateLimit-Limit"))
+        {
+            throw new ScenarioSkippedException(
+                $"rate limits are off in this gateway (status {(int)response.StatusCode}, no RateLimit-Limit header); bench/run.sh restarts its gateway with them on for *{LimitedSuffix}");
+        }
+
+        return workload;
+    }
+
+    private static AuthenticationHeaderValue Bearer(string token) => new("Bearer", token);
 
     private static async Task<Workload> JoinSpreadAsync(BenchContext context, CancellationToken cancellationToken)
     {
@@ -370,5 +473,28 @@ public static class Scenarios
         }
 
         return Encoding.UTF8.GetBytes(json.Append("]}").ToString());
+    }
+}
+
+/// <summary>
+/// HS256 JWTs as a host's or viewer's app signs them (LiveKit's scheme, api.md "Access"): HMAC key = the UTF-8 bytes of a
+/// managed key's secret, <c>iss</c> = its key id. Built by hand here: the load generator only signs, the gateway verifies.
+/// </summary>
+public static class BenchTokens
+{
+    public static string Sign(string keyId, string secret, string subject, object grants, DateTimeOffset expires)
+    {
+        var header = System.Buffers.Text.Base64Url.EncodeToString("""{"alg":"HS256","typ":"JWT"}"""u8);
+        var payload = System.Buffers.Text.Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            iss = keyId,
+            sub = subject,
+            iat = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            exp = expires.ToUnixTimeSeconds(),
+            grants,
+        }));
+        var signed = header + "." + payload;
+        var signature = System.Security.Cryptography.HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.ASCII.GetBytes(signed));
+        return signed + "." + System.Buffers.Text.Base64Url.EncodeToString(signature);
     }
 }

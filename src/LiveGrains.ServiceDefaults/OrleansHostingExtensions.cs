@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using LiveGrains.Grains;
+using LiveGrains.Grains.Access;
 using LiveGrains.Grains.Stats;
 using LiveGrains.Grains.Webhooks;
 using Azure.Data.Tables;
@@ -191,6 +192,7 @@ public static class OrleansHostingExtensions
         services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
         services.AddLiveGrainsWebhooks(configuration);
         services.AddLiveStats(configuration);
+        services.AddLiveGrainsAudit(configuration);
         services.AddOptions<LiveGrains.Grains.Streams.StreamOptions>().Bind(configuration.GetSection("Streams"));
 
         // Dropping publishers at the media servers (docs/ingest.md): the silos call the control APIs, not the gateways.

@@ -9,7 +9,7 @@ public sealed class RoomsAndLivesHttpTests(GatewayFactory factory)
     private static readonly string[] RoomFields =
     [
         "room_id", "title", "host_id", "takeover_policy", "reconnect_window_seconds", "active_live_id", "created_at", "updated_at",
-        "description", "metadata", "visibility", "created_by", "preset_id",
+        "description", "metadata", "visibility", "created_by", "preset_id", "co_host_ids",
     ];
 
     private static readonly string[] LiveFields =

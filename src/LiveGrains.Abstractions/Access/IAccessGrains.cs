@@ -81,7 +81,7 @@ public interface IAuditLogGrain : IGrainWithStringKey
     /// </summary>
     [Alias("AppendBatch")] Task AppendAsync(IReadOnlyList<AuditRecord> records);
 
-    /// <summary>Entries after the cursor, oldest first, matching the filters.</summary>
+    /// <summary>Entries after the cursor, oldest first, matching the filters; entries past the retention period are never returned.</summary>
     [Alias("Query"), ReadOnly] Task<AuditPage> QueryAsync(AuditQuery query);
 }
 
@@ -92,4 +92,7 @@ public interface IAuditPageGrain : IGrainWithStringKey
     [Alias("Store")] Task StoreAsync(IReadOnlyList<AuditEntry> entries);
 
     [Alias("Get"), ReadOnly] Task<IReadOnlyList<AuditEntry>> GetAsync();
+
+    /// <summary>Drops the page from storage: every entry in it is past the audit log's retention.</summary>
+    [Alias("Clear")] Task ClearAsync();
 }

@@ -41,6 +41,9 @@ public static class ResourceLimits
 
     /// <summary>Transitions kept per live: the first (its creation) and the latest ones.</summary>
     public const int MaxTransitions = 100;
+
+    /// <summary>A room's <c>co_host_ids</c> at most (host only reads them on every token-driven lifecycle call).</summary>
+    public const int MaxCoHosts = 20;
 }
 
 /// <summary>

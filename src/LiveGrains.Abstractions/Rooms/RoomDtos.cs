@@ -24,7 +24,18 @@ public sealed record RoomDto(
     [property: Id(9), System.Text.Json.Serialization.JsonConverter(typeof(VerbatimKeysJsonConverter))] Dictionary<string, string>? Metadata = null,
     [property: Id(10)] Visibility Visibility = Visibility.Public,
     [property: Id(11)] string? CreatedBy = null,
-    [property: Id(40)] string? PresetId = null);
+    [property: Id(40)] string? PresetId = null,
+    [property: Id(80)] string[]? CoHostIds = null)
+{
+    /// <summary>
+    /// Host only (api.md, "Access"): a room with a <see cref="HostId"/> or <see cref="CoHostIds"/> lets a token run its
+    /// lives only when the token's user is one of them; a room with neither lets any host token.
+    /// </summary>
+    public bool AllowsHost(string userId) =>
+        (HostId is null && CoHostIds is not { Length: > 0 })
+        || string.Equals(HostId, userId, StringComparison.Ordinal)
+        || (CoHostIds is not null && Array.IndexOf(CoHostIds, userId) >= 0);
+}
 
 [GenerateSerializer, Immutable, Alias("LiveGrains.CreateRoomCommand")]
 public sealed record CreateRoomCommand(
@@ -34,9 +45,13 @@ public sealed record CreateRoomCommand(
     [property: Id(3)] int ReconnectWindowSeconds,
     [property: Id(4)] string? RequestId = null,
     [property: Id(5)] ResourceDetails? Details = null,
-    [property: Id(40)] string? PresetId = null);
+    [property: Id(40)] string? PresetId = null,
+    [property: Id(80)] string[]? CoHostIds = null);
 
-/// <summary>A partial update: null members are left as they are (an empty <see cref="PresetId"/> removes the room's preset).</summary>
+/// <summary>
+/// A partial update: null members are left as they are (an empty <see cref="PresetId"/> removes the room's preset, an
+/// empty <see cref="CoHostIds"/> removes its co-hosts).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("LiveGrains.UpdateRoomCommand")]
 public sealed record UpdateRoomCommand(
     [property: Id(0)] string? Title,
@@ -44,7 +59,8 @@ public sealed record UpdateRoomCommand(
     [property: Id(2)] TakeoverPolicy? TakeoverPolicy,
     [property: Id(3)] int? ReconnectWindowSeconds,
     [property: Id(4)] ResourceDetails? Details = null,
-    [property: Id(40)] string? PresetId = null);
+    [property: Id(40)] string? PresetId = null,
+    [property: Id(80)] string[]? CoHostIds = null);
 
 /// <summary>
 /// <see cref="RequestId"/> (a digest of the client's Idempotency-Key) lets the room answer a retry of a

@@ -26,6 +26,38 @@ public sealed class RequestValidator
         return this;
     }
 
+    /// <summary>
+    /// A room's <c>co_host_ids</c>: at most <see cref="ResourceLimits.MaxCoHosts"/> distinct user ids, each as a
+    /// <c>host_id</c>. Bounded because every token-driven lifecycle call of the room reads them.
+    /// </summary>
+    public RequestValidator CoHostIds(string field, string[]? values)
+    {
+        if (values is null)
+        {
+            return this;
+        }
+
+        if (values.Length > ResourceLimits.MaxCoHosts)
+        {
+            return Add(field, $"At most {ResourceLimits.MaxCoHosts} co-hosts.");
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (values[i] is not { } id || !Ids.IsValidClientId(id))
+            {
+                Add($"{field}[{i}]", $"Must be 1-{Ids.MaxClientIdLength} characters of A-Z, a-z, 0-9, '_', '.', '-'.");
+            }
+            else if (!seen.Add(id))
+            {
+                Add($"{field}[{i}]", "Listed twice.");
+            }
+        }
+
+        return this;
+    }
+
     public RequestValidator ServerId(string field, string value, string prefix)
     {
         if (!Ids.IsValidServerId(value, prefix))

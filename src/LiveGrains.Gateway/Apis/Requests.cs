@@ -12,7 +12,8 @@ public sealed record CreateRoomRequest(
     Dictionary<string, string>? Metadata = null,
     Visibility? Visibility = null,
     string? CreatedBy = null,
-    string? PresetId = null);
+    string? PresetId = null,
+    string[]? CoHostIds = null);
 
 public sealed record UpdateRoomRequest(
     string? Title = null,
@@ -22,7 +23,8 @@ public sealed record UpdateRoomRequest(
     string? Description = null,
     Dictionary<string, string>? Metadata = null,
     Visibility? Visibility = null,
-    string? PresetId = null);
+    string? PresetId = null,
+    string[]? CoHostIds = null);
 
 public sealed record GoLiveRequest(
     string? Title = null,

@@ -18,7 +18,7 @@ public static class RoomsApi
         var api = app.MapGroup("/v1/rooms").WithTags("Rooms").RequireAuthorization();
         api.MapPost("/", CreateRoomAsync).WithMetadata(new DeduplicatedByRequestId()).WithName("CreateRoom").WithSummary("Creates a room (a channel that holds at most one active live).");
         api.MapGet("/{roomId}", GetRoomAsync).WithName("GetRoom").WithSummary("Gets a room and its active live id.");
-        api.MapPatch("/{roomId}", UpdateRoomAsync).WithName("UpdateRoom").WithSummary("Changes a room's title, host, takeover policy or reconnect window.");
+        api.MapPatch("/{roomId}", UpdateRoomAsync).WithName("UpdateRoom").WithSummary("Changes a room's title, host, co-hosts, takeover policy or reconnect window.");
         api.MapDelete("/{roomId}", DeleteRoomAsync).WithName("DeleteRoom")
             .WithSummary("Deletes a room (409 live_already_active while a live is on air); its lives stay readable.");
         api.MapGet("/{roomId}/lives", ListLivesAsync).WithName("ListRoomLives").WithSummary("Every live the room ever had, newest first, with cursor paging.");
@@ -36,6 +36,7 @@ public static class RoomsApi
             .ClientId("room_id", body.RoomId, required: false)
             .Text("title", body.Title, RequestValidator.MaxTitleLength)
             .ClientId("host_id", body.HostId, required: false)
+            .CoHostIds("co_host_ids", body.CoHostIds)
             .Defined("takeover_policy", body.TakeoverPolicy)
             .Range("reconnect_window_seconds", body.ReconnectWindowSeconds, 0, RequestValidator.MaxReconnectWindowSeconds)
             .Details(body.Description, body.Metadata, body.Visibility, body.CreatedBy)
@@ -50,7 +51,7 @@ public static class RoomsApi
         var roomId = body.RoomId ?? (requestId is null ? Ids.NewRoomId(time.GetUtcNow()) : DerivedRoomId(user.Tenant(), requestId));
         var result = await Room(grains, user, roomId).CreateAsync(new CreateRoomCommand(
             body.Title, body.HostId, body.TakeoverPolicy ?? TakeoverPolicy.Takeover, body.ReconnectWindowSeconds ?? DefaultReconnectWindowSeconds, requestId,
-            new ResourceDetails(body.Description, body.Metadata, body.Visibility, body.CreatedBy), body.PresetId));
+            new ResourceDetails(body.Description, body.Metadata, body.Visibility, body.CreatedBy), body.PresetId, body.CoHostIds));
         return result.IsSuccess ? TypedResults.Created($"/v1/rooms/{roomId}", result.Value) : Problems.From(result.Error!);
     }
 
@@ -72,6 +73,7 @@ public static class RoomsApi
             .ClientId("room_id", roomId)
             .Text("title", body.Title, RequestValidator.MaxTitleLength)
             .ClientId("host_id", body.HostId, required: false)
+            .CoHostIds("co_host_ids", body.CoHostIds)
             .Defined("takeover_policy", body.TakeoverPolicy)
             .Range("reconnect_window_seconds", body.ReconnectWindowSeconds, 0, RequestValidator.MaxReconnectWindowSeconds)
             .Details(body.Description, body.Metadata, body.Visibility)
@@ -83,7 +85,7 @@ public static class RoomsApi
 
         return Ok(await Room(grains, user, roomId).UpdateAsync(
             new UpdateRoomCommand(body.Title, body.HostId, body.TakeoverPolicy, body.ReconnectWindowSeconds,
-                new ResourceDetails(body.Description, body.Metadata, body.Visibility), body.PresetId)));
+                new ResourceDetails(body.Description, body.Metadata, body.Visibility), body.PresetId, body.CoHostIds)));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteRoomAsync(string roomId, ClaimsPrincipal user, IGrainFactory grains)

@@ -9,15 +9,15 @@ namespace LiveGrains.Gateway.Auth;
 /// bound by the scope of the key that signed it.</item>
 /// <item>Tokens run only the operations of <see cref="TokenOperations"/>, on the room or live their grants name; any
 /// endpoint not listed there is refused to every token, so a new endpoint is closed to tokens until listed.</item>
-/// <item>Host only: a token may run a room's lifecycle only if its <c>sub</c> is the room's <c>host_id</c> (when the
-/// room has one). API keys are the server side and always may.</item>
+/// <item>Host only: a token may run a room's lifecycle only if its <c>sub</c> is the room's <c>host_id</c> or one of its
+/// <c>co_host_ids</c> (when the room has either). API keys are the server side and always may.</item>
 /// </list>
 /// Why a middleware in front of the endpoints, and not each grain checking its caller: every rule here reads only
 /// the caller's credential and, for host-only, the room's host, which the room grain answers with one read-only
 /// call (made only for token-driven lifecycle calls). Keeping the decision out of the grains leaves their commands
 /// unchanged for the server-side callers (ingest, compat APIs) that have no token, and keeps it in one table that a
 /// reviewer reads top to bottom. The price is a window between the host check and the transition in which a
-/// concurrent <c>PATCH</c> of <c>host_id</c> (itself an API-key action) is not yet seen; the grant still has to match.
+/// concurrent <c>PATCH</c> of <c>host_id</c> or <c>co_host_ids</c> (itself an API-key action) is not yet seen; the grant still has to match.
 /// </summary>
 public sealed class AccessPolicy(RequestDelegate next)
 {
@@ -28,7 +28,7 @@ public sealed class AccessPolicy(RequestDelegate next)
         HostOrViewer,
     }
 
-    /// <summary>Lifecycle operations: host grant, and host-only when the room has a host.</summary>
+    /// <summary>Lifecycle operations: host grant, and host-only when the room has a host or co-hosts.</summary>
     private sealed record Operation(Grant Grant, string Parameter, bool Lifecycle = false);
 
     /// <summary>What a token may do, by endpoint name (each endpoint's OpenAPI operation id).</summary>
@@ -146,10 +146,10 @@ public sealed class AccessPolicy(RequestDelegate next)
         {
             var roomId = operation.Parameter == "roomId" ? target : Ids.TryGetRoomOfLive(target, out var ofLive) ? ofLive : null;
             if (roomId is not null
-                && await grains.GetGrain<IRoomGrain>(TenantKey.Compose(caller.Tenant, roomId)).GetAsync() is { IsSuccess: true, Value: { HostId: { } host } }
-                && !string.Equals(host, caller.ActorId, StringComparison.Ordinal))
+                && await grains.GetGrain<IRoomGrain>(TenantKey.Compose(caller.Tenant, roomId)).GetAsync() is { IsSuccess: true, Value: { } room }
+                && !room.AllowsHost(caller.ActorId))
             {
-                return "Only the room's host may run its lives.";
+                return "Only the room's host or co-hosts may run its lives.";
             }
         }
 

@@ -135,18 +135,26 @@ public sealed record Caller(string Tenant, string ActorType, string ActorId, str
             claims.Add(new Claim(GrantsClaim, JsonSerializer.Serialize(Grants.ToClaim())));
         }
 
-        return new ClaimsIdentity(claims, scheme);
+        return new CallerIdentity(this, claims, scheme);
     }
 
-    /// <summary>The caller of an authenticated request; null for anything the handler did not authenticate.</summary>
     /// <summary>
     /// A token's user (<c>sub</c>), the actor a transition records when its body names none (an API key is the server
     /// side acting for someone it names in <c>by</c>); null for API keys.
     /// </summary>
     public static string? TokenSubject(ClaimsPrincipal user) => From(user) is { IsToken: true } caller ? caller.ActorId : null;
 
+    /// <summary>The caller of an authenticated request; null for anything the handler did not authenticate.</summary>
     public static Caller? From(ClaimsPrincipal user)
     {
+        // The rate limiter, the access policy, the audit recorder and the endpoint all ask: the identity the handlers
+        // issued carries the caller, so a token's grants are not parsed again each time. The claims stay the truth for
+        // any other identity (a clone, a test principal).
+        if (user.Identity is CallerIdentity { IsAuthenticated: true } issued)
+        {
+            return issued.Caller;
+        }
+
         if (user.Identity?.IsAuthenticated != true
             || user.FindFirstValue(ApiKeyAuthenticationHandler.TenantClaim) is not { } tenant
             || user.FindFirstValue(ActorTypeClaim) is not { } type
@@ -160,4 +168,10 @@ public sealed record Caller(string Tenant, string ActorType, string ActorId, str
         var grants = TokenGrants.Parse(user.FindFirst(GrantsClaim));
         return new Caller(tenant, type, id, keyId, scope, type == TokenActor ? grants : null);
     }
+}
+
+/// <summary>The identity the authentication handlers issue: the claims of <see cref="Caller.ToIdentity"/>, and the caller itself.</summary>
+public sealed class CallerIdentity(Caller caller, IEnumerable<Claim> claims, string scheme) : ClaimsIdentity(claims, scheme)
+{
+    public Caller Caller { get; } = caller;
 }

@@ -82,6 +82,7 @@ public static class GatewayHostingExtensions
 
         // After authentication (buckets are per key and tenant); the audit log sees the access policy's refusals.
         app.UseRateLimiter();
+        app.UseMiddleware<RateLimitHeaders>();
         app.UseMiddleware<AuditRecorder>();
         app.UseMiddleware<AccessPolicy>();
 

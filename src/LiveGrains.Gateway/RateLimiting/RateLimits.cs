@@ -59,6 +59,7 @@ public static class RateLimits
         services.AddOptions<RateLimitOptions>().Bind(configuration.GetSection(RateLimitOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
         services.AddSingleton<Buckets>();
+        services.AddSingleton<RateLimitHeaders>();
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<Buckets>((o, buckets) =>
         {
@@ -101,17 +102,49 @@ public static class RateLimits
                 && _perKey.GetStatistics(context) is not { CurrentAvailablePermits: < 1 };
             var limit = IsActivity(context) ? _options.ActivityPerKeyPerSecond : tenantEmpty ? _options.PerTenantPerSecond : _options.PerKeyPerSecond;
             var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
-            var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            var headers = context.Response.Headers;
-            headers.RetryAfter = seconds;
-            headers["RateLimit-Limit"] = limit.ToString(CultureInfo.InvariantCulture);
-            headers["RateLimit-Remaining"] = "0";
-            headers["RateLimit-Reset"] = seconds;
-            headers["RateLimit-Policy"] = $"{limit};w=1;burst={Burst(limit)}";
+            var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+            context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            WriteHeaders(context.Response.Headers, limit, 0, seconds);
             var message = (tenantEmpty ? "The tenant's" : "This key's") + $" request rate is over {limit} a second; retry after {seconds} s.";
             await (context.GetEndpoint()?.Metadata.GetMetadata<Apis.Compat.ICompatErrors>() is { } compat
                 ? compat.WriteAsync(context, StatusCodes.Status429TooManyRequests, "rate_limited", message)
                 : Problems.Write(context, StatusCodes.Status429TooManyRequests, "rate_limited", message));
+        }
+
+        /// <summary>
+        /// The <c>RateLimit-*</c> headers on an admitted request too, as clients of rate-limited APIs expect on every
+        /// answer, so they can slow down before a 429: of the buckets the request drew from (key and tenant, or the
+        /// key's activity bucket), the one with the fewest requests left. <c>RateLimit-Remaining</c> counts what the
+        /// bucket holds now, up to the burst (2x <c>RateLimit-Limit</c>); <c>RateLimit-Reset</c> is the seconds until
+        /// it is full again. Nothing is written when limits are off or the caller is not authenticated.
+        /// </summary>
+        public void AddHeaders(HttpContext context)
+        {
+            if (!_options.Enabled || Caller.From(context.User) is null)
+            {
+                return;
+            }
+
+            var activity = IsActivity(context);
+            var limit = activity ? _options.ActivityPerKeyPerSecond : _options.PerKeyPerSecond;
+            var remaining = _perKey.GetStatistics(context)?.CurrentAvailablePermits ?? Burst(limit);
+            if (!activity && _perTenant.GetStatistics(context) is { } tenant && tenant.CurrentAvailablePermits < remaining)
+            {
+                limit = _options.PerTenantPerSecond;
+                remaining = tenant.CurrentAvailablePermits;
+            }
+
+            remaining = Math.Max(0, remaining);
+            var reset = (int)Math.Ceiling((double)(Burst(limit) - remaining) / limit);
+            WriteHeaders(context.Response.Headers, limit, remaining, Math.Max(0, reset));
+        }
+
+        private static void WriteHeaders(IHeaderDictionary headers, int limit, long remaining, int resetSeconds)
+        {
+            headers["RateLimit-Limit"] = limit.ToString(CultureInfo.InvariantCulture);
+            headers["RateLimit-Remaining"] = remaining.ToString(CultureInfo.InvariantCulture);
+            headers["RateLimit-Reset"] = resetSeconds.ToString(CultureInfo.InvariantCulture);
+            headers["RateLimit-Policy"] = $"{limit};w=1;burst={Burst(limit)}";
         }
 
         private static bool IsActivity(HttpContext context) =>
@@ -132,5 +165,15 @@ public static class RateLimits
                 AutoReplenishment = true,
             };
         }
+    }
+}
+
+/// <summary>Right after the rate limiter: the <c>RateLimit-*</c> headers on every admitted request (<see cref="RateLimits.Buckets.AddHeaders"/>).</summary>
+public sealed class RateLimitHeaders(RateLimits.Buckets buckets) : IMiddleware
+{
+    public Task InvokeAsync(HttpContext context, RequestDelegate next)
+    {
+        buckets.AddHeaders(context);
+        return next(context);
     }
 }

@@ -1,48 +1,70 @@
 using System.Globalization;
 using LiveGrains.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace LiveGrains.Grains.Access;
 
 [GenerateSerializer, Alias("LiveGrains.AuditLogState")]
 public sealed class AuditLogState
 {
-    /// <summary>Pages of <see cref="AuditLogGrain.PageSize"/> entries already handed to page grains.</summary>
+    /// <summary>Pages of <see cref="AuditLogGrain.PageSize"/> ids already handed to page grains.</summary>
     [Id(0)] public long FullPages { get; set; }
 
-    /// <summary>The entries of page <see cref="FullPages"/>, at most one page.</summary>
+    /// <summary>The retained entries of page <see cref="FullPages"/>, after the <see cref="CurrentDropped"/> that expired.</summary>
     [Id(1)] public List<AuditEntry> Current { get; set; } = [];
+
+    /// <summary>Pages below this one expired and were dropped from storage.</summary>
+    [Id(2)] public long FirstPage { get; set; }
+
+    /// <summary>Entries of the current page that expired before it filled (its first ids), so numbering goes on.</summary>
+    [Id(3)] public int CurrentDropped { get; set; }
 }
 
 /// <summary>
 /// A tenant's audit log. Entry ids are a per-tenant sequence from 1, so a cursor is a number and page <c>n</c>
 /// holds ids <c>n*PageSize+1 .. (n+1)*PageSize</c>: a query finds its first page without an index.
+/// Retention (<see cref="AuditOptions.RetentionDays"/>): a query never returns an entry older than the retention period,
+/// and each append drops the expired entries at the front of the log (whole pages, whose grains are cleared, and the
+/// current page's oldest entries). A tenant that records nothing keeps its expired pages in storage until it does.
 /// </summary>
 public sealed class AuditLogGrain(
-    [PersistentState("audit", LiveGrainsStorage.State)] IPersistentState<AuditLogState> state) : Grain, IAuditLogGrain
+    [PersistentState("audit", LiveGrainsStorage.State)] IPersistentState<AuditLogState> state,
+    LiveGrainsClock clock,
+    IOptions<AuditOptions> options) : Grain, IAuditLogGrain
 {
     public const int PageSize = 200;
 
     /// <summary>Pages one query reads at most, so a filter that matches nothing cannot make one call read the whole history.</summary>
     public const int MaxPagesPerQuery = 16;
 
+    /// <summary>Expired pages one append drops at most, so catching up on a long-idle log is spread over appends.</summary>
+    public const int MaxPagesDroppedPerAppend = 16;
+
+    /// <summary>The newest entry time of page <see cref="AuditLogState.FirstPage"/>, once read: expiry then costs no read.</summary>
+    private (long Page, DateTimeOffset Newest)? _firstPageNewest;
+
+    private DateTimeOffset Cutoff => clock.UtcNow - options.Value.Retention;
+
     public async Task AppendAsync(IReadOnlyList<AuditRecord> records)
     {
         var log = state.State;
         foreach (var record in records)
         {
-            if (log.Current.Count >= PageSize)
+            if (log.CurrentDropped + log.Current.Count >= PageSize)
             {
                 // Storing a page is idempotent, so a failed write below just stores it again on the next append.
                 await Page(log.FullPages).StoreAsync(log.Current);
                 log.FullPages++;
                 log.Current = [];
+                log.CurrentDropped = 0;
             }
 
-            var sequence = (log.FullPages * PageSize) + log.Current.Count + 1;
+            var sequence = (log.FullPages * PageSize) + log.CurrentDropped + log.Current.Count + 1;
             log.Current.Add(new AuditEntry(
                 sequence.ToString(CultureInfo.InvariantCulture), record.At, record.Actor, record.Action, record.Resource, record.ResourceType, record.Outcome, record.Status));
         }
 
+        await DropExpiredAsync();
         try
         {
             await state.WriteStateAsync();
@@ -58,8 +80,9 @@ public sealed class AuditLogGrain(
     public async Task<AuditPage> QueryAsync(AuditQuery query)
     {
         var log = state.State;
+        var cutoff = Cutoff;
         var items = new List<AuditEntry>(query.Limit);
-        var page = Math.Max(0, query.After) / PageSize;
+        var page = Math.Max(log.FirstPage, Math.Max(0, query.After) / PageSize);
         var last = query.After;
         for (var read = 0; page <= log.FullPages && read < MaxPagesPerQuery; page++, read++)
         {
@@ -73,7 +96,7 @@ public sealed class AuditLogGrain(
                 }
 
                 last = sequence;
-                if (Matches(entry, query))
+                if (entry.At >= cutoff && Matches(entry, query))
                 {
                     items.Add(entry);
                     if (items.Count == query.Limit)
@@ -88,7 +111,50 @@ public sealed class AuditLogGrain(
         return new AuditPage(items, More(last) ? last.ToString(CultureInfo.InvariantCulture) : null);
     }
 
-    private bool More(long sequence) => sequence < (state.State.FullPages * PageSize) + state.State.Current.Count;
+    /// <summary>
+    /// Drops whole expired pages from the front (a page expires with its newest entry), then the current page's expired
+    /// first entries. Entries are appended in about the order they happened, so expiry only ever eats the front.
+    /// </summary>
+    private async Task DropExpiredAsync()
+    {
+        var log = state.State;
+        var cutoff = Cutoff;
+        for (var dropped = 0; log.FirstPage < log.FullPages && dropped < MaxPagesDroppedPerAppend; dropped++)
+        {
+            if (_firstPageNewest is not { } known || known.Page != log.FirstPage)
+            {
+                var entries = await Page(log.FirstPage).GetAsync();
+                known = (log.FirstPage, entries.Count == 0 ? DateTimeOffset.MinValue : entries.Max(e => e.At));
+                _firstPageNewest = known;
+            }
+
+            if (known.Newest >= cutoff)
+            {
+                return;
+            }
+
+            await Page(log.FirstPage).ClearAsync();
+            log.FirstPage++;
+        }
+
+        if (log.FirstPage == log.FullPages)
+        {
+            var expired = 0;
+            while (expired < log.Current.Count && log.Current[expired].At < cutoff)
+            {
+                expired++;
+            }
+
+            if (expired > 0)
+            {
+                log.Current.RemoveRange(0, expired);
+                log.CurrentDropped += expired;
+            }
+        }
+    }
+
+    private bool More(long sequence) =>
+        sequence < (state.State.FullPages * PageSize) + state.State.CurrentDropped + state.State.Current.Count;
 
     private static bool Matches(AuditEntry entry, AuditQuery query) =>
         (query.Resource is null || string.Equals(entry.Resource, query.Resource, StringComparison.Ordinal))
@@ -105,7 +171,7 @@ public sealed class AuditPageState
     [Id(0)] public List<AuditEntry> Entries { get; set; } = [];
 }
 
-/// <summary>One full page of an audit log; written once (again only by an identical retry).</summary>
+/// <summary>One full page of an audit log; written once (again only by an identical retry), cleared when it expires.</summary>
 public sealed class AuditPageGrain(
     [PersistentState("audit-page", LiveGrainsStorage.State)] IPersistentState<AuditPageState> state) : Grain, IAuditPageGrain
 {
@@ -116,4 +182,10 @@ public sealed class AuditPageGrain(
     }
 
     public Task<IReadOnlyList<AuditEntry>> GetAsync() => Task.FromResult<IReadOnlyList<AuditEntry>>(state.State.Entries);
+
+    public async Task ClearAsync()
+    {
+        await state.ClearStateAsync();
+        DeactivateOnIdle();
+    }
 }

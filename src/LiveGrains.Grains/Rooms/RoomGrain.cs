@@ -135,6 +135,7 @@ public sealed partial class RoomGrain(
         S.Deleted = false;
         S.Title = command.Title;
         S.HostId = command.HostId;
+        S.CoHostIds = command.CoHostIds is { Length: > 0 } coHosts ? coHosts : null;
         S.TakeoverPolicy = command.TakeoverPolicy;
         S.ReconnectWindowSeconds = command.ReconnectWindowSeconds;
         S.Description = NullIfEmpty(command.Details?.Description);
@@ -169,6 +170,7 @@ public sealed partial class RoomGrain(
         S.PresetId = command.PresetId is null ? S.PresetId : NullIfEmpty(command.PresetId);
         S.Title = command.Title ?? S.Title;
         S.HostId = command.HostId ?? S.HostId;
+        S.CoHostIds = command.CoHostIds is null ? S.CoHostIds : command.CoHostIds.Length == 0 ? null : command.CoHostIds;
         S.TakeoverPolicy = command.TakeoverPolicy ?? S.TakeoverPolicy;
         S.ReconnectWindowSeconds = command.ReconnectWindowSeconds ?? S.ReconnectWindowSeconds;
         if (command.Details is { } details)
@@ -993,7 +995,7 @@ public sealed partial class RoomGrain(
 
     private RoomDto ToDto() => new(
         RoomId, S.Title, S.HostId, S.TakeoverPolicy, S.ReconnectWindowSeconds, Active()?.LiveId, S.CreatedAt, S.UpdatedAt,
-        S.Description, S.Metadata, S.Visibility, S.CreatedBy, S.PresetId);
+        S.Description, S.Metadata, S.Visibility, S.CreatedBy, S.PresetId, S.CoHostIds ?? []);
 
     // ---- Host presence (issue 13) ----
 

@@ -99,6 +99,10 @@ public sealed class RoomState
     [Id(40)]
     public string? PresetId { get; set; }
 
+    /// <summary>Users who may run the room's lives besides <see cref="HostId"/> (host only, api.md "Access"); null for none.</summary>
+    [Id(80)]
+    public string[]? CoHostIds { get; set; }
+
     // Ingest (docs/ingest.md). High ids on purpose: other areas add fields to this state too.
 
     /// <summary>

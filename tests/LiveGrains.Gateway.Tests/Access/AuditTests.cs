@@ -62,6 +62,90 @@ public sealed class AuditTests(GatewayFactory factory)
     }
 
     [Fact]
+    public async Task PresetsTokensAndTheSeedPlatformsActionsAreAuditedWithTheirActor()
+    {
+        var key = await _acme.CreateKeyAsync("admin");
+        using var managed = factory.Client(key.Secret);
+        var preset = await (await managed.PostAsync("/v1/presets", """{"name":"audited"}""")).OkJsonAsync(HttpStatusCode.Created);
+        var presetId = preset.GetProperty("preset_id").GetString()!;
+        await (await managed.SendAsync(HttpMethod.Patch, $"/v1/presets/{presetId}", """{"chat_enabled":false}""")).OkJsonAsync();
+        Assert.Equal(HttpStatusCode.NoContent, (await managed.SendAsync(HttpMethod.Delete, $"/v1/presets/{presetId}")).StatusCode);
+
+        var presetEntries = await EntriesAsync(_acme, presetId, 3);
+        Assert.Equal(["create_preset", "update_preset", "delete_preset"], presetEntries.Select(Action));
+        Assert.All(presetEntries, e => Assert.Equal(("key", key.KeyId), Actor(e)));
+        Assert.All(presetEntries, e => Assert.Equal("preset", e.GetProperty("resource_type").GetString()));
+
+        // Minting a token is an action of the key; what the token then does is the token user's.
+        var roomId = HttpTestKit.NewRoomId();
+        await (await _acme.PostAsync("/v1/rooms", $$"""{"room_id":"{{roomId}}","host_id":"alice"}""")).OkJsonAsync(HttpStatusCode.Created);
+        var liveId = (await (await _acme.PostAsync($"/v1/rooms/{roomId}/lives", "{}")).OkJsonAsync(HttpStatusCode.Created)).GetProperty("live_id").GetString()!;
+        var minted = await (await managed.PostAsync("/v1/tokens", $$$"""{"sub":"alice","grants":{"room":"{{{roomId}}}","host":true}}""")).OkJsonAsync(HttpStatusCode.Created);
+        await Eventually.TrueAsync(
+            async () => (await Items($"/v1/audit?actor=key:{key.KeyId}&limit=100"))
+                .Any(e => Action(e) == "create_token" && e.GetProperty("resource_type").GetString() == "token"),
+            TimeSpan.FromSeconds(10), "minting a token is audited as the key's action");
+
+        using var sendbird = factory.CreateClient();
+        using var start = new HttpRequestMessage(HttpMethod.Post, $"/compat/sendbird/v1/live-events/{liveId}/start");
+        start.Headers.Add("Api-Token", minted.GetProperty("token").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await sendbird.SendAsync(start)).StatusCode);
+        using var end = new HttpRequestMessage(HttpMethod.Put, $"/compat/prism/prism/v1/service/live/{liveId}/end");
+        end.Headers.Add("x-prism-access-token", GatewayFactory.AcmeKey);
+        Assert.Equal(HttpStatusCode.OK, (await sendbird.SendAsync(end)).StatusCode);
+
+        var live = await EntriesAsync(_acme, liveId, 3);
+        Assert.Equal(["schedule_live", "sendbird_start_live_event", "prism_end_live"], live.Select(Action));
+        Assert.Equal(("token", "alice"), Actor(live[1]));
+        Assert.Equal("key", Actor(live[2]).Item1);
+        Assert.All(live, e => Assert.Equal("success", e.GetProperty("outcome").GetString()));
+    }
+
+    [Fact]
+    public async Task TheFiltersNarrowByResourceActorAndCursor()
+    {
+        var first = await _acme.CreateKeyAsync("write");
+        var second = await _acme.CreateKeyAsync("write");
+        using var one = factory.Client(first.Secret);
+        using var two = factory.Client(second.Secret);
+        var roomA = HttpTestKit.NewRoomId();
+        var roomB = HttpTestKit.NewRoomId();
+        await (await one.PostAsync("/v1/rooms", $$"""{"room_id":"{{roomA}}"}""")).OkJsonAsync(HttpStatusCode.Created);
+        await (await one.SendAsync(HttpMethod.Patch, $"/v1/rooms/{roomA}", """{"title":"by one"}""")).OkJsonAsync();
+        await (await two.SendAsync(HttpMethod.Patch, $"/v1/rooms/{roomA}", """{"title":"by two"}""")).OkJsonAsync();
+        await (await two.PostAsync("/v1/rooms", $$"""{"room_id":"{{roomB}}"}""")).OkJsonAsync(HttpStatusCode.Created);
+
+        var a = await EntriesAsync(_acme, roomA, 3);
+        Assert.Equal([first.KeyId, first.KeyId, second.KeyId], a.Select(e => Actor(e).Item2));
+        Assert.Equal(["create_room"], (await EntriesAsync(_acme, roomB, 1)).Select(Action));
+
+        // actor= takes a bare id or type:id, and combines with resource=.
+        var byFirst = await Items($"/v1/audit?actor={first.KeyId}&limit=100");
+        Assert.Equal(["create_room", "update_room"], byFirst.Select(Action));
+        Assert.All(byFirst, e => Assert.Equal(roomA, e.GetProperty("resource").GetString()));
+        Assert.Equal(["update_room"], (await Items($"/v1/audit?actor=key:{second.KeyId}&resource={roomA}")).Select(Action));
+        Assert.Empty(await Items($"/v1/audit?actor=token:{second.KeyId}&resource={roomA}"));
+
+        // after= is exclusive: the entries after the first one of room A.
+        var afterFirst = await Items($"/v1/audit?resource={roomA}", a[0].GetProperty("id").GetString());
+        Assert.Equal(a.Skip(1).Select(e => e.GetProperty("id").GetString()), afterFirst.Select(e => e.GetProperty("id").GetString()));
+        Assert.Empty(await Items($"/v1/audit?resource={roomA}", a[2].GetProperty("id").GetString()));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("3651")]
+    public void ARetentionOutsideOneDayToTenYearsIsRefusedAtStart(string days)
+    {
+        using var gateway = new GatewayFactory();
+        gateway.Settings["Audit:RetentionDays"] = days;
+
+        var error = Assert.ThrowsAny<Exception>(() => gateway.CreateClient());
+
+        Assert.Contains("Audit:RetentionDays", error is Microsoft.Extensions.Options.OptionsValidationException v ? string.Join(";", v.Failures) : error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TheAuditLogPagesWithACursor()
     {
         var roomId = await _acme.CreateRoomAsync();
@@ -98,6 +182,21 @@ public sealed class AuditTests(GatewayFactory factory)
             while (cursor is not null);
             return items;
         }, items => items.Count == expected, TimeSpan.FromSeconds(10), $"{expected} audit entries for {resource}");
+
+    /// <summary>Every entry a query matches, following its cursor (a filter may end a page early: see AuditLogGrain).</summary>
+    private async Task<List<JsonElement>> Items(string url, string? after = null)
+    {
+        var items = new List<JsonElement>();
+        var cursor = after;
+        do
+        {
+            var page = await (await _acme.GetAsync(url + (cursor is null ? "" : "&after=" + cursor))).OkJsonAsync();
+            items.AddRange(page.GetProperty("items").EnumerateArray());
+            cursor = page.GetProperty("next_cursor").GetString();
+        }
+        while (cursor is not null);
+        return items;
+    }
 
     private static string Action(JsonElement entry) => entry.GetProperty("action").GetString()!;
 

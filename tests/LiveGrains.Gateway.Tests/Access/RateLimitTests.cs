@@ -10,6 +10,9 @@ public sealed class RateLimitedGateway : IDisposable
     public const string InitechKey = "key-initech-0123456789";
     public const string AcmeSecondKey = "key-acme-second-0123456789";
 
+    /// <summary>A tenant and key no other test of the class spends: its buckets are full when its test starts.</summary>
+    public const string UmbrellaKey = "key-umbrella-0123456789";
+
     public RateLimitedGateway()
     {
         Factory.Settings["RateLimits:PerKeyPerSecond"] = "5";
@@ -17,6 +20,7 @@ public sealed class RateLimitedGateway : IDisposable
         Factory.Settings["RateLimits:ActivityPerKeyPerSecond"] = "1000";
         Factory.Settings["Auth:ApiKeys:" + InitechKey] = "initech";
         Factory.Settings["Auth:ApiKeys:" + AcmeSecondKey] = "acme";
+        Factory.Settings["Auth:ApiKeys:" + UmbrellaKey] = "umbrella";
     }
 
     public GatewayFactory Factory { get; } = new();
@@ -50,6 +54,29 @@ public sealed class RateLimitTests(RateLimitedGateway gateway) : IClassFixture<R
 
         await Eventually.TrueAsync(async () => (await client.GetAsync($"/v1/rooms/{roomId}")).StatusCode == HttpStatusCode.OK,
             TimeSpan.FromSeconds(3), "the bucket refills 5 a second");
+    }
+
+    [Fact]
+    public async Task AnAdmittedRequestCarriesTheHeadersOfTheBucketClosestToEmpty()
+    {
+        using var client = gateway.Factory.CreateClient(RateLimitedGateway.UmbrellaKey);
+
+        // A full key bucket holds 10 (burst 2x 5) and the tenant's 12: after one request the key's 9 is the closer.
+        var first = await client.GetAsync("/v1/rooms/no-such-room");
+        Assert.Equal(HttpStatusCode.NotFound, first.StatusCode);
+        Assert.Equal("5", Header(first, "RateLimit-Limit"));
+        Assert.Equal("9", Header(first, "RateLimit-Remaining"));
+        Assert.Equal("1", Header(first, "RateLimit-Reset"));
+        Assert.Equal("5;w=1;burst=10", Header(first, "RateLimit-Policy"));
+
+        var roomId = await client.CreateRoomAsync();
+        var liveId = (await client.GoLiveAsync(roomId)).GetProperty("live").GetProperty("live_id").GetString()!;
+        var joined = await client.PostAsync($"/v1/lives/{liveId}/viewers/v1/join", null);
+
+        // Viewer activity draws from its own bucket, 1,000 a second (burst 2,000), and says so.
+        Assert.Equal(HttpStatusCode.Accepted, joined.StatusCode);
+        Assert.Equal("1000", Header(joined, "RateLimit-Limit"));
+        Assert.Equal("1999", Header(joined, "RateLimit-Remaining"));
     }
 
     [Fact]
@@ -92,4 +119,38 @@ public sealed class RateLimitTests(RateLimitedGateway gateway) : IClassFixture<R
         response.Headers.TryGetValues(name, out var values) ? values.Single() : throw new Xunit.Sdk.XunitException($"no {name} header");
 
     private static string Flatten(Exception e) => e is OptionsValidationException v ? string.Join(";", v.Failures) : e.ToString();
+}
+
+/// <summary>A gateway with <c>RateLimits:Enabled=false</c> and limits that would otherwise refuse the second request.</summary>
+public sealed class RateLimitsOffGateway : IDisposable
+{
+    public RateLimitsOffGateway()
+    {
+        Factory.Settings["RateLimits:Enabled"] = "false";
+        Factory.Settings["RateLimits:PerKeyPerSecond"] = "1";
+        Factory.Settings["RateLimits:PerTenantPerSecond"] = "1";
+        Factory.Settings["RateLimits:ActivityPerKeyPerSecond"] = "1";
+    }
+
+    public GatewayFactory Factory { get; } = new();
+
+    public void Dispose() => Factory.Dispose();
+}
+
+public sealed class RateLimitsOffTests(RateLimitsOffGateway gateway) : IClassFixture<RateLimitsOffGateway>
+{
+    [Fact]
+    public async Task WithLimitsOffABurstIsNeverRefusedAndCarriesNoRateLimitHeaders()
+    {
+        using var client = gateway.Factory.CreateClient(GatewayFactory.AcmeKey);
+        var roomId = await client.CreateRoomAsync();
+        var liveId = (await client.GoLiveAsync(roomId)).GetProperty("live").GetProperty("live_id").GetString()!;
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => i % 2 == 0
+            ? client.GetAsync($"/v1/rooms/{roomId}")
+            : client.PostAsync($"/v1/lives/{liveId}/viewers/v{i}/join", null)));
+
+        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.Accepted, $"got {(int)r.StatusCode}"));
+        Assert.All(responses, r => Assert.False(r.Headers.Contains("RateLimit-Limit")));
+    }
 }

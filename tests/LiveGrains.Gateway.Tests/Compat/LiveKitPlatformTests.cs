@@ -208,6 +208,22 @@ public sealed class LiveKitPlatformTests(CompatGatewayFactory factory)
     }
 
     [Fact]
+    public async Task GoLiveTakesACoHostsTokenToo()
+    {
+        var key = await _v1.CreateKeyAsync("write");
+        var (roomId, sessionId) = await _v1.ScheduleAsync(hostId: "alice");
+        await (await _v1.SendAsync(HttpMethod.Patch, $"/v1/rooms/{roomId}", """{"co_host_ids":["carol"]}""")).OkJsonAsync();
+
+        var bob = await (await _client.SendAsync(HttpMethod.Post, GoLive(sessionId), Bearer(key.Token("bob", new { room = roomId, host = true }))))
+            .JsonAsync(HttpStatusCode.Forbidden);
+        AssertError(bob, "forbidden");
+        var carol = await (await _client.SendAsync(HttpMethod.Post, GoLive(sessionId), Bearer(key.Token("carol", new { room = roomId, host = true }))))
+            .JsonAsync(HttpStatusCode.OK);
+        Assert.Equal("live", carol.GetProperty("data").GetProperty("session").GetProperty("status").GetString());
+        Assert.Equal("carol", (await _v1.V1LiveAsync(sessionId)).GetProperty("started_by").GetString());
+    }
+
+    [Fact]
     public async Task SessionsAndRoomsReadTheSameLiveAsV1AndPrism()
     {
         var (roomId, sessionId) = await _v1.ScheduleAsync(title: "Room title");

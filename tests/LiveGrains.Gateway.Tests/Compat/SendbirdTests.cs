@@ -160,6 +160,26 @@ public sealed class SendbirdTests(CompatGatewayFactory factory)
     }
 
     [Fact]
+    public async Task EveryUserForHostMayRunTheEventAndOthersMayNot()
+    {
+        var key = await _v1.CreateKeyAsync("write");
+        var roomId = HttpTestKit.NewRoomId();
+        var created = (await (await _client.SendAsync(HttpMethod.Post, "/compat/sendbird/v1/live-events", Token(),
+            $$"""{"user_ids_for_host":["alice","carol"],"room_id":"{{roomId}}"}""")).JsonAsync(HttpStatusCode.OK)).GetProperty("live_event");
+        var id = created.GetProperty("live_event_id").GetString()!;
+        Assert.Equal(["alice", "carol"], created.GetProperty("user_ids_for_host").EnumerateArray().Select(e => e.GetString()));
+        var room = await (await _v1.GetAsync($"/v1/rooms/{roomId}")).OkJsonAsync();
+        Assert.Equal("alice", room.GetProperty("host_id").GetString());
+        Assert.Equal(["carol"], room.GetProperty("co_host_ids").EnumerateArray().Select(e => e.GetString()));
+
+        var bob = await (await _client.SendAsync(HttpMethod.Post, $"/compat/sendbird/v1/live-events/{id}/start", Token(key.Token("bob", new { room = roomId, host = true }))))
+            .JsonAsync(HttpStatusCode.Forbidden);
+        Assert.Equal(400108, bob.GetProperty("code").GetInt32());
+        var started = await StepAsync(id, "start", key.Token("carol", new { room = roomId, host = true }));
+        Assert.Equal("carol", started.GetProperty("started_by").GetString());
+    }
+
+    [Fact]
     public async Task ErrorsComeInSendbirdsShapeAndOtherTenantsEventsDoNotExist()
     {
         var id = (await CreateAsync()).GetProperty("live_event_id").GetString()!;
@@ -178,7 +198,8 @@ public sealed class SendbirdTests(CompatGatewayFactory factory)
         await Error(await _client.SendAsync(HttpMethod.Get, $"/compat/sendbird/v1/live-events/{id}", Token(GatewayFactory.GlobexKey)), HttpStatusCode.NotFound, 400201);
         await Error(await _client.SendAsync(HttpMethod.Post, $"/compat/sendbird/v1/live-events/{id}/start", Token(GatewayFactory.GlobexKey)), HttpStatusCode.NotFound, 400201);
         await Error(await _client.SendAsync(HttpMethod.Post, "/compat/sendbird/v1/live-events", Token(), """{"user_ids_for_host":"alice"}"""), HttpStatusCode.BadRequest, 400111);
-        await Error(await _client.SendAsync(HttpMethod.Post, "/compat/sendbird/v1/live-events", Token(), """{"user_ids_for_host":["a","b"]}"""), HttpStatusCode.BadRequest, 400111);
+        await Error(await _client.SendAsync(HttpMethod.Post, "/compat/sendbird/v1/live-events", Token(), """{"user_ids_for_host":["a","a"]}"""), HttpStatusCode.BadRequest, 400111);
+        await Error(await _client.SendAsync(HttpMethod.Post, "/compat/sendbird/v1/live-events", Token(), """{"user_ids_for_host":[]}"""), HttpStatusCode.BadRequest, 400111);
         await Error(await _client.SendAsync(HttpMethod.Post, "/compat/sendbird/v1/live-events", Token(), """{"custom_items":{"a":1}}"""), HttpStatusCode.BadRequest, 400111);
         await Error(await _client.SendAsync(HttpMethod.Post, "/compat/sendbird/v1/live-events", Token(), "not json"), HttpStatusCode.BadRequest, 400111);
 

@@ -38,7 +38,7 @@ public static class LiveKitPlatformApi
             return Errors.Result(DomainError.NotFound("Session"));
         }
 
-        // Host only is the access policy's lifecycle rule (a token's sub must be the room's host); API keys may.
+        // Host only is the access policy's lifecycle rule (a token's sub must be the room's host or a co-host); API keys may.
         var tenant = user.Tenant();
         var started = await grains.TransitionLiveAsync(tenant, liveId, new LiveCommand(LiveCommandKind.Start, Caller.TokenSubject(user)));
         if (!started.IsSuccess)

@@ -46,17 +46,22 @@ public static class SendbirdApi
             return Errors.Result(StatusCodes.Status400BadRequest, "validation_failed", "The body must be a JSON object.");
         }
 
+        // Sendbird lists the users who may host the event; the first is the room's host, the others its co-hosts, so
+        // host only (api.md, "Access") lets a token of any of them run the event.
         var hosts = body.Member("user_ids_for_host");
         string? host = null;
+        string[]? coHosts = null;
         if (hosts is { ValueKind: JsonValueKind.Array } array)
         {
-            var ids = array.EnumerateArray().ToList();
-            if (ids.Count != 1 || ids[0].ValueKind != JsonValueKind.String || !Ids.IsValidClientId(ids[0].GetString()))
+            var ids = array.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString() : null).ToList();
+            if (ids.Count == 0 || ids.Count > 1 + ResourceLimits.MaxCoHosts || ids.Any(id => !Ids.IsValidClientId(id))
+                || ids.Distinct(StringComparer.Ordinal).Count() != ids.Count)
             {
-                return Invalid("user_ids_for_host", "Must hold exactly one user id (a single host) of 1-64 characters of A-Z, a-z, 0-9, '_', '.', '-'.");
+                return Invalid("user_ids_for_host", $"Must hold 1-{1 + ResourceLimits.MaxCoHosts} distinct user ids of 1-64 characters of A-Z, a-z, 0-9, '_', '.', '-'.");
             }
 
-            host = ids[0].GetString();
+            host = ids[0];
+            coHosts = [.. ids.Skip(1).Select(id => id!)];
         }
         else if (hosts is not null)
         {
@@ -105,7 +110,7 @@ public static class SendbirdApi
         {
             // A live event has no channel in Sendbird: it gets a room of its own, whose host is the event's host.
             var created = await room.CreateAsync(new CreateRoomCommand(title, host, TakeoverPolicy.Takeover, RoomsApi.DefaultReconnectWindowSeconds,
-                Details: new ResourceDetails(CreatedBy: createdBy)));
+                Details: new ResourceDetails(CreatedBy: createdBy), CoHostIds: coHosts));
             if (!created.IsSuccess && created.Error!.Code != DomainErrorCode.RoomExists)
             {
                 return Errors.Result(created.Error!);
@@ -154,10 +159,12 @@ public static class SendbirdApi
         }
 
         var room = await grains.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, live.Value!.RoomId)).GetAsync();
-        return TypedResults.Json(new JsonObject { ["live_event"] = LiveEvent(live.Value!, room.Value?.HostId) }, CompatJson.Options);
+        return TypedResults.Json(new JsonObject { ["live_event"] = LiveEvent(live.Value!, room.Value) }, CompatJson.Options);
     }
 
-    public static JsonObject LiveEvent(LiveDto live, string? hostId) => new()
+    public static JsonObject LiveEvent(LiveDto live, RoomDto? room) => LiveEvent(live, room?.HostId, room?.CoHostIds ?? []);
+
+    private static JsonObject LiveEvent(LiveDto live, string? hostId, string[] coHostIds) => new()
     {
         ["live_event_id"] = live.LiveId,
         ["host_type"] = "single_host",
@@ -178,7 +185,7 @@ public static class SendbirdApi
         ["participant_count"] = live.Stats.ViewerCount,
         ["peak_participant_count"] = live.Stats.PeakViewerCount,
         ["cumulative_participant_count"] = live.Stats.UniqueViewerCount,
-        ["user_ids_for_host"] = hostId is null ? new JsonArray() : new JsonArray(hostId),
+        ["user_ids_for_host"] = new JsonArray((hostId is null ? coHostIds : coHostIds.Prepend(hostId)).Select(id => (JsonNode?)JsonValue.Create(id)).ToArray()),
         ["custom_items"] = Items(live.Metadata),
     };
 
