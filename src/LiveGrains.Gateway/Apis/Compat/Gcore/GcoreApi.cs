@@ -160,7 +160,28 @@ public static class GcoreApi
 
         // Other members (transcoding_region, cdn_id, ...) describe Gcore's own infrastructure: accepted and not used.
         var result = active is { } enabled && enabled != current.Value!.Enabled ? await stream.SetEnabledAsync(tenant, enabled) : current;
-        return result.IsSuccess ? Ok(Stream(number, await NameAsync(grains, tenant, result.Value!.RoomId), result.Value!, ingest.Value)) : Errors.Result(result.Error!);
+        if (!result.IsSuccess)
+        {
+            return Errors.Result(result.Error!);
+        }
+
+        // Reusing a stream (the tutorial's special case: PATCH transcoding_region) answers its push URLs, as Gcore does.
+        // LiveGrains keeps only a hash of a key, so the one way to hand out a push URL again is a new key; only an idle
+        // stream gets one, so no encoder on air is cut (docs/compat.md).
+        string? key = null;
+        if (body.Member("transcoding_region") is not null && result.Value!.Status == StreamStatus.Idle)
+        {
+            var rotated = await stream.RotateKeyAsync(tenant);
+            if (!rotated.IsSuccess)
+            {
+                return Errors.Result(rotated.Error!);
+            }
+
+            result = rotated.Value!.Stream;
+            key = rotated.Value.StreamKey;
+        }
+
+        return Ok(Stream(number, await NameAsync(grains, tenant, result.Value!.RoomId), result.Value!, ingest.Value, key));
     }
 
     public static async Task<Results<NoContent, JsonHttpResult<JsonObject>>> StartRecordingAsync(string streamId, ClaimsPrincipal user, IGrainFactory grains)
