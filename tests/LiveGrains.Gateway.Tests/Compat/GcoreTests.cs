@@ -5,8 +5,8 @@ namespace LiveGrains.Gateway.Tests.Compat;
 
 /// <summary>
 /// Gcore Streaming's tutorial (seed 004) through its API calls, sent as its clients send them, against the real pipeline;
-/// the encoder is played by nginx-rtmp's publish callbacks (the end-to-end run with a real nginx-rtmp and ffmpeg, and
-/// the Gcore-shaped webhooks, are not in this tree yet: docs/compat.md).
+/// the encoder is played by nginx-rtmp's publish callbacks. The Gcore-shaped webhooks are GcoreWebhooksTests; the run
+/// with a real nginx-rtmp and ffmpeg is GcoreTutorialEndToEndTests (integration).
 /// </summary>
 [Collection(CompatCollection.Name)]
 public sealed class GcoreTests(CompatGatewayFactory factory)
