@@ -406,7 +406,7 @@ public static class GcoreApi
             ["recording"] = s.RecordingActive && s.Status == StreamStatus.Connected,
             ["auto_record"] = s.Recording == RecordingMode.Auto,
 
-            // The key is shown once, at creation (LiveGrains stores only its hash): later reads have no push URL to give.
+            // The key is shown at creation and on reuse (a new one: LiveGrains stores only its hash); other reads have no push URL.
             ["push_url"] = key is null ? null : $"{urls.RtmpUrl}/{key}",
             ["backup_push_url"] = null,
             ["push_url_srt"] = key is null ? null : urls.SrtUrl,
