@@ -33,6 +33,12 @@ public sealed record NginxRtmpOptions
     /// </summary>
     public int? ControlPort { get; init; }
 
+    /// <summary>
+    /// The RTMP port, picked by the caller so the gateway can be told its ingest URL (<c>Ingest:RtmpBaseUrl</c>) before
+    /// nginx starts; null: a free port, another one if it was taken meanwhile.
+    /// </summary>
+    public int? RtmpPort { get; init; }
+
     /// <summary>How long a start may take until the RTMP port accepts connections.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
@@ -164,7 +170,7 @@ public sealed class NginxRtmpServer : IAsyncDisposable
 
         for (var attempt = 1; ; attempt++)
         {
-            Port = FreePort.Next();
+            Port = _options.RtmpPort ?? FreePort.Next();
             await File.WriteAllTextAsync(ConfigPath, BuildConfig());
 
             // -e: nginx opens its default error log before reading the config; send it to stderr instead.
@@ -180,7 +186,7 @@ public sealed class NginxRtmpServer : IAsyncDisposable
                 await WaitUntilListeningAsync(_process);
                 return;
             }
-            catch (InvalidOperationException) when (attempt < 3 && Output.Contains("Address already in use"))
+            catch (InvalidOperationException) when (attempt < 3 && _options.RtmpPort is null && Output.Contains("Address already in use"))
             {
                 Output.Add($"[test harness] port {Port} was taken; trying another.");
             }

@@ -25,4 +25,8 @@ public interface ICompatIdLinkGrain : IGrainWithStringKey
 
     [Alias("Set")]
     Task SetAsync(string? value);
+
+    /// <summary>Sets the value unless one is set; answers the value that holds (two racing writers agree on one).</summary>
+    [Alias("GetOrSet")]
+    Task<string> GetOrSetAsync(string value);
 }

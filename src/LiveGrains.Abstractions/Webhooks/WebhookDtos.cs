@@ -1,5 +1,15 @@
 namespace LiveGrains.Abstractions;
 
+/// <summary>
+/// The body shape an endpoint receives: LiveGrains' own <c>{type, timestamp, data}</c>, or Gcore Streaming's
+/// <c>{type, message}</c> (docs/compat.md, "Gcore webhooks"). Signing is the same for both.
+/// </summary>
+public enum WebhookFormat
+{
+    Standard = 0,
+    Gcore = 1,
+}
+
 /// <summary>A webhook endpoint as the API shows it. <see cref="Secret"/> is set only by create and rotate-secret.</summary>
 [GenerateSerializer, Immutable, Alias("LiveGrains.WebhookDto")]
 public sealed record WebhookDto(
@@ -10,13 +20,15 @@ public sealed record WebhookDto(
     [property: Id(4)] string? Secret,
     [property: Id(5)] string? Description,
     [property: Id(6)] DateTimeOffset CreatedAt,
-    [property: Id(7)] bool Failing);
+    [property: Id(7)] bool Failing,
+    [property: Id(90)] WebhookFormat Format = WebhookFormat.Standard);
 
 [GenerateSerializer, Immutable, Alias("LiveGrains.CreateWebhookCommand")]
 public sealed record CreateWebhookCommand(
     [property: Id(0)] string Url,
     [property: Id(1)] IReadOnlyList<string>? Events,
-    [property: Id(2)] string? Description);
+    [property: Id(2)] string? Description,
+    [property: Id(90)] WebhookFormat Format = WebhookFormat.Standard);
 
 /// <summary>What delivery needs to know about an endpoint (internal: carries the secret).</summary>
 [GenerateSerializer, Immutable, Alias("LiveGrains.WebhookTarget")]
@@ -25,7 +37,8 @@ public sealed record WebhookTarget(
     [property: Id(1)] string Url,
     [property: Id(2)] string Secret,
     [property: Id(3)] IReadOnlyList<string>? Events,
-    [property: Id(4)] bool Enabled)
+    [property: Id(4)] bool Enabled,
+    [property: Id(90)] WebhookFormat Format = WebhookFormat.Standard)
 {
     public bool Wants(string type) => Enabled && (Events is null || Events.Contains(type, StringComparer.Ordinal));
 }

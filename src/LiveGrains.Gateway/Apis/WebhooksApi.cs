@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace LiveGrains.Gateway.Apis;
 
-public sealed record CreateWebhookRequest(string? Url = null, IReadOnlyList<string>? Events = null, string? Description = null);
+public sealed record CreateWebhookRequest(string? Url = null, IReadOnlyList<string>? Events = null, string? Description = null, string? Format = null);
 
 public static class WebhooksApi
 {
@@ -63,12 +63,24 @@ public static class WebhooksApi
             }
         }
 
+        // A string, not the enum, so an unknown value is a field error rather than an unreadable body.
+        var format = body.Format switch
+        {
+            null or "standard" => WebhookFormat.Standard,
+            "gcore" => WebhookFormat.Gcore,
+            _ => (WebhookFormat?)null,
+        };
+        if (format is null)
+        {
+            check.Add("format", $"Unknown format '{Clip(body.Format)}'. Known: standard, gcore.");
+        }
+
         if (!check.IsValid)
         {
             return check.Problem;
         }
 
-        var result = await Registry(grains, user).CreateAsync(new CreateWebhookCommand(uri!.AbsoluteUri, body.Events, body.Description));
+        var result = await Registry(grains, user).CreateAsync(new CreateWebhookCommand(uri!.AbsoluteUri, body.Events, body.Description, format!.Value));
         return result.IsSuccess ? TypedResults.Created($"/v1/webhooks/{result.Value!.WebhookId}", result.Value) : Problems.From(result.Error!);
     }
 

@@ -46,4 +46,16 @@ public sealed class CompatIdLinkGrain(
         state.State.Value = value;
         await state.WriteOrReloadAsync(this, logger);
     }
+
+    public async Task<string> GetOrSetAsync(string value)
+    {
+        if (state.State.Value is { } existing)
+        {
+            return existing;
+        }
+
+        state.State.Value = value;
+        await state.WriteOrReloadAsync(this, logger);
+        return value;
+    }
 }

@@ -1,4 +1,5 @@
 using LiveGrains.Abstractions;
+using LiveGrains.Grains.Compat;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -23,6 +24,9 @@ public sealed class ResourceEventLogState
     /// <summary>The highest sequence taken from the resource's outbox: a replayed hand-off is ignored.</summary>
     [Id(0)] public long LastSequence { get; set; }
     [Id(1)] public Dictionary<string, EndpointQueueState> Queues { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>For a stream's log: whether it receives media after its last event (Gcore's <c>live</c> in recording webhooks).</summary>
+    [Id(90)] public bool? GcoreStreamLive { get; set; }
 }
 
 /// <summary>
@@ -125,13 +129,22 @@ public sealed class ResourceEventLogGrain(
             return;
         }
 
+        var gcore = await GcoreMessagesAsync(fresh, targets);
         var queued = 0;
         var now = Now;
         foreach (var target in targets)
         {
-            foreach (var @event in fresh)
+            foreach (var original in fresh)
             {
-                if (!target.Wants(@event.Type))
+                if (!target.Wants(original.Type))
+                {
+                    continue;
+                }
+
+                // A Gcore-format endpoint is queued the event with its Gcore body, translated once, here, with the ids of
+                // now (a broadcast deleted later still goes out under its number); none means Gcore has no such webhook.
+                var @event = target.Format == WebhookFormat.Gcore ? gcore.GetValueOrDefault(original.EventId) : original;
+                if (@event is null)
                 {
                     continue;
                 }
@@ -162,6 +175,30 @@ public sealed class ResourceEventLogGrain(
         await Task.WhenAll(SaveAsync(), EnsureReminderAsync());
         AdjustBacklogMetric();
         Kick();
+    }
+
+    /// <summary>
+    /// The Gcore bodies of <paramref name="fresh"/> (by event id; null where Gcore has none) when a Gcore-format endpoint
+    /// wants them, as events whose <see cref="ResourceEvent.DataJson"/> is the whole body (the sender sends it verbatim).
+    /// </summary>
+    private async Task<Dictionary<string, ResourceEvent?>> GcoreMessagesAsync(List<ResourceEvent> fresh, IReadOnlyList<WebhookTarget> targets)
+    {
+        var messages = new Dictionary<string, ResourceEvent?>(StringComparer.Ordinal);
+        var gcoreTargets = targets.Where(t => t.Format == WebhookFormat.Gcore).ToList();
+        var translator = gcoreTargets.Count > 0 ? new GcoreWebhookMessages(GrainFactory, Tenant) : null;
+        var live = state.State.GcoreStreamLive;
+        foreach (var @event in fresh)
+        {
+            live = GcoreWebhookMessages.StreamLiveAfter(@event.Type, live);
+            if (translator is not null && gcoreTargets.Any(t => t.Wants(@event.Type)))
+            {
+                messages[@event.EventId] = await translator.MessageAsync(@event, live) is { } body ? @event with { DataJson = body } : null;
+            }
+        }
+
+        // Assigned only once every translation succeeded: a replayed hand-off starts from the same value.
+        state.State.GcoreStreamLive = live;
+        return messages;
     }
 
     public Task RetryNowAsync(string webhookId)

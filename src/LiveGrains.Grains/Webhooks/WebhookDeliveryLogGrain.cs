@@ -95,7 +95,9 @@ public sealed class WebhookDeliveryLogGrain(
         }
 
         var now = clock.UtcNow;
-        var data = JsonSerializer.Serialize(new { WebhookId = target.WebhookId, Message = "This is a test event from LiveGrains." }, LiveGrainsJson.Options);
+        var data = target.Format == WebhookFormat.Gcore
+            ? Compat.GcoreWebhookMessages.TestMessage(target.WebhookId)
+            : JsonSerializer.Serialize(new { WebhookId = target.WebhookId, Message = "This is a test event from LiveGrains." }, LiveGrainsJson.Options);
         var @event = new ResourceEvent(Ids.NewEventId(now), TestEventType, Key.Tenant, "webhook", target.WebhookId, 0, now, data);
         return await SendNowAsync(target, @event, attempts: 0);
     }

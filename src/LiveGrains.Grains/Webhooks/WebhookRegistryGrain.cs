@@ -15,6 +15,7 @@ public sealed class WebhookEndpointState
     [Id(5)] public string? Description { get; set; }
     [Id(6)] public DateTimeOffset CreatedAt { get; set; }
     [Id(7)] public bool Failing { get; set; }
+    [Id(90)] public WebhookFormat Format { get; set; }
 }
 
 [GenerateSerializer, Alias("LiveGrains.WebhookRegistryState")]
@@ -50,6 +51,7 @@ public sealed class WebhookRegistryGrain(
             Secret = WebhookSigner.NewSecret(),
             Description = command.Description,
             CreatedAt = now,
+            Format = command.Format,
         };
         Endpoints[endpoint.WebhookId] = endpoint;
         await SaveAsync();
@@ -104,7 +106,7 @@ public sealed class WebhookRegistryGrain(
     }
 
     public Task<IReadOnlyList<WebhookTarget>> GetTargetsAsync() =>
-        Task.FromResult(_targets ??= [.. Endpoints.Values.Select(e => new WebhookTarget(e.WebhookId, e.Url, e.Secret, e.Events, e.Enabled))]);
+        Task.FromResult(_targets ??= [.. Endpoints.Values.Select(e => new WebhookTarget(e.WebhookId, e.Url, e.Secret, e.Events, e.Enabled, e.Format))]);
 
     public async Task SetFailingAsync(string webhookId, bool failing)
     {
@@ -124,5 +126,5 @@ public sealed class WebhookRegistryGrain(
     private static DomainError NotFound() => DomainError.NotFound("Webhook");
 
     private static WebhookDto ToDto(WebhookEndpointState e, bool withSecret) =>
-        new(e.WebhookId, e.Url, e.Events, e.Enabled, withSecret ? e.Secret : null, e.Description, e.CreatedAt, e.Failing);
+        new(e.WebhookId, e.Url, e.Events, e.Enabled, withSecret ? e.Secret : null, e.Description, e.CreatedAt, e.Failing, e.Format);
 }

@@ -33,7 +33,7 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhookOp
                 return new WebhookAttempt(false, null, "Refused: the URL's address is not public.", null);
             }
 
-            var body = Body(@event);
+            var body = Body(target, @event);
             var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
             using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ByteArrayContent(body) };
             request.Content.Headers.ContentType = new("application/json");
@@ -68,6 +68,13 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhookOp
             return new WebhookAttempt(false, null, Truncate(message, MaxErrorLength), null);
         }
     }
+
+    /// <summary>
+    /// A Gcore-format endpoint's events were translated when queued (<see cref="Compat.GcoreWebhookMessages"/>): their
+    /// data is the whole body. Everyone else gets <see cref="Body(ResourceEvent)"/>.
+    /// </summary>
+    public static byte[] Body(WebhookTarget target, ResourceEvent @event) =>
+        target.Format == WebhookFormat.Gcore ? Encoding.UTF8.GetBytes(@event.DataJson) : Body(@event);
 
     /// <summary>The payload: <c>{type, timestamp, data}</c>; data is the resource with its <c>sequence</c> last.</summary>
     public static byte[] Body(ResourceEvent @event)

@@ -21,6 +21,11 @@ public sealed class CompatGatewayFactory : IDisposable
         Gateway.Settings["Links:WatchUrlTemplate"] = "https://watch.example.com/{room_id}/{live_id}";
         Gateway.Settings["Ingest:RtmpBaseUrl"] = "rtmp://ingest.example.com:1935/live";
         Gateway.Settings["Ingest:WhipBaseUrl"] = "https://whip.example.com/live";
+
+        // Gcore-format webhooks go to a receiver on loopback.
+        Gateway.Settings["Webhooks:AllowPrivateNetworks"] = "true";
+        Gateway.Settings["Webhooks:InitialBackoffMilliseconds"] = "50";
+        Gateway.Settings["Webhooks:MaxBackoffMilliseconds"] = "1000";
         for (var i = 0; i < Shops; i++)
         {
             Gateway.Settings[$"Auth:ApiKeys:key-shop-{i}-0123456789"] = $"shop-{i}";
@@ -28,7 +33,7 @@ public sealed class CompatGatewayFactory : IDisposable
     }
 
     /// <summary>Tenants of their own for tests whose resource is per tenant (a Fourthwall shop has one room).</summary>
-    private const int Shops = 8;
+    private const int Shops = 10;
 
     private int _nextShop = -1;
 

@@ -5,8 +5,8 @@ namespace LiveGrains.Gateway.Tests.Compat;
 
 /// <summary>
 /// Gcore Streaming's tutorial (seed 004) through its API calls, sent as its clients send them, against the real pipeline;
-/// the encoder is played by nginx-rtmp's publish callbacks (the end-to-end run with a real nginx-rtmp and ffmpeg, and
-/// the Gcore-shaped webhooks, are not in this tree yet: docs/compat.md).
+/// the encoder is played by nginx-rtmp's publish callbacks. The Gcore-shaped webhooks are GcoreWebhooksTests; the run
+/// with a real nginx-rtmp and ffmpeg is GcoreTutorialEndToEndTests (integration).
 /// </summary>
 [Collection(CompatCollection.Name)]
 public sealed class GcoreTests(CompatGatewayFactory factory)
@@ -134,6 +134,14 @@ public sealed class GcoreTests(CompatGatewayFactory factory)
         Assert.Equal(streamId, reused.GetProperty("id").GetInt64());
         Assert.False(reused.GetProperty("live").GetBoolean());
         Assert.False(reused.GetProperty("backup_live").GetBoolean());
+
+        // ... and answers its push URL again, with a new key (only a hash of the old one is kept); the old key is refused.
+        var push = reused.GetProperty("push_url").GetString()!;
+        Assert.StartsWith("rtmp://ingest.example.com:1935/live/", push, StringComparison.Ordinal);
+        Assert.NotEqual(key, push[(push.LastIndexOf('/') + 1)..]);
+        Assert.Equal(JsonValueKind.Null, inactive.GetProperty("push_url").ValueKind);
+        await CallAsync(HttpMethod.Patch, $"/streams/{streamId}", """{"stream": {"active": true}}""");
+        Assert.False((await PublishAsync("publish", key)).IsSuccessStatusCode);
         var next = await CallAsync(HttpMethod.Post, "/broadcasts", $$$"""{"broadcast": {"name": "again", "stream_ids": [{{{streamId}}}]}}""", HttpStatusCode.Created);
         Assert.NotEqual(broadcastId, next.GetProperty("id").GetInt64());
     }

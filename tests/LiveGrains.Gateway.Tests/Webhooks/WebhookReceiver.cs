@@ -16,7 +16,7 @@ public enum ReceiverMode
     Hang,
 }
 
-/// <summary>One request the receiver accepted as authentic.</summary>
+/// <summary>One request the receiver accepted as authentic. For a Gcore-format body, <see cref="Data"/> is the whole body and <see cref="Sequence"/> 0.</summary>
 public sealed record ReceivedWebhook(string Id, string Type, string Resource, long Sequence, JsonElement Data, bool Acked, DateTimeOffset At);
 
 /// <summary>
@@ -90,10 +90,24 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
         var root = JsonDocument.Parse(body).RootElement.Clone();
         var type = root.GetProperty("type").GetString()!;
-        var data = root.GetProperty("data");
-        var kind = type[..type.IndexOf('.', StringComparison.Ordinal)];
-        var resource = data.TryGetProperty(kind + "_id", out var rid) ? kind + ":" + rid.GetString() : kind;
-        var sequence = data.GetProperty("sequence").GetInt64();
+        JsonElement data;
+        string resource;
+        long sequence;
+        if (root.TryGetProperty("message", out var message))
+        {
+            // Gcore's shape (format "gcore"): {type, message: {<type>: {id, ...}}}; Data is the whole body.
+            data = root;
+            resource = message.TryGetProperty(type, out var inner) && inner.TryGetProperty("id", out var number) ? $"{type}:{number}" : type;
+            sequence = 0;
+        }
+        else
+        {
+            data = root.GetProperty("data");
+            var kind = type[..type.IndexOf('.', StringComparison.Ordinal)];
+            resource = data.TryGetProperty(kind + "_id", out var rid) ? kind + ":" + rid.GetString() : kind;
+            sequence = data.GetProperty("sequence").GetInt64();
+        }
+
         switch (Mode)
         {
             case ReceiverMode.Fail500:

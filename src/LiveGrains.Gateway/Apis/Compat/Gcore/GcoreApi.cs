@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using LiveGrains.Abstractions;
 using LiveGrains.Gateway.Auth;
+using LiveGrains.Grains.Compat;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -159,7 +160,28 @@ public static class GcoreApi
 
         // Other members (transcoding_region, cdn_id, ...) describe Gcore's own infrastructure: accepted and not used.
         var result = active is { } enabled && enabled != current.Value!.Enabled ? await stream.SetEnabledAsync(tenant, enabled) : current;
-        return result.IsSuccess ? Ok(Stream(number, await NameAsync(grains, tenant, result.Value!.RoomId), result.Value!, ingest.Value)) : Errors.Result(result.Error!);
+        if (!result.IsSuccess)
+        {
+            return Errors.Result(result.Error!);
+        }
+
+        // Reusing a stream (the tutorial's special case: PATCH transcoding_region) answers its push URLs, as Gcore does.
+        // LiveGrains keeps only a hash of a key, so the one way to hand out a push URL again is a new key; only an idle
+        // stream gets one, so no encoder on air is cut (docs/compat.md).
+        string? key = null;
+        if (body.Member("transcoding_region") is not null && result.Value!.Status == StreamStatus.Idle)
+        {
+            var rotated = await stream.RotateKeyAsync(tenant);
+            if (!rotated.IsSuccess)
+            {
+                return Errors.Result(rotated.Error!);
+            }
+
+            result = rotated.Value!.Stream;
+            key = rotated.Value.StreamKey;
+        }
+
+        return Ok(Stream(number, await NameAsync(grains, tenant, result.Value!.RoomId), result.Value!, ingest.Value, key));
     }
 
     public static async Task<Results<NoContent, JsonHttpResult<JsonObject>>> StartRecordingAsync(string streamId, ClaimsPrincipal user, IGrainFactory grains)
@@ -174,7 +196,7 @@ public static class GcoreApi
         return result.IsSuccess ? TypedResults.NoContent() : Errors.Result(result.Error!);
     }
 
-    public static async Task<JsonHttpResult<JsonObject>> StopRecordingAsync(string streamId, ClaimsPrincipal user, IGrainFactory grains)
+    public static async Task<JsonHttpResult<JsonObject>> StopRecordingAsync(string streamId, ClaimsPrincipal user, IGrainFactory grains, TimeProvider time)
     {
         var tenant = user.Tenant();
         if (await ResolveStreamAsync(grains, tenant, streamId) is not ({ } number, { } id))
@@ -184,7 +206,7 @@ public static class GcoreApi
 
         var stream = grains.GetGrain<IStreamGrain>(id);
         var before = await stream.GetAsync(tenant);
-        if (before.Value is not { RecordingActive: true })
+        if (before.Value is not { RecordingActive: true, ConnectedAt: { } connectedAt })
         {
             return before.IsSuccess
                 ? Errors.Result(StatusCodes.Status409Conflict, "invalid_transition", "The stream is not recording.")
@@ -197,36 +219,30 @@ public static class GcoreApi
             return Errors.Result(result.Error!);
         }
 
-        var recording = result.Value!.RecordingSessions.Where(r => r.StoppedAt is not null).OrderBy(r => r.StoppedAt).Last();
-        var ids = new GcoreIds(grains, tenant);
-        var key = VideoKey(id, recording.RecordingId);
-        var videoNumber = await ids.NumberOfAsync(GcoreIds.Video, key);
-        if (videoNumber is null)
-        {
-            videoNumber = await ids.NextAsync(GcoreIds.Video);
-            await ids.LinkAsync(GcoreIds.Video, videoNumber.Value, key);
-        }
-
-        return Ok(Video(videoNumber.Value, number, await NameAsync(grains, tenant, result.Value.RoomId), recording));
+        // The video is the recording of the current publish (GcoreVideos): its file comes when the publish ends, and its
+        // video.* webhooks name it by this same number.
+        var key = GcoreVideos.Key(id, connectedAt);
+        var videoNumber = await new GcoreIds(grains, tenant).NumberOrNextAsync(GcoreIds.Video, key);
+        return Ok(await VideoAsync(grains, tenant, videoNumber, number, result.Value!, key, connectedAt, time.GetUtcNow()));
     }
 
-    public static async Task<JsonHttpResult<JsonObject>> GetVideoAsync(string videoId, ClaimsPrincipal user, IGrainFactory grains)
+    public static async Task<JsonHttpResult<JsonObject>> GetVideoAsync(string videoId, ClaimsPrincipal user, IGrainFactory grains, TimeProvider time)
     {
         var tenant = user.Tenant();
         var ids = new GcoreIds(grains, tenant);
-        if (!TryNumber(videoId, out var number) || await ids.ResolveAsync(GcoreIds.Video, number) is not { } key || key.Split('/') is not [var streamId, var recordingId])
+        if (!TryNumber(videoId, out var number) || await ids.ResolveAsync(GcoreIds.Video, number) is not { } key
+            || !GcoreVideos.TryParseKey(key, out var streamId, out var connectedAt))
         {
             return NotFound("Video");
         }
 
         var stream = await grains.GetGrain<IStreamGrain>(streamId).GetAsync(tenant);
-        if (stream.Value?.RecordingSessions.FirstOrDefault(r => r.RecordingId == recordingId) is not { } recording)
+        if (stream.Value is not { } s || await ids.NumberOfAsync(GcoreIds.Stream, streamId) is not { } streamNumber)
         {
             return NotFound("Video");
         }
 
-        var streamNumber = await ids.NumberOfAsync(GcoreIds.Stream, streamId) ?? 0;
-        return Ok(Video(number, streamNumber, await NameAsync(grains, tenant, stream.Value.RoomId), recording));
+        return Ok(await VideoAsync(grains, tenant, number, streamNumber, s, key, connectedAt, time.GetUtcNow()));
     }
 
     public static async Task<JsonHttpResult<JsonObject>> CreateBroadcastAsync(ClaimsPrincipal user, IGrainFactory grains, HttpRequest request)
@@ -372,7 +388,7 @@ public static class GcoreApi
             }
         }
 
-        await new GcoreIds(grains, tenant).UnlinkAsync(GcoreIds.Broadcast, number, liveId);
+        await new GcoreIds(grains, tenant).UnlinkAsync(GcoreIds.Broadcast, number);
         return TypedResults.NoContent();
     }
 
@@ -386,10 +402,11 @@ public static class GcoreApi
             ["active"] = s.Enabled,
             ["live"] = s.Status == StreamStatus.Connected,
             ["backup_live"] = false,
-            ["recording"] = s.RecordingActive,
+            // Gcore records only while media arrives: an interruption stops the recording (the next publish is a new file).
+            ["recording"] = s.RecordingActive && s.Status == StreamStatus.Connected,
             ["auto_record"] = s.Recording == RecordingMode.Auto,
 
-            // The key is shown once, at creation (LiveGrains stores only its hash): later reads have no push URL to give.
+            // The key is shown at creation and on reuse (a new one: LiveGrains stores only its hash); other reads have no push URL.
             ["push_url"] = key is null ? null : $"{urls.RtmpUrl}/{key}",
             ["backup_push_url"] = null,
             ["push_url_srt"] = key is null ? null : urls.SrtUrl,
@@ -425,20 +442,15 @@ public static class GcoreApi
         _ => "finished",
     };
 
-    /// <summary>A recording as Gcore's video: <c>duration</c> in milliseconds; <c>status</c> from LiveGrains' recording (ready once stopped).</summary>
-    public static JsonObject Video(long number, long streamNumber, string? streamName, RecordingSessionDto recording)
+    /// <summary>A Gcore video (<see cref="GcoreVideos"/>), with its file once the media server finished it.</summary>
+    private static async Task<JsonObject> VideoAsync(
+        IGrainFactory grains, string tenant, long number, long streamNumber, StreamDto stream, string key, DateTimeOffset connectedAt, DateTimeOffset now)
     {
-        var created = recording.StoppedAt ?? recording.StartedAt;
-        return new JsonObject
-        {
-            ["id"] = number,
-            ["name"] = string.Create(CultureInfo.InvariantCulture, $"Stream Record: {streamName}, {created.UtcDateTime:yyyy-MM-dd HH:mm:ss} +0000"),
-            ["status"] = recording.StoppedAt is null ? "pending" : "ready",
-            ["duration"] = (long)((recording.StoppedAt ?? created) - recording.StartedAt).TotalMilliseconds,
-            ["stream_id"] = streamNumber,
-            ["recording_started_at"] = CompatJson.Rfc3339Millis(recording.StartedAt),
-            ["created_at"] = CompatJson.Rfc3339Millis(created),
-        };
+        var file = await new GcoreIds(grains, tenant).FileOfAsync(key) is { } videoId
+            ? (await grains.GetGrain<IVideoGrain>(videoId).GetAsync(tenant)).Value
+            : null;
+        var sessions = GcoreVideos.Sessions(stream, connectedAt, file?.CreatedAt ?? now);
+        return GcoreVideos.Build(number, streamNumber, await NameAsync(grains, tenant, stream.RoomId), connectedAt, sessions, file, now);
     }
 
     private static string RoomOf(long streamNumber) => "gcore-stream-" + streamNumber.ToString(CultureInfo.InvariantCulture);
@@ -447,8 +459,6 @@ public static class GcoreApi
         roomId.StartsWith("gcore-stream-", StringComparison.Ordinal) && long.TryParse(roomId["gcore-stream-".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var n)
             ? n
             : null;
-
-    private static string VideoKey(string streamId, string recordingId) => streamId + "/" + recordingId;
 
     private static async Task<string?> NameAsync(IGrainFactory grains, string tenant, string roomId) =>
         (await grains.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, roomId)).GetAsync()).Value?.Title;
