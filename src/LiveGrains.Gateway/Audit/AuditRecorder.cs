@@ -13,7 +13,7 @@ public sealed class AuditRecorder(RequestDelegate next, TimeProvider time, Audit
 {
     /// <summary>Route parameters naming the resource an action is about, most specific first.</summary>
     private static readonly (string Parameter, string Type)[] Resources =
-        [("keyId", "api_key"), ("presetId", "preset"), ("webhookId", "webhook"), ("streamId", "stream"), ("liveId", "live"), ("roomId", "room")];
+        [("keyId", "api_key"), ("presetId", "preset"), ("destinationId", "destination"), ("webhookId", "webhook"), ("streamId", "stream"), ("liveId", "live"), ("roomId", "room")];
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -89,6 +89,7 @@ public sealed class AuditRecorder(RequestDelegate next, TimeProvider time, Audit
         "webhooks" => "webhook",
         "api-keys" => "api_key",
         "presets" => "preset",
+        "destinations" => "destination",
         "tokens" => "token",
         _ => collection,
     };
