@@ -8,7 +8,8 @@
 #   LOG_FILE     optional; nginx-rtmp sends a child's output to /dev/null, so by default nothing is logged
 # It asks LiveGrains for the room's enabled destinations with a url (call=plan), then runs one supervisor per
 # destination: `ffmpeg -c copy -f flv` from the local publish to the destination, reporting `online` once ffmpeg
-# writes output (it is connected), `error` with ffmpeg's last words when it fails (then retrying with backoff,
+# writes output (it is connected) and again every 5 s while it runs (LiveGrains answers `stop` once the destination
+# is disabled, deleted or changed), `error` with ffmpeg's last words when it fails (then retrying with backoff,
 # 1 s doubling to 30 s), and `offline` when it stops. Each destination is its own process tree: one failing never
 # stops another. nginx-rtmp sends SIGTERM when the publish ends (exec_kill_signal term): every push stops and
 # reports offline. Keys: the destinations' push URLs (key included) are never logged; ffmpeg's errors are
@@ -49,6 +50,7 @@ push() {
             -c copy -f flv -progress "file:$work/progress" "$url" </dev/null >/dev/null 2>"$work/err" &
         ffmpeg_pid=$!
         online=0
+        ticks=0
         while kill -0 "$ffmpeg_pid" 2>/dev/null; do
             # ffmpeg writes progress only once its output is open: connected, handshake and publish done.
             if [ "$online" -eq 0 ] && grep -qs '^progress=' "$work/progress"; then
@@ -56,10 +58,16 @@ push() {
                 delay=1
                 answer=$(report "$id" "$revision" "$live" online)
                 log "$id online (LiveGrains: ${answer:-unreachable})"
-                if [ "$answer" = stop ]; then
-                    stopping=1
-                    kill "$ffmpeg_pid" 2>/dev/null
-                fi
+            elif [ "$online" -eq 1 ] && [ $((++ticks % 10)) -eq 0 ]; then
+                # Every 5 s: still wanted? A destination disabled, deleted or re-pointed (new revision) answers stop.
+                answer=$(report "$id" "$revision" "$live" online)
+            else
+                answer=""
+            fi
+            if [ "$answer" = stop ]; then
+                log "$id: LiveGrains says stop"
+                stopping=1
+                kill "$ffmpeg_pid" 2>/dev/null
             fi
             sleep 0.5 &
             wait $! 2>/dev/null

@@ -7,8 +7,8 @@ namespace LiveGrains.Integration.Tests.Ingest;
 /// Restreaming end to end (docs/ingest.md "Destinations"): the ingest nginx-rtmp runs the shipped restream script
 /// (infra/media/livegrains-restream.sh) with <c>exec_push</c>, as infra/media/nginx-rtmp.conf does; a second nginx-rtmp
 /// plays Twitch's ingest. A real ffmpeg publishes; the second server must really receive the push (its rtmp_stat page
-/// shows the destination's key publishing), a destination at a dead port must fail on its own, and ending the live
-/// must take every destination offline and stop the push.
+/// shows the destination's key publishing), a destination at a dead port must fail on its own, disabling one stops only
+/// its push, and ending the live must take every destination offline and stop the push.
 /// </summary>
 [Collection(IngestCollection.Name)]
 public sealed class RestreamTests : IAsyncLifetime
@@ -76,6 +76,8 @@ public sealed class RestreamTests : IAsyncLifetime
         var good = await CreateDestinationAsync(roomId, new { type = "twitch", url = $"{_twitch.RtmpBaseUrl}/", stream_key = twitchKey });
         var dead = await CreateDestinationAsync(roomId, new { type = "rtmp", url = $"rtmp://127.0.0.1:{FreePort.Next()}/app", stream_key = deadKey });
         var statusOnly = await CreateDestinationAsync(roomId, new { type = "twitch", broadcaster_id = "1234", broadcaster_login = "acme" });
+        var secondKey = "live_" + Guid.NewGuid().ToString("N");
+        var second = await CreateDestinationAsync(roomId, new { type = "youtube", url = _twitch.RtmpBaseUrl, stream_key = secondKey });
 
         await using var encoder = FfmpegPublisher.Start(_ingest.PublishUrl(key));
         var liveId = (await _api.WaitForStreamAsync(streamId, "connected", Timeout, () => Describe(encoder))).GetProperty("live_id").GetString()!;
@@ -93,6 +95,17 @@ public sealed class RestreamTests : IAsyncLifetime
         Assert.Equal("online", (await GetDestinationAsync(good)).GetProperty("status").GetString());
         Assert.True(await TwitchPublishesAsync(twitchKey), "the good destination's push stopped when the dead one failed");
         Assert.Equal("online", (await GetDestinationAsync(statusOnly)).GetProperty("status").GetString());
+
+        // Disabling one destination stops its push (within the script's 5 s check) and leaves the other pushing.
+        await WaitForDestinationAsync(second, "online", () => Describe(encoder));
+        Assert.True(await TwitchPublishesAsync(secondKey), "the second destination's push is not on the second server");
+        await _api.SendAsync(HttpMethod.Patch, $"/v1/destinations/{second}", new { enabled = false });
+        Assert.Equal("offline", (await GetDestinationAsync(second)).GetProperty("status").GetString());
+        await Eventually.TrueAsync(
+            async () => !await TwitchPublishesAsync(secondKey), Timeout, $"the disabled destination's push stops. {Describe(encoder)}",
+            TimeSpan.FromMilliseconds(250));
+        Assert.True(await TwitchPublishesAsync(twitchKey), "disabling one destination stopped another's push");
+        Assert.Equal("online", (await GetDestinationAsync(good)).GetProperty("status").GetString());
 
         await _api.SendAsync(HttpMethod.Post, $"/v1/lives/{liveId}/end");
         foreach (var destination in new[] { good, dead, statusOnly })
