@@ -72,7 +72,9 @@ public sealed partial class RoomGrain
 
         var index = S.Destinations.FindIndex(d => d.DestinationId == destinationId);
         S.Destinations[index] = updated;
-        if (pushChanged && updated.Status != DestinationStatus.Offline && destination.Url is not null)
+        // Online or in error means a push of the old settings (or, for a destination that had no url, none at all): a push of
+        // the new ones has not reported yet. Without a url the sync below decides.
+        if (pushChanged && updated.Url is not null && updated.Status != DestinationStatus.Offline)
         {
             SetDestinationStatus(index, DestinationStatus.Offline, null, null, now);
         }

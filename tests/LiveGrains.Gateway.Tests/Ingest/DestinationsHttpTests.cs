@@ -252,6 +252,34 @@ public sealed class DestinationsHttpTests(WebhookGatewayFixture fixture) : IClas
         Assert.All(received, r => Assert.DoesNotContain(twitchKey, r.Data.ToString(), StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task GivingAStatusOnlyDestinationAUrlMidLiveTakesItOfflineUntilItsPushReports()
+    {
+        var client = fixture.NewTenantClient();
+        var roomId = await client.CreateRoomAsync();
+        var (streamId, key) = await CreateStreamAsync(client, roomId);
+        Assert.Equal(HttpStatusCode.OK, await PublishAsync(key, "7"));
+        var liveId = (await (await client.GetAsync($"/v1/streams/{streamId}")).OkJsonAsync()).GetProperty("live_id").GetString()!;
+        var id = await CreateAsync(client, roomId, new { type = "twitch" });
+        Assert.Equal("online", await StatusAsync(client, id));
+
+        var patched = await (await client.SendAsync(HttpMethod.Patch, $"/v1/destinations/{id}", """{"url":"rtmp://127.0.0.1:1935/app","stream_key":"k-1"}"""))
+            .OkJsonAsync();
+        Assert.Equal("offline", patched.GetProperty("status").GetString());
+
+        // A push of the old settings (revision 1) no longer counts; one of the new settings (revision 2) does.
+        Assert.Equal("stop", (await ReportAsync(key, id, liveId, "online")).Body);
+        Assert.Equal("offline", await StatusAsync(client, id));
+        var plan = await RestreamAsync(new() { ["call"] = "plan", ["name"] = key });
+        Assert.Equal($"{id}\t2\t{liveId}\trtmp://127.0.0.1:1935/app/k-1\n", plan.Body);
+        var report = await RestreamAsync(new()
+        {
+            ["call"] = "status", ["name"] = key, ["destination_id"] = id, ["revision"] = "2", ["live_id"] = liveId, ["status"] = "online",
+        });
+        Assert.Equal("push", report.Body);
+        Assert.Equal("online", await StatusAsync(client, id));
+    }
+
     private static async Task<string> CreateAsync(HttpClient client, string roomId, object body) =>
         (await (await client.PostJsonAsync($"/v1/rooms/{roomId}/destinations", body)).OkJsonAsync(HttpStatusCode.Created)).GetProperty("destination_id").GetString()!;
 
