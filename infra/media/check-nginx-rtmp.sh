@@ -35,6 +35,10 @@ LIVEGRAINS_HOOKS_URL=http://127.0.0.1:8080 LIVEGRAINS_CALLBACK_SECRET=check-secr
 grep -q 'on_publish *http://127.0.0.1:8080/v1/ingest-hooks/nginx-rtmp?secret=check-secret_1.0~x;' "$work/nginx-rtmp.conf"
 grep -q 'on_publish_done *http://127.0.0.1:8080/v1/ingest-hooks/nginx-rtmp?secret=' "$work/nginx-rtmp.conf"
 grep -q 'on_update *http://127.0.0.1:8080/v1/ingest-hooks/nginx-rtmp?secret=' "$work/nginx-rtmp.conf"
+grep -q 'exec_push /usr/local/bin/livegrains-restream http://127.0.0.1:8080/v1/ingest-hooks/restream?secret=check-secret_1.0~x rtmp://127.0.0.1:1935/\$app \$name;' "$work/nginx-rtmp.conf"
+# The restream script exec_push runs (shipped next to the template; the image copies it to /usr/local/bin).
+bash -n "$here/livegrains-restream.sh"
+[[ -x $here/livegrains-restream.sh ]] || { echo "check-nginx-rtmp: FAIL: livegrains-restream.sh is not executable" >&2; exit 1; }
 # nginx -t creates the pid file if it is missing: keep that inside the scratch directory.
 sed -i "s|^pid .*;|pid $work/nginx.pid;|" "$work/nginx-rtmp.conf"
 nginx -t -q -e stderr -p "$work" -c "$work/nginx-rtmp.conf"

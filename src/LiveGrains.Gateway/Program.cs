@@ -20,6 +20,8 @@ app.MapLiveStatsApi();
 app.MapStreamsApi();
 app.MapVideosApi();
 app.MapIngestHooksApi();
+app.MapRestreamHooksApi();
+app.MapDestinationsApi();
 app.MapWebhooksApi();
 app.MapApiKeysApi();
 app.MapTokensApi();

@@ -24,8 +24,17 @@ public sealed record NginxRtmpOptions
     /// <summary>The nginx binary; a bare name is looked up on PATH and in /usr/sbin.</summary>
     public string ExecutablePath { get; init; } = "nginx";
 
-    /// <summary>More directives for the application block, e.g. <c>"record all;"</c>.</summary>
+    /// <summary>
+    /// More directives for the application block, e.g. <c>"record all;"</c>. <c>{rtmp_port}</c> in them becomes the
+    /// server's own RTMP port (picked at start), e.g. for an <c>exec_push</c> that plays the publish back.
+    /// </summary>
     public string? ExtraApplicationDirectives { get; init; }
+
+    /// <summary>
+    /// False: no <c>on_publish</c>/<c>on_publish_done</c>/<c>on_update</c> callbacks, every publish is accepted (a
+    /// stand-in for a third-party ingest such as Twitch's, which a restream pushes to).
+    /// </summary>
+    public bool Callbacks { get; init; } = true;
 
     /// <summary>
     /// A loopback HTTP port for the control module (<c>location /control { rtmp_control all; }</c>); null: no HTTP
@@ -90,6 +99,9 @@ public sealed class NginxRtmpServer : IAsyncDisposable
 
     /// <summary>The control module's base URL (<c>http://127.0.0.1:port/control</c>), when <see cref="NginxRtmpOptions.ControlPort"/> is set.</summary>
     public string? ControlUrl => ControlUrlFor(_options.ControlPort);
+
+    /// <summary>The <c>rtmp_stat</c> XML page (publishers and players of every stream), when <see cref="NginxRtmpOptions.ControlPort"/> is set.</summary>
+    public string? StatUrl => _options.ControlPort is { } p ? $"http://127.0.0.1:{p.ToString(CultureInfo.InvariantCulture)}/stat" : null;
 
     /// <summary>The control URL nginx will serve on <paramref name="port"/> (what <c>Ingest:NginxRtmpControlUrl</c> is set to).</summary>
     public static string? ControlUrlFor(int? port) =>
@@ -218,14 +230,20 @@ public sealed class NginxRtmpServer : IAsyncDisposable
             config.Append("            record off;\n");
         }
 
-        config.Append("            on_publish \"").Append(CallbackUrl).Append("\";\n");
-        config.Append("            on_publish_done \"").Append(CallbackUrl).Append("\";\n");
-        config.Append("            on_update \"").Append(CallbackUrl).Append("\";\n");
-        config.Append("            notify_update_timeout ").Append(Seconds(_options.NotifyUpdateTimeout)).Append(";\n");
+        if (_options.Callbacks)
+        {
+            config.Append("            on_publish \"").Append(CallbackUrl).Append("\";\n");
+            config.Append("            on_publish_done \"").Append(CallbackUrl).Append("\";\n");
+            config.Append("            on_update \"").Append(CallbackUrl).Append("\";\n");
+            config.Append("            notify_update_timeout ").Append(Seconds(_options.NotifyUpdateTimeout)).Append(";\n");
+        }
+
         config.Append("            drop_idle_publisher ").Append(Seconds(_options.DropIdlePublisher)).Append(";\n");
         if (!string.IsNullOrWhiteSpace(_options.ExtraApplicationDirectives))
         {
-            config.Append("            ").Append(_options.ExtraApplicationDirectives).Append('\n');
+            config.Append("            ")
+                .Append(_options.ExtraApplicationDirectives.Replace("{rtmp_port}", Port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal))
+                .Append('\n');
         }
 
         config.Append("        }\n    }\n}\n");
@@ -234,6 +252,7 @@ public sealed class NginxRtmpServer : IAsyncDisposable
             config.Append("http {\n    access_log off;\n    server {\n");
             config.Append("        listen 127.0.0.1:").Append(controlPort.ToString(CultureInfo.InvariantCulture)).Append(";\n");
             config.Append("        location /control {\n            rtmp_control all;\n        }\n");
+            config.Append("        location = /stat {\n            rtmp_stat all;\n        }\n");
             config.Append("    }\n}\n");
         }
 

@@ -40,10 +40,16 @@ public static class EventTypes
     public const string LiveHostEntered = "live.host_entered";
     public const string LiveHostExited = "live.host_exited";
 
+    /// <summary>A restream destination's status changed (api.md "Destinations"); data is the destination, never its key.</summary>
+    public const string DestinationOnline = "destination.online";
+    public const string DestinationOffline = "destination.offline";
+    public const string DestinationError = "destination.error";
+
     public static readonly IReadOnlyList<string> All =
     [
         RoomCreated, LiveScheduled, LiveReady, LiveStarted, LivePaused, LiveResumed, LiveEnded,
         StreamConnected, StreamDisconnected, StreamIdle, StreamEnabled, StreamDisabled, StreamKeyRotated,
         RecordingStarted, RecordingStopped, VideoCreated, VideoReady, VideoFailed, LiveHostEntered, LiveHostExited,
+        DestinationOnline, DestinationOffline, DestinationError,
     ];
 }

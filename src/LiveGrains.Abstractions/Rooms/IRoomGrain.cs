@@ -8,7 +8,7 @@ namespace LiveGrains.Abstractions;
 /// supersedes, a start, an end) is one write of that state (docs/consistency.md).
 /// </summary>
 [Alias("LiveGrains.IRoomGrain")]
-public interface IRoomGrain : IGrainWithStringKey
+public partial interface IRoomGrain : IGrainWithStringKey
 {
     [Alias("Create")]
     Task<Result<RoomDto>> CreateAsync(CreateRoomCommand command);

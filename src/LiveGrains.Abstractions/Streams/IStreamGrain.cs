@@ -7,7 +7,7 @@ namespace LiveGrains.Abstractions;
 /// anything that changes which live is on air it asks the room for (docs/ingest.md).
 /// </summary>
 [Alias("LiveGrains.IStreamGrain")]
-public interface IStreamGrain : IGrainWithStringKey
+public partial interface IStreamGrain : IGrainWithStringKey
 {
     /// <summary>Creates the stream for a room of <paramref name="tenant"/>; the answer is the only time the new key is shown.</summary>
     [Alias("Create")]

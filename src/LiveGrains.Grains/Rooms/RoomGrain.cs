@@ -327,6 +327,7 @@ public sealed partial class RoomGrain(
         }
 
         S.Deleted = true;
+        S.Destinations.Clear(); // nothing is on air (checked above), so each is offline already
         await CommitAsync(changed, now);
         try
         {
@@ -597,6 +598,7 @@ public sealed partial class RoomGrain(
             throw new InvalidOperationException($"Room {RoomId}: a decision would leave two lives on air; refused.");
         }
 
+        SyncDestinations(now);
         S.UpdatedAt = now;
         S.Decisions++;
         await WriteAsync();

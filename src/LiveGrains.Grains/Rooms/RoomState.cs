@@ -111,6 +111,13 @@ public sealed class RoomState
     /// </summary>
     [Id(60)]
     public List<IngestDetach> PendingDetaches { get; set; } = [];
+
+    /// <summary>
+    /// Restream destinations (docs/ingest.md "Destinations"), oldest first, at most
+    /// <see cref="DestinationLimits.MaxPerRoom"/>: their status follows the lives in each decision's one write.
+    /// </summary>
+    [Id(70)]
+    public List<RoomDestination> Destinations { get; set; } = [];
 }
 
 /// <summary>
@@ -196,3 +203,27 @@ public sealed record DecidedRequest(
     [property: Id(5)] string LiveKey,
     [property: Id(6)] string? ClosedLiveKey,
     [property: Id(3)] DateTimeOffset DecidedAt);
+
+/// <summary>
+/// A destination as its room stores it. <see cref="StreamKey"/> is kept as given (a push needs it) and leaves the room
+/// only in a <see cref="RestreamTarget"/> for the media server; <see cref="Revision"/> counts changes of what a push is
+/// made from (url, key, enabled), so a report of a push made from older settings is ignored.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.RoomDestination")]
+public sealed record RoomDestination(
+    [property: Id(0)] string DestinationId,
+    [property: Id(1)] DestinationType Type,
+    [property: Id(2)] string? Url,
+    [property: Id(3)] string? StreamKey,
+    [property: Id(4)] string? BroadcasterId,
+    [property: Id(5)] string? BroadcasterLogin,
+    [property: Id(6)] string? ThumbnailUrl,
+    [property: Id(7)] bool Enabled,
+    [property: Id(8)] DestinationStatus Status,
+    [property: Id(9)] DateTimeOffset StatusAt,
+    [property: Id(10)] string? LastError,
+    [property: Id(11)] string? LiveId,
+    [property: Id(12)] DateTimeOffset CreatedAt,
+    [property: Id(13)] DateTimeOffset UpdatedAt,
+    [property: Id(14)] int Revision,
+    [property: Id(15)] long LastEventSequence);

@@ -11,7 +11,7 @@ namespace LiveGrains.Grains.Streams;
 /// window passes). The window is kept twice: a grain timer fires it on time while this activation lives, and
 /// a durable reminder fires it on another silo when this one dies. Both land in the same idempotent check.
 /// </summary>
-public sealed class StreamGrain(
+public sealed partial class StreamGrain(
     [PersistentState("stream", LiveGrainsStorage.State)] IPersistentState<StreamState> state,
     IResourceEventSink events,
     LiveGrainsClock clock,

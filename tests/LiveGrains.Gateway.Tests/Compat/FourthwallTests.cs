@@ -102,6 +102,35 @@ public sealed class FourthwallTests(CompatGatewayFactory factory)
         Assert.Equal(JsonValueKind.String, room.GetProperty("active_live_id").ValueKind);
     }
 
+    [Fact]
+    public async Task TheShopsServicesAreItsRoomsStatusOnlyDestinations()
+    {
+        var (key, _) = await RegisterShopAsync();
+        await (await _client.SendAsync(HttpMethod.Put, "/compat/fourthwall/open-api/v1.0/streaming/start", Basic(key), StartRequest)).JsonAsync(HttpStatusCode.OK);
+
+        using var v1 = factory.Gateway.CreateClient(key);
+        var destination = Assert.Single((await (await v1.GetAsync("/v1/rooms/fourthwall-shop/destinations")).OkJsonAsync()).GetProperty("items").EnumerateArray());
+        Assert.Equal("twitch", destination.GetProperty("type").GetString());
+        Assert.Equal("141981764", destination.GetProperty("broadcaster_id").GetString());
+        Assert.Equal("online", destination.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, destination.GetProperty("url").ValueKind);
+
+        // Ended through /v1: the service is OFFLINE for Fourthwall too (one status, seen by both APIs).
+        var liveId = (await (await v1.GetAsync("/v1/rooms/fourthwall-shop")).OkJsonAsync()).GetProperty("active_live_id").GetString()!;
+        (await v1.PostAsync($"/v1/lives/{liveId}/end", "{}")).Dispose();
+        var id = destination.GetProperty("destination_id").GetString()!;
+        Assert.Equal("offline", (await (await v1.GetAsync($"/v1/destinations/{id}")).OkJsonAsync()).GetProperty("status").GetString());
+
+        // A renamed login updates the same destination; nothing is duplicated.
+        var renamed = StartRequest.Replace("twitchdev", "twitchdev2", StringComparison.Ordinal);
+        var started = await (await _client.SendAsync(HttpMethod.Put, "/compat/fourthwall/open-api/v1.0/streaming/start", Basic(key), renamed)).JsonAsync(HttpStatusCode.OK);
+        var service = Assert.Single(started.GetProperty("services").EnumerateArray());
+        Assert.Equal("twitchdev2", service.GetProperty("broadcasterLogin").GetString());
+        Assert.Equal("ONLINE", service.GetProperty("status").GetString());
+        Assert.Equal(id, Assert.Single((await (await v1.GetAsync("/v1/rooms/fourthwall-shop/destinations")).OkJsonAsync()).GetProperty("items").EnumerateArray())
+            .GetProperty("destination_id").GetString());
+    }
+
     /// <summary>Each test is a shop (tenant) of its own: a shop has one room, which tests must not share.</summary>
     private Task<(string Key, string Tenant)> RegisterShopAsync() => Task.FromResult(factory.NewShop());
 }

@@ -12,8 +12,8 @@ namespace LiveGrains.Gateway.Apis.Compat.Fourthwall;
 /// <summary>
 /// Fourthwall's streaming status API (seed 000) under <c>/compat/fourthwall</c>: <c>PUT /open-api/v1.0/streaming/start</c>
 /// and <c>/stop</c> with HTTP Basic auth (the LiveGrains API key as the password). The shop is the tenant
-/// (<c>shopId</c>); it streams in one room (<c>Compat:Fourthwall:RoomId</c>); its services are status-only
-/// destinations, ONLINE exactly while that room has a live on air. Start is a status set: it goes live only when
+/// (<c>shopId</c>); it streams in one room (<c>Compat:Fourthwall:RoomId</c>); its services are that room's status-only
+/// Twitch destinations (<c>/v1/rooms/{room_id}/destinations</c>), ONLINE exactly while the room has a live on air. Start is a status set: it goes live only when
 /// nothing is on air, so repeating it changes nothing.
 /// </summary>
 public static class FourthwallApi
@@ -22,6 +22,9 @@ public static class FourthwallApi
     public const string Policy = "compat:fourthwall";
 
     public static readonly ICompatErrors Errors = new FourthwallErrors();
+
+    /// <summary>Services one call may announce (a room holds at most <see cref="DestinationLimits.MaxPerRoom"/> destinations).</summary>
+    public const int MaxServices = 16;
 
     public static RouteGroupBuilder MapFourthwallApi(this IEndpointRouteBuilder app)
     {
@@ -64,7 +67,6 @@ public static class FourthwallApi
         }
 
         var tenant = user.Tenant();
-        var all = await grains.GetGrain<IFourthwallShopGrain>(tenant).SetServicesAsync(services);
         var room = grains.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, options.Value.Fourthwall.RoomId));
         if (!(await room.GetAsync()).IsSuccess)
         {
@@ -75,9 +77,14 @@ public static class FourthwallApi
             }
         }
 
+        if (await AnnounceAsync(room, services) is { } refused)
+        {
+            return Errors.Result(refused);
+        }
+
         // One decision of the room: with a live on air it changes nothing (a paused one resumes), else it goes live.
         var live = await room.GoLiveForIngestAsync(new GoLiveCommand(null, Caller.TokenSubject(user) ?? services.FirstOrDefault()?.BroadcasterLogin));
-        return live.IsSuccess ? Status(tenant, all, online: true) : Errors.Result(live.Error!);
+        return live.IsSuccess ? await StatusAsync(tenant, room) : Errors.Result(live.Error!);
     }
 
     public static async Task<JsonHttpResult<JsonObject>> StopAsync(
@@ -90,10 +97,14 @@ public static class FourthwallApi
         }
 
         var tenant = user.Tenant();
-        var shop = grains.GetGrain<IFourthwallShopGrain>(tenant);
-        var all = services.Length > 0 ? await shop.SetServicesAsync(services) : await shop.GetServicesAsync();
-        var room = await grains.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, options.Value.Fourthwall.RoomId)).GetAsync();
-        if (room.Value?.ActiveLiveId is { } active)
+        var room = grains.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, options.Value.Fourthwall.RoomId));
+        var current = await room.GetAsync();
+        if (current.IsSuccess && services.Length > 0 && await AnnounceAsync(room, services) is { } refused)
+        {
+            return Errors.Result(refused);
+        }
+
+        if (current.Value?.ActiveLiveId is { } active)
         {
             var ended = await grains.TransitionLiveAsync(tenant, active, new LiveCommand(LiveCommandKind.End, Caller.TokenSubject(user)));
             if (!ended.IsSuccess && ended.Error!.Code != DomainErrorCode.InvalidTransition)
@@ -102,7 +113,64 @@ public static class FourthwallApi
             }
         }
 
-        return Status(tenant, all, online: false);
+        return await StatusAsync(tenant, room);
+    }
+
+    /// <summary>
+    /// The shop's services are its room's status-only Twitch destinations (api.md "Destinations"): each announced
+    /// service is added, or updated when its login or thumbnail changed, matched by broadcaster id. An unchanged
+    /// announcement writes nothing.
+    /// </summary>
+    private static async Task<DomainError?> AnnounceAsync(IRoomGrain room, FourthwallService[] services)
+    {
+        var existing = await room.ListDestinationsAsync();
+        if (!existing.IsSuccess)
+        {
+            return existing.Error;
+        }
+
+        foreach (var service in services)
+        {
+            var known = existing.Value!.FirstOrDefault(d => IsService(d) && d.BroadcasterId == service.BroadcasterId);
+            var result = known switch
+            {
+                null => await room.CreateDestinationAsync(new CreateDestinationCommand(
+                    DestinationType.Twitch, null, null, service.BroadcasterId, service.BroadcasterLogin, service.ThumbnailUrl, true)),
+                _ when known.BroadcasterLogin != service.BroadcasterLogin || known.ThumbnailUrl != service.ThumbnailUrl || !known.Enabled =>
+                    await room.UpdateDestinationAsync(known.DestinationId, new UpdateDestinationCommand(
+                        null, null, null, service.BroadcasterLogin, service.ThumbnailUrl ?? "", true)),
+                _ => Result<DestinationDto>.Ok(known),
+            };
+            if (!result.IsSuccess)
+            {
+                return result.Error;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A Fourthwall service: a status-only Twitch destination.</summary>
+    private static bool IsService(DestinationDto destination) => destination.Type == DestinationType.Twitch && destination.Url is null;
+
+    /// <summary>The services as the room's destinations show them now (no room yet: none).</summary>
+    private static async Task<JsonHttpResult<JsonObject>> StatusAsync(string tenant, IRoomGrain room)
+    {
+        var destinations = await room.ListDestinationsAsync();
+        var items = new JsonArray();
+        foreach (var service in (destinations.Value ?? []).Where(IsService))
+        {
+            items.Add(new JsonObject
+            {
+                ["type"] = "TWITCH",
+                ["status"] = service.Status == DestinationStatus.Online ? "ONLINE" : "OFFLINE",
+                ["broadcasterId"] = service.BroadcasterId,
+                ["broadcasterLogin"] = service.BroadcasterLogin,
+                ["thumbnailUrl"] = service.ThumbnailUrl,
+            });
+        }
+
+        return TypedResults.Json(new JsonObject { ["shopId"] = tenant, ["services"] = items }, CompatJson.Options);
     }
 
     private static async Task<(FourthwallService[] Services, JsonHttpResult<JsonObject>? Invalid)> ReadServicesAsync(HttpRequest request, bool required)
@@ -120,9 +188,9 @@ public static class FourthwallApi
                 : ([], null);
         }
 
-        if (array.GetArrayLength() > IFourthwallShopGrain.MaxServices)
+        if (array.GetArrayLength() > MaxServices)
         {
-            return ([], Invalid("services", $"At most {IFourthwallShopGrain.MaxServices} services."));
+            return ([], Invalid("services", $"At most {MaxServices} services."));
         }
 
         var services = new List<FourthwallService>();
@@ -166,26 +234,11 @@ public static class FourthwallApi
         return ([.. services], null);
     }
 
-    private static JsonHttpResult<JsonObject> Status(string tenant, FourthwallService[] services, bool online)
-    {
-        var items = new JsonArray();
-        foreach (var service in services)
-        {
-            items.Add(new JsonObject
-            {
-                ["type"] = service.Type,
-                ["status"] = online ? "ONLINE" : "OFFLINE",
-                ["broadcasterId"] = service.BroadcasterId,
-                ["broadcasterLogin"] = service.BroadcasterLogin,
-                ["thumbnailUrl"] = service.ThumbnailUrl,
-            });
-        }
-
-        return TypedResults.Json(new JsonObject { ["shopId"] = tenant, ["services"] = items }, CompatJson.Options);
-    }
-
     private static JsonHttpResult<JsonObject> Invalid(string field, string message) =>
         Errors.Result(StatusCodes.Status400BadRequest, "validation_failed", $"{field}: {message}");
+
+    /// <summary>One service of a start or stop body (the seed's Service.Twitch).</summary>
+    private sealed record FourthwallService(string Type, string BroadcasterId, string BroadcasterLogin, string? ThumbnailUrl);
 
     /// <summary>Fourthwall's error body: <c>{code, message}</c> with an upper-case code.</summary>
     private sealed class FourthwallErrors : ICompatErrors
