@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using LiveGrains.Client;
 using LiveGrains.Grains.Webhooks;
 using LiveGrains.Testing;
 using Microsoft.AspNetCore.Http;
