@@ -1,18 +1,26 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using LiveGrains.Client;
 
 namespace LiveGrains.Bench;
 
 /// <summary>A scenario could not be measured, e.g. because the gateway lacks its endpoint.</summary>
 public sealed partial class ScenarioSkippedException(string reason) : Exception(reason)
 {
-    public static ScenarioSkippedException For(HttpMethod method, string path, int status, string body)
+    public static ScenarioSkippedException For(HttpMethod method, string path, int status, string body) =>
+        ForCode(method, path, status, ReadCode(body));
+
+    /// <summary>A set-up call of the typed client failed: the same report as for a raw request.</summary>
+    public static ScenarioSkippedException For(LiveGrainsApiException failure) =>
+        ForCode(failure.Method ?? HttpMethod.Get, failure.Path ?? "?", (int)failure.Status, failure.Code);
+
+    private static ScenarioSkippedException ForCode(HttpMethod method, string path, int status, string? code)
     {
-        var code = ReadCode(body);
         // The route, not the ids or the query (which may hold the callback secret), says which endpoint it is.
         var route = IdSegment().Replace(path.Split('?')[0], "/$1/{id}");
         var detail = $"{method} {route}{(code is null ? string.Empty : ", code " + code)}";
@@ -40,13 +48,23 @@ public sealed partial class ScenarioSkippedException(string reason) : Exception(
     }
 }
 
-/// <summary>What setups share: the client, the options, and lives that several scenarios reuse.</summary>
+/// <summary>
+/// What setups share: the client, the options, and lives that several scenarios reuse. Set-up requests go through the
+/// typed client (src/LiveGrains.Client); the measured requests are pre-built raw ones, so that the load generator's
+/// own cost stays as small as it can be.
+/// </summary>
 public sealed class BenchContext(HttpClient client, BenchOptions options)
 {
     private string[]? _spreadLives;
     private (string KeyId, string Secret)? _signingKey;
 
     public HttpClient Client { get; } = client;
+
+    /// <summary>
+    /// The typed client over <see cref="Client"/>, without automatic Idempotency-Keys: set-up is never resent, and a key
+    /// on each of thousands of set-up POSTs would leave as many stored responses in the gateway that is being measured.
+    /// </summary>
+    public LiveGrainsClient Api { get; } = new(client, automaticIdempotencyKeys: false);
 
     public BenchOptions Options { get; } = options;
 
@@ -62,12 +80,37 @@ public sealed class BenchContext(HttpClient client, BenchOptions options)
             return await GoLiveAsync($"{prefix}{i}", ct);
         }, cancellationToken);
 
+    /// <summary>Creates the room; one left by an earlier scenario or invocation (409) is as good.</summary>
     public Task CreateRoomAsync(string roomId, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Post, "/v1/rooms", new { room_id = roomId }, [201, 409], cancellationToken);
+        SetUpAsync(async api =>
+        {
+            try
+            {
+                await api.CreateRoomAsync(new CreateRoomRequest(RoomId: roomId), cancellationToken: cancellationToken);
+            }
+            catch (LiveGrainsApiException e) when (e.Status == HttpStatusCode.Conflict)
+            {
+                // The room exists: the scenarios only need it to.
+            }
+
+            return true;
+        });
 
     /// <summary>A room whose host is <paramref name="hostId"/>, so a host token's go-live pays the host-only check.</summary>
     public Task CreateRoomAsync(string roomId, string hostId, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Post, "/v1/rooms", new { room_id = roomId, host_id = hostId }, [201, 409], cancellationToken);
+        SetUpAsync(async api =>
+        {
+            try
+            {
+                await api.CreateRoomAsync(new CreateRoomRequest(RoomId: roomId, HostId: hostId), cancellationToken: cancellationToken);
+            }
+            catch (LiveGrainsApiException e) when (e.Status == HttpStatusCode.Conflict)
+            {
+                // The room exists: the scenarios only need it to.
+            }
+
+            return true;
+        });
 
     /// <summary>A managed <c>write</c> key made once per invocation with the bench's admin key: the key tokens are signed with.</summary>
     public async Task<(string KeyId, string Secret)> SigningKeyAsync(CancellationToken cancellationToken)
@@ -77,40 +120,30 @@ public sealed class BenchContext(HttpClient client, BenchOptions options)
             return known;
         }
 
-        var created = await SendAsync(HttpMethod.Post, "/v1/api-keys", new { name = "bench-tokens", scopes = new[] { "write" } }, [201], cancellationToken);
-        _signingKey = (created.GetProperty("key_id").GetString()!, created.GetProperty("secret").GetString()!);
+        var created = await SetUpAsync(api => api.CreateApiKeyAsync(new CreateApiKeyRequest("bench-tokens", ["write"]), cancellationToken: cancellationToken));
+        _signingKey = (created.KeyId, created.Secret);
         return _signingKey.Value;
     }
 
-    public async Task<string> GoLiveAsync(string roomId, CancellationToken cancellationToken)
+    public Task<string> GoLiveAsync(string roomId, CancellationToken cancellationToken) =>
+        SetUpAsync(async api => (await api.GoLiveAsync(roomId, new GoLiveRequest(Title: "b"), cancellationToken: cancellationToken)).Live.LiveId);
+
+    /// <summary>Runs set-up calls of the typed client; an error answer skips the scenario, reported as for a raw request.</summary>
+    public async Task<T> SetUpAsync<T>(Func<LiveGrainsClient, Task<T>> setUp)
     {
-        var created = await SendAsync(HttpMethod.Post, $"/v1/rooms/{roomId}/go-live", new { title = "b" }, [201], cancellationToken);
-        return created.GetProperty("live").GetProperty("live_id").GetString()!;
-    }
-
-    /// <summary>Sends one setup request and returns its JSON answer; any other status skips the scenario.</summary>
-    public async Task<JsonElement> SendAsync(HttpMethod method, string path, object? body, int[] ok, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (body is not null)
+        try
         {
-            request.Content = Scenarios.Content(JsonSerializer.SerializeToUtf8Bytes(body));
+            return await setUp(Api);
         }
-
-        using var response = await Client.SendAsync(request, cancellationToken);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        if (!ok.Contains((int)response.StatusCode))
+        catch (LiveGrainsApiException e)
         {
-            throw ScenarioSkippedException.For(method, path, (int)response.StatusCode, text);
+            throw ScenarioSkippedException.For(e);
         }
-
-        if (string.IsNullOrWhiteSpace(text))
+        catch (JsonException e)
         {
-            return default;
+            // The stateless peer answers a subset of the fields; one it answers in another shape cannot be set up.
+            throw new ScenarioSkippedException($"unexpected answer to a set-up request ({e.Message})");
         }
-
-        using var json = JsonDocument.Parse(text);
-        return json.RootElement.Clone();
     }
 
     /// <summary>Runs <paramref name="body"/> for 0..count-1: the first alone, so a missing endpoint fails once, then concurrently.</summary>
@@ -327,8 +360,7 @@ public static class Scenarios
         var keys = await context.ForEachAsync(count, async (i, ct) =>
         {
             await context.CreateRoomAsync($"bench-c{i}", ct);
-            var stream = await context.SendAsync(HttpMethod.Post, "/v1/streams", new { room_id = $"bench-c{i}" }, [201], ct);
-            return stream.GetProperty("stream_key").GetString()!;
+            return await context.SetUpAsync(async api => (await api.CreateStreamAsync(new CreateStreamRequest($"bench-c{i}"), cancellationToken: ct)).StreamKey!);
         }, cancellationToken);
 
         var hook = $"/v1/ingest-hooks/nginx-rtmp?secret={Uri.EscapeDataString(context.Options.Secret)}";
@@ -374,8 +406,7 @@ public static class Scenarios
         var joining = Stopwatch.StartNew();
         await context.ForEachAsync(batches, async (b, ct) =>
         {
-            await context.SendAsync(HttpMethod.Post, $"/v1/lives/{live}/activity", new { joins = Batch(b) }, [202], ct);
-            return true;
+            return await context.SetUpAsync(async api => await api.RecordActivityAsync(live, new ActivityBatch(Joins: [.. Batch(b)]), cancellationToken: ct));
         }, cancellationToken, parallelism: 4);
         var joinSeconds = joining.Elapsed.TotalSeconds;
         Console.Error.WriteLine($"  joined {viewers:N0} viewers in {joinSeconds:F1} s ({viewers / joinSeconds:N0} ids/s)");
@@ -393,8 +424,7 @@ public static class Scenarios
             Background = (measurement, stop) => HeartbeatAsync(context.Client, live, heartbeats, measurement, stop),
             Summarize = async ct =>
             {
-                var stats = await context.SendAsync(HttpMethod.Get, $"/v1/lives/{live}/stats", null, [200], ct);
-                var count = stats.GetProperty("viewer_count").GetInt64();
+                var count = await context.SetUpAsync(async api => (await api.GetStatsAsync(live, ct)).ViewerCount);
                 return $"viewer_count {count:N0}; {viewers:N0} joins took {joinSeconds:F1} s; events = heartbeats";
             },
         };

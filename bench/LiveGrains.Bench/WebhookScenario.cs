@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using LiveGrains.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -50,11 +51,15 @@ public sealed class WebhookScenario
     public static async Task<Workload> TransitionsAsync(BenchContext context, CancellationToken cancellationToken)
     {
         // An endpoint left by an earlier webhooks scenario of this invocation would turn this into that scenario.
-        var hooks = await context.SendAsync(HttpMethod.Get, "/v1/webhooks", null, [200], cancellationToken);
-        foreach (var hook in hooks.GetProperty("items").EnumerateArray().Where(h => h.GetProperty("description").GetString() == Description))
+        await context.SetUpAsync(async api =>
         {
-            await context.SendAsync(HttpMethod.Delete, $"/v1/webhooks/{hook.GetProperty("webhook_id").GetString()}", null, [204], cancellationToken);
-        }
+            foreach (var hook in (await api.ListWebhooksAsync(cancellationToken)).Where(h => h.Description == Description))
+            {
+                await api.DeleteWebhookAsync(hook.WebhookId, cancellationToken);
+            }
+
+            return true;
+        });
 
         var lives = await CreateLivesAsync(context, "bench-p", cancellationToken);
         var scenario = new WebhookScenario(lives);
@@ -67,20 +72,16 @@ public sealed class WebhookScenario
         var receiver = await StartReceiverAsync(http => scenario?.ReceiveAsync(http) ?? Task.CompletedTask, cancellationToken);
         var url = receiver.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/hook";
 
-        using (var request = new HttpRequestMessage(HttpMethod.Post, "/v1/webhooks")
+        try
         {
-            Content = Scenarios.Content(JsonSerializer.SerializeToUtf8Bytes(new { url, events = new[] { "live.paused", "live.resumed" }, description = Description })),
-        })
-        using (var response = await context.Client.SendAsync(request, cancellationToken))
+            await context.Api.CreateWebhookAsync(new CreateWebhookRequest(url, ["live.paused", "live.resumed"], Description), cancellationToken: cancellationToken);
+        }
+        catch (LiveGrainsApiException e)
         {
-            if (response.StatusCode != HttpStatusCode.Created)
-            {
-                var body = await response.Content.ReadAsStringAsync(cancellationToken);
-                await receiver.DisposeAsync();
-                throw response.StatusCode == HttpStatusCode.BadRequest
-                    ? new ScenarioSkippedException($"the gateway refused a loopback webhook URL: start it with Webhooks__AllowPrivateNetworks=true ({body})")
-                    : ScenarioSkippedException.For(HttpMethod.Post, "/v1/webhooks", (int)response.StatusCode, body);
-            }
+            await receiver.DisposeAsync();
+            throw e.Status == HttpStatusCode.BadRequest
+                ? new ScenarioSkippedException($"the gateway refused a loopback webhook URL: start it with Webhooks__AllowPrivateNetworks=true ({e.Message})")
+                : ScenarioSkippedException.For(e);
         }
 
         var lives = await CreateLivesAsync(context, "bench-w", cancellationToken);
@@ -92,8 +93,7 @@ public sealed class WebhookScenario
             await context.ForEachAsync(lives.Length, async (i, ct) =>
             {
                 scenario._calls[i].Enqueue(Stopwatch.GetTimestamp());
-                await context.SendAsync(HttpMethod.Post, $"/v1/lives/{lives[i]}/{action}", new { }, [200], ct);
-                return true;
+                return await context.SetUpAsync(async api => action == "pause" ? await api.PauseAsync(lives[i], cancellationToken: ct) : await api.ResumeAsync(lives[i], cancellationToken: ct));
             }, cancellationToken);
         }
 

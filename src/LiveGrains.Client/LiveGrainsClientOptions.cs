@@ -14,4 +14,10 @@ public sealed class LiveGrainsClientOptions
 
     /// <summary>Attempts after the first one for a transient failure (408, 429, 5xx, connection errors).</summary>
     public int MaxRetryAttempts { get; set; } = 3;
+
+    /// <summary>
+    /// Whether every POST gets a fresh <c>Idempotency-Key</c> (default true), which is what makes a resent POST safe.
+    /// False for bulk set-up that never resends: each key costs the gateway a stored response for 24 h.
+    /// </summary>
+    public bool AutomaticIdempotencyKeys { get; set; } = true;
 }

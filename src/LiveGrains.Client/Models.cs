@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace LiveGrains.Client;
 
 // The wire format of the API (snake_case through LiveGrainsClientJson). Status-like fields are strings, not enums,
@@ -18,7 +21,8 @@ public sealed record Room(
     string? Description = null,
     IReadOnlyDictionary<string, string>? Metadata = null,
     string? Visibility = null,
-    string? CreatedBy = null);
+    string? CreatedBy = null,
+    string? PresetId = null);
 
 public sealed record CreateRoomRequest(
     string? RoomId = null,
@@ -29,7 +33,8 @@ public sealed record CreateRoomRequest(
     string? Description = null,
     IReadOnlyDictionary<string, string>? Metadata = null,
     string? Visibility = null,
-    string? CreatedBy = null);
+    string? CreatedBy = null,
+    string? PresetId = null);
 
 public sealed record UpdateRoomRequest(
     string? Title = null,
@@ -38,7 +43,8 @@ public sealed record UpdateRoomRequest(
     int? ReconnectWindowSeconds = null,
     string? Description = null,
     IReadOnlyDictionary<string, string>? Metadata = null,
-    string? Visibility = null);
+    string? Visibility = null,
+    string? PresetId = null);
 
 public sealed record Stats(
     long ViewerCount,
@@ -73,7 +79,26 @@ public sealed record Live(
     DateTimeOffset? UpdatedAt = null,
     string? ReadyBy = null,
     string? PausedBy = null,
-    string? ResumedBy = null);
+    string? ResumedBy = null,
+    string? PresetId = null,
+    bool? ChatEnabledOverride = null,
+    int? MaxJoinLimitOverride = null,
+    bool? RecordingEnabled = null,
+    bool EffectiveChatEnabled = true,
+    int? EffectiveMaxJoinLimit = null,
+    bool EffectiveRecordingEnabled = false,
+    LiveHost? Host = null,
+    string? Mode = null,
+    string? WatchUrl = null,
+    Playback? Playback = null,
+    string? IngestUrl = null,
+    IReadOnlyList<string>? StreamIds = null);
+
+/// <summary>The host's presence (<c>state</c> is <c>entered</c>, <c>exited</c> or null before either).</summary>
+public sealed record LiveHost(string? State, DateTimeOffset? EnteredAt, DateTimeOffset? ExitedAt, bool IsStreaming, string? By = null);
+
+/// <summary>Where viewers play the live; null without ingest.</summary>
+public sealed record Playback(string? HlsUrl);
 
 public sealed record GoLiveRequest(
     string? Title = null,
@@ -81,7 +106,11 @@ public sealed record GoLiveRequest(
     string? Description = null,
     IReadOnlyDictionary<string, string>? Metadata = null,
     string? Visibility = null,
-    string? CreatedBy = null);
+    string? CreatedBy = null,
+    bool? ChatEnabledOverride = null,
+    int? MaxJoinLimitOverride = null,
+    bool? RecordingEnabled = null,
+    string? Mode = null);
 
 public sealed record GoLiveResult(Live Live, Live? ClosedLive);
 
@@ -91,13 +120,30 @@ public sealed record ScheduleLiveRequest(
     string? Description = null,
     IReadOnlyDictionary<string, string>? Metadata = null,
     string? Visibility = null,
-    string? CreatedBy = null);
+    string? CreatedBy = null,
+    bool? ChatEnabledOverride = null,
+    int? MaxJoinLimitOverride = null,
+    bool? RecordingEnabled = null,
+    string? Mode = null);
 
+/// <summary>
+/// The fields of <c>PATCH /v1/lives/{live_id}</c>; a field left null keeps its value. The overrides fall back to the
+/// preset only when sent as an explicit JSON null: name them in <see cref="ClearFields"/> (<c>chat_enabled_override</c>,
+/// <c>max_join_limit_override</c>, <c>recording_enabled</c>).
+/// </summary>
 public sealed record UpdateLiveRequest(
     string? Title = null,
     string? Description = null,
     IReadOnlyDictionary<string, string>? Metadata = null,
-    string? Visibility = null);
+    string? Visibility = null,
+    string? Mode = null,
+    bool? ChatEnabledOverride = null,
+    int? MaxJoinLimitOverride = null,
+    bool? RecordingEnabled = null,
+    [property: JsonIgnore] IReadOnlyList<string>? ClearFields = null);
+
+/// <summary>The body of a transition or of host enter/exit: who did it.</summary>
+public sealed record TransitionRequest(string? By = null);
 
 /// <summary>Filters of <c>GET /v1/lives</c>; <see cref="Order"/> is <c>created_at</c>, <c>started_at</c> or <c>viewer_count</c>.</summary>
 public sealed record LiveQuery(
@@ -116,7 +162,11 @@ public sealed record ActivityBatch(
     long? Likes = null,
     long? ChatMessages = null);
 
-public sealed record ActivityAccepted(int Accepted);
+/// <summary>How many items of an activity request were counted, and (batch form) how many joins the join limit refused.</summary>
+public sealed record ActivityAccepted(int Accepted, int? Rejected = null);
+
+/// <summary>The body of likes and chat-messages: how many (1 when left out).</summary>
+public sealed record CountRequest(int? Count = null);
 
 public sealed record RecordingSession(string RecordingId, DateTimeOffset StartedAt, DateTimeOffset? StoppedAt, string Trigger, string? LiveId);
 
@@ -140,9 +190,79 @@ public sealed record LiveStream(
     int KeyVersion,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    IReadOnlyList<RecordingSession> RecordingSessions);
+    IReadOnlyList<RecordingSession> RecordingSessions,
+    string? Name = null,
+    string? Role = null,
+    string? BoundLiveId = null);
 
-public sealed record CreateStreamRequest(string RoomId, int? ReconnectWindowSeconds = null, string? Recording = null);
+/// <summary>
+/// A new ingest stream of a room; <see cref="LiveId"/> binds it to a live, <see cref="Role"/> is <c>primary</c> or
+/// <c>backup</c>, and <see cref="Enabled"/> false creates it inactive.
+/// </summary>
+public sealed record CreateStreamRequest(
+    string RoomId,
+    int? ReconnectWindowSeconds = null,
+    string? Recording = null,
+    string? LiveId = null,
+    string? Name = null,
+    string? Role = null,
+    bool? Enabled = null);
+
+/// <summary>The fields of <c>PATCH /v1/streams/{stream_id}</c>; a field left null keeps its value.</summary>
+public sealed record UpdateStreamRequest(
+    string? Name = null,
+    int? ReconnectWindowSeconds = null,
+    string? Recording = null,
+    string? LiveId = null,
+    bool? Enabled = null);
+
+/// <summary>A finished recording; <see cref="Status"/> is <c>pending</c> until probed, then <c>ready</c> or <c>failed</c>.</summary>
+public sealed record Video(
+    string VideoId,
+    string StreamId,
+    string? LiveId,
+    string RoomId,
+    string Status,
+    string File,
+    double? DurationSeconds,
+    long? SizeBytes,
+    DateTimeOffset? RecordingStartedAt,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? ReadyAt,
+    string? Error = null);
+
+/// <summary>Chat, join-limit and recording settings that rooms use by <c>preset_id</c> (else the tenant's default preset).</summary>
+public sealed record Preset(
+    string PresetId,
+    string Name,
+    bool ChatEnabled,
+    int? MaxJoinLimit,
+    bool RecordingEnabled,
+    bool IsDefault,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+public sealed record CreatePresetRequest(
+    string Name,
+    bool? ChatEnabled = null,
+    int? MaxJoinLimit = null,
+    bool? RecordingEnabled = null,
+    bool? IsDefault = null);
+
+/// <summary>The fields of <c>PATCH /v1/presets/{preset_id}</c>; a field left null keeps its value.</summary>
+public sealed record UpdatePresetRequest(
+    string? Name = null,
+    bool? ChatEnabled = null,
+    bool? RecordingEnabled = null,
+    bool? IsDefault = null,
+    int? MaxJoinLimit = null);
+
+/// <summary>
+/// One event of the tenant's event feed: the body a webhook endpoint receives (<c>type</c>, <c>timestamp</c>,
+/// <c>data</c> with the resource and its <c>sequence</c>) and the event's <c>id</c> (a webhook's <c>webhook-id</c>).
+/// <see cref="Data"/> stays JSON because its shape depends on <see cref="Type"/>.
+/// </summary>
+public sealed record FeedEvent(string Id, string Type, DateTimeOffset Timestamp, JsonElement Data);
 
 public sealed record Webhook(
     string WebhookId,
@@ -195,3 +315,6 @@ public sealed record AuditQuery(string? Resource = null, string? Actor = null, s
 /// its <see cref="Stats"/>. Other event names (added by a later gateway) arrive with neither set.
 /// </summary>
 public sealed record LiveEvent(string Event, Live? Live, Stats? Stats);
+
+/// <summary>The answer of <c>GET /v1/lives/{live_id}/transitions</c>: the whole trail, no paging.</summary>
+internal sealed record TransitionsResponse(IReadOnlyList<LiveTransition> Items);

@@ -107,30 +107,25 @@ public sealed class ClusterTests
     /// </summary>
     private static async Task AssertInvariantAsync(RealCluster cluster, string roomId, List<string> acknowledged)
     {
-        foreach (var client in cluster.Clients)
+        foreach (var client in cluster.ApiClients)
         {
             var (room, lives) = await Eventually.ValueAsync(
                 async () =>
                 {
-                    var room = await client.SendAsync(HttpMethod.Get, $"/v1/rooms/{roomId}").ExpectAsync(HttpStatusCode.OK);
-                    var lives = await client.AllLivesAsync(roomId);
-                    var onAir = lives.Where(l => l.Id("status") is "live" or "paused").ToList();
+                    var room = await client.GetRoomAsync(roomId);
+                    var lives = await LiveGrainsClient.EnumerateAsync((cursor, ct) => client.ListRoomLivesAsync(roomId, limit: 100, cursor: cursor, cancellationToken: ct)).ToListAsync();
+                    var onAir = lives.Where(l => l.Status is "live" or "paused").ToList();
                     return (room, lives, onAir);
                 },
-                r => r.onAir.Count == 1 && r.room.GetProperty("active_live_id").GetString() == r.onAir[0].Id("live_id"),
+                r => r.onAir.Count == 1 && r.room.ActiveLiveId == r.onAir[0].LiveId,
                 TimeSpan.FromSeconds(60),
                 $"room {roomId} has exactly one live on air and it is the active one. {cluster.Describe()}",
                 TimeSpan.FromMilliseconds(500)) switch
             { var r => (r.room, r.lives) };
 
-            var activeId = room.Id("active_live_id");
-            Assert.Equal(lives.Count, lives.Select(l => l.Id("live_id")).Distinct().Count());
-            Assert.All(lives.Where(l => l.Id("live_id") != activeId), l =>
-            {
-                Assert.Equal("ended", l.Id("status"));
-                Assert.Equal("superseded", l.Id("end_reason"));
-            });
-            var ids = lives.Select(l => l.Id("live_id")).ToHashSet();
+            Assert.Equal(lives.Count, lives.Select(l => l.LiveId).Distinct().Count());
+            Assert.All(lives.Where(l => l.LiveId != room.ActiveLiveId), l => Assert.Equal(("ended", "superseded"), (l.Status, l.EndReason)));
+            var ids = lives.Select(l => l.LiveId).ToHashSet();
             Assert.All(acknowledged, id => Assert.Contains(id, ids));
         }
     }
