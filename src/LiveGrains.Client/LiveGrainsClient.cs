@@ -331,6 +331,28 @@ public sealed class LiveGrainsClient
     public Task DeleteVideoAsync(string videoId, CancellationToken cancellationToken = default) =>
         SendAsync<object>(Route(videoId), null, null, cancellationToken);
 
+    // --- Destinations --------------------------------------------------------------------------------------------
+
+    [LiveGrainsOperation("POST", "/v1/rooms/{roomId}/destinations")]
+    public Task<Destination> CreateDestinationAsync(string roomId, CreateDestinationRequest request, string? idempotencyKey = null, CancellationToken cancellationToken = default) =>
+        SendAsync<Destination>(Route(roomId), request, idempotencyKey, cancellationToken);
+
+    [LiveGrainsOperation("GET", "/v1/rooms/{roomId}/destinations")]
+    public async Task<IReadOnlyList<Destination>> ListDestinationsAsync(string roomId, CancellationToken cancellationToken = default) =>
+        (await SendAsync<Page<Destination>>(Route(roomId), null, null, cancellationToken)).Items;
+
+    [LiveGrainsOperation("GET", "/v1/destinations/{destinationId}")]
+    public Task<Destination> GetDestinationAsync(string destinationId, CancellationToken cancellationToken = default) =>
+        SendAsync<Destination>(Route(destinationId), null, null, cancellationToken);
+
+    [LiveGrainsOperation("PATCH", "/v1/destinations/{destinationId}")]
+    public Task<Destination> UpdateDestinationAsync(string destinationId, UpdateDestinationRequest request, CancellationToken cancellationToken = default) =>
+        SendAsync<Destination>(Route(destinationId), request, null, cancellationToken);
+
+    [LiveGrainsOperation("DELETE", "/v1/destinations/{destinationId}")]
+    public Task DeleteDestinationAsync(string destinationId, CancellationToken cancellationToken = default) =>
+        SendAsync<object>(Route(destinationId), null, null, cancellationToken);
+
     // --- Presets -------------------------------------------------------------------------------------------------
 
     [LiveGrainsOperation("POST", "/v1/presets")]

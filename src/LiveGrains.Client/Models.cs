@@ -22,7 +22,8 @@ public sealed record Room(
     IReadOnlyDictionary<string, string>? Metadata = null,
     string? Visibility = null,
     string? CreatedBy = null,
-    string? PresetId = null);
+    string? PresetId = null,
+    IReadOnlyList<string>? CoHostIds = null);
 
 public sealed record CreateRoomRequest(
     string? RoomId = null,
@@ -34,7 +35,8 @@ public sealed record CreateRoomRequest(
     IReadOnlyDictionary<string, string>? Metadata = null,
     string? Visibility = null,
     string? CreatedBy = null,
-    string? PresetId = null);
+    string? PresetId = null,
+    IReadOnlyList<string>? CoHostIds = null);
 
 public sealed record UpdateRoomRequest(
     string? Title = null,
@@ -44,7 +46,8 @@ public sealed record UpdateRoomRequest(
     string? Description = null,
     IReadOnlyDictionary<string, string>? Metadata = null,
     string? Visibility = null,
-    string? PresetId = null);
+    string? PresetId = null,
+    IReadOnlyList<string>? CoHostIds = null);
 
 public sealed record Stats(
     long ViewerCount,
@@ -272,9 +275,51 @@ public sealed record Webhook(
     string? Secret,
     string? Description,
     DateTimeOffset CreatedAt,
-    bool Failing);
+    bool Failing,
+    string Format = "standard");
 
-public sealed record CreateWebhookRequest(string Url, IReadOnlyList<string>? Events = null, string? Description = null);
+/// <summary><see cref="Format"/>: <c>standard</c> (default) or <c>gcore</c> (Gcore's <c>{type, message}</c> bodies).</summary>
+public sealed record CreateWebhookRequest(string Url, IReadOnlyList<string>? Events = null, string? Description = null, string? Format = null);
+
+/// <summary>
+/// A restream destination of a room (Fourthwall's services; restreaming). The stream key is write-only:
+/// <see cref="HasStreamKey"/> says whether one is set. <see cref="Status"/>: <c>offline</c>, <c>online</c> or <c>error</c>.
+/// </summary>
+public sealed record Destination(
+    string DestinationId,
+    string RoomId,
+    string Type,
+    string? Url,
+    bool HasStreamKey,
+    string? BroadcasterId,
+    string? BroadcasterLogin,
+    string? ThumbnailUrl,
+    bool Enabled,
+    string Status,
+    DateTimeOffset StatusAt,
+    string? LastError,
+    string? LiveId,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+/// <summary><see cref="Type"/>: <c>twitch</c>, <c>youtube</c> or <c>rtmp</c>; a destination without a url is status only.</summary>
+public sealed record CreateDestinationRequest(
+    string Type,
+    string? Url = null,
+    string? StreamKey = null,
+    string? BroadcasterId = null,
+    string? BroadcasterLogin = null,
+    string? ThumbnailUrl = null,
+    bool? Enabled = null);
+
+/// <summary>Null keeps a field; an empty string clears it (<c>Url = ""</c> makes the destination status only).</summary>
+public sealed record UpdateDestinationRequest(
+    string? Url = null,
+    string? StreamKey = null,
+    string? BroadcasterId = null,
+    string? BroadcasterLogin = null,
+    string? ThumbnailUrl = null,
+    bool? Enabled = null);
 
 public sealed record WebhookDelivery(
     string EventId,

@@ -22,6 +22,7 @@ public sealed class ClientCoverageTests(GatewayFactory factory)
         "POST /v1/ingest-hooks/nginx-rtmp",
         "POST /v1/ingest-hooks/srs",
         "POST /v1/ingest-hooks/mediamtx",
+        "POST /v1/ingest-hooks/restream",
     };
 
     /// <summary>Document schemas whose client record has another name (the gateway's DTO names are internal detail).</summary>
@@ -31,6 +32,7 @@ public sealed class ClientCoverageTests(GatewayFactory factory)
         ["ApiKeyDto"] = typeof(ApiKey),
         ["CountBody"] = typeof(CountRequest),
         ["CreatedApiKeyDto"] = typeof(CreatedApiKey),
+        ["DestinationDto"] = typeof(Destination),
         ["LiveDto"] = typeof(Live),
         ["LiveHostDto"] = typeof(LiveHost),
         ["LiveTransitionRecord"] = typeof(LiveTransition),

@@ -79,6 +79,42 @@ public sealed class LiveGrainsClientResourceTests(GatewayFactory factory)
     }
 
     [Fact]
+    public async Task DestinationsCoHostsAndWebhookFormatsGoThroughTheClient()
+    {
+        using var kit = new ClientKit(factory, GatewayFactory.AcmeKey);
+        var client = kit.Client;
+        var roomId = Http.Unique("client-dest");
+        var room = await client.CreateRoomAsync(new CreateRoomRequest(RoomId: roomId, HostId: "host", CoHostIds: ["co-a", "co-b"]));
+        Assert.Equal(["co-a", "co-b"], room.CoHostIds);
+        Assert.Equal(["co-c"], (await client.UpdateRoomAsync(roomId, new UpdateRoomRequest(CoHostIds: ["co-c"]))).CoHostIds);
+
+        // A status-only destination (no url) is online exactly while the room has a live on air.
+        var twitch = await client.CreateDestinationAsync(roomId, new CreateDestinationRequest("twitch", BroadcasterId: "b1", BroadcasterLogin: "shop"));
+        var pushed = await client.CreateDestinationAsync(roomId, new CreateDestinationRequest("rtmp", Url: "rtmp://127.0.0.1:1/app", StreamKey: "secret-key"));
+        Assert.Equal(("offline", false, true), (twitch.Status, twitch.HasStreamKey, pushed.HasStreamKey));
+        Assert.Equal([twitch.DestinationId, pushed.DestinationId], (await client.ListDestinationsAsync(roomId)).Select(d => d.DestinationId));
+
+        var live = (await client.GoLiveAsync(roomId, new GoLiveRequest())).Live;
+        var online = await client.GetDestinationAsync(twitch.DestinationId);
+        Assert.Equal(("online", live.LiveId), (online.Status, online.LiveId));
+        await client.EndAsync(live.LiveId);
+        Assert.Equal("offline", (await client.GetDestinationAsync(twitch.DestinationId)).Status);
+
+        var disabled = await client.UpdateDestinationAsync(pushed.DestinationId, new UpdateDestinationRequest(Enabled: false));
+        Assert.False(disabled.Enabled);
+        var invalid = await Assert.ThrowsAsync<LiveGrainsApiException>(() => client.UpdateDestinationAsync(pushed.DestinationId, new UpdateDestinationRequest(Url: "http://not-rtmp")));
+        Assert.Equal((HttpStatusCode.BadRequest, "validation_failed"), (invalid.Status, invalid.Code));
+        await client.DeleteDestinationAsync(pushed.DestinationId);
+        var gone = await Assert.ThrowsAsync<LiveGrainsApiException>(() => client.GetDestinationAsync(pushed.DestinationId));
+        Assert.Equal((HttpStatusCode.NotFound, "not_found"), (gone.Status, gone.Code));
+
+        var webhook = await client.CreateWebhookAsync(new CreateWebhookRequest("https://example.com/gcore-hooks", Format: "gcore"));
+        Assert.Equal("gcore", webhook.Format);
+        Assert.Equal("gcore", (await client.GetWebhookAsync(webhook.WebhookId)).Format);
+        await client.DeleteWebhookAsync(webhook.WebhookId);
+    }
+
+    [Fact]
     public async Task StreamsAreBoundPatchedAndDeletedThroughTheClient()
     {
         using var kit = new ClientKit(factory, GatewayFactory.AcmeKey);
