@@ -95,12 +95,15 @@ public sealed partial class AuditBuffer(IGrainFactory grains, ILogger<AuditBuffe
                 await grains.GetGrain<IAuditLogGrain>(tenant).AppendAsync(records).WaitAsync(cancellationToken);
                 return;
             }
-            catch (Exception e) when (e is not OperationCanceledException && attempt < Backoff.Length)
+            // Only our own token stops the retries: an OperationCanceledException from the grain call (a call cancelled
+            // inside the cluster while a silo or the membership store is down) is a failed append like any other, and
+            // escaping from here would stop the gateway (a BackgroundService's exception stops the host).
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && attempt < Backoff.Length)
             {
                 Log.Retrying(logger, e, records.Length, tenant);
                 await Task.Delay(Backoff[attempt], cancellationToken);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
                 Log.Lost(logger, e, records.Length, tenant);
                 return;

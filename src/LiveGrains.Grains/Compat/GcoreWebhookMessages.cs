@@ -25,9 +25,32 @@ public sealed class GcoreWebhookMessages(IGrainFactory grains, string tenant)
         _ => live,
     };
 
-    /// <summary>The Gcore body of <paramref name="event"/>, or null when it has none. <paramref name="streamLive"/> is
-    /// <see cref="StreamLiveAfter"/> of the stream's events up to and including this one.</summary>
-    public async Task<string?> MessageAsync(ResourceEvent @event, bool? streamLive)
+    /// <summary>
+    /// The Gcore bodies of <paramref name="event"/> in the order they are sent: none when Gcore has no such webhook, one
+    /// for most events, and two for a video that became ready. Gcore sends <c>viewable</c> (tutorial step 17) once one
+    /// quality of a recording is processed and <c>ready</c> (step 18) once all are; a LiveGrains video has one rendition,
+    /// the recorded file, so its probe completes both and both go out, <c>viewable</c> first. <paramref name="streamLive"/>
+    /// is <see cref="StreamLiveAfter"/> of the stream's events up to and including this one.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> MessagesAsync(ResourceEvent @event, bool? streamLive)
+    {
+        if (await MessageAsync(@event, streamLive) is not { } message)
+        {
+            return [];
+        }
+
+        if (@event.Type != EventTypes.VideoReady)
+        {
+            return [message];
+        }
+
+        var viewable = JsonNode.Parse(message)!;
+        viewable["message"]!["video"]!["status"] = "viewable";
+        return [viewable.ToJsonString(), message];
+    }
+
+    /// <summary>The Gcore body of <paramref name="event"/> as its own state says, or null when Gcore has none.</summary>
+    private async Task<string?> MessageAsync(ResourceEvent @event, bool? streamLive)
     {
         var message = @event.Type switch
         {

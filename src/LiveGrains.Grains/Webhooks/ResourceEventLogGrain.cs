@@ -143,8 +143,8 @@ public sealed class ResourceEventLogGrain(
 
                 // A Gcore-format endpoint is queued the event with its Gcore body, translated once, here, with the ids of
                 // now (a broadcast deleted later still goes out under its number); none means Gcore has no such webhook.
-                var @event = target.Format == WebhookFormat.Gcore ? gcore.GetValueOrDefault(original.EventId) : original;
-                if (@event is null)
+                var bodies = target.Format == WebhookFormat.Gcore ? gcore.GetValueOrDefault(original.EventId) ?? [] : [original];
+                if (bodies.Length == 0)
                 {
                     continue;
                 }
@@ -159,8 +159,8 @@ public sealed class ResourceEventLogGrain(
                     queue.NextAttemptAt = now;
                 }
 
-                queue.Events.Add(@event);
-                queued++;
+                queue.Events.AddRange(bodies);
+                queued += bodies.Length;
             }
         }
 
@@ -178,12 +178,12 @@ public sealed class ResourceEventLogGrain(
     }
 
     /// <summary>
-    /// The Gcore bodies of <paramref name="fresh"/> (by event id; null where Gcore has none) when a Gcore-format endpoint
+    /// The Gcore bodies of <paramref name="fresh"/> (by event id; empty where Gcore has none) when a Gcore-format endpoint
     /// wants them, as events whose <see cref="ResourceEvent.DataJson"/> is the whole body (the sender sends it verbatim).
     /// </summary>
-    private async Task<Dictionary<string, ResourceEvent?>> GcoreMessagesAsync(List<ResourceEvent> fresh, IReadOnlyList<WebhookTarget> targets)
+    private async Task<Dictionary<string, ResourceEvent[]>> GcoreMessagesAsync(List<ResourceEvent> fresh, IReadOnlyList<WebhookTarget> targets)
     {
-        var messages = new Dictionary<string, ResourceEvent?>(StringComparer.Ordinal);
+        var messages = new Dictionary<string, ResourceEvent[]>(StringComparer.Ordinal);
         var gcoreTargets = targets.Where(t => t.Format == WebhookFormat.Gcore).ToList();
         var translator = gcoreTargets.Count > 0 ? new GcoreWebhookMessages(GrainFactory, Tenant) : null;
         var live = state.State.GcoreStreamLive;
@@ -192,7 +192,11 @@ public sealed class ResourceEventLogGrain(
             live = GcoreWebhookMessages.StreamLiveAfter(@event.Type, live);
             if (translator is not null && gcoreTargets.Any(t => t.Wants(@event.Type)))
             {
-                messages[@event.EventId] = await translator.MessageAsync(@event, live) is { } body ? @event with { DataJson = body } : null;
+                // A second body of one event (a video's "viewable" before its "ready") is a delivery of its own: its id
+                // (the webhook-id a receiver deduplicates by) is the event's with the body's position.
+                var bodies = await translator.MessagesAsync(@event, live);
+                messages[@event.EventId] = [.. bodies.Select((body, i) =>
+                    @event with { EventId = i == bodies.Count - 1 ? @event.EventId : $"{@event.EventId}.{i + 1}", DataJson = body })];
             }
         }
 

@@ -218,7 +218,10 @@ public sealed class GcoreTutorialEndToEndTests : IAsyncLifetime
 
         await CallAsync(HttpMethod.Get, $"broadcasts/{broadcastId}", expected: HttpStatusCode.NotFound);
 
-        // Step 18: both recordings are probed and ready (step 17's "viewable" has no counterpart: no transcoding ladder).
+        // Steps 17 and 18: both recordings are probed. One rendition (no transcoding ladder) makes a video viewable and
+        // ready at once: "viewable" goes first, as Gcore sends it once its first quality is processed, then "ready".
+        var viewable = await ExpectVideoAsync(streamId, "viewable", videoId);
+        Assert.Equal("complete", Assert.Single(viewable.GetProperty("converted_videos").EnumerateArray()).GetProperty("status").GetString());
         var ready = await ExpectVideoAsync(streamId, "ready", videoId);
         Assert.Equal(videoName, ready.GetProperty("name").GetString());
         Assert.InRange(Number(ready, "duration"), 1, 600_000);
@@ -260,7 +263,7 @@ public sealed class GcoreTutorialEndToEndTests : IAsyncLifetime
 
         // Everything, in order per resource, exactly once, signed, and nothing else: no webhook for what Gcore has none
         // for (enable/disable, key rotation, idle), and the reuse publish recorded nothing Gcore asked for, so no video.
-        await Eventually.TrueAsync(() => _receiver.Acked.Count(r => r.Type == "video") == 4, Timeout, "four video webhooks");
+        await Eventually.TrueAsync(() => _receiver.Acked.Count(r => r.Type == "video") == 6, Timeout, "six video webhooks");
         Assert.Empty(_receiver.Rejected);
         Assert.Equal(
             [
@@ -270,8 +273,8 @@ public sealed class GcoreTutorialEndToEndTests : IAsyncLifetime
             Bodies($"stream:{streamId}"));
         Assert.Equal([BroadcastBody("live"), BroadcastBody("paused"), BroadcastBody("live"), BroadcastBody("finished")], Bodies($"broadcast:{broadcastId}"));
         Assert.Equal([BroadcastBody("live"), BroadcastBody("finished")], Bodies($"broadcast:{nextBroadcastId}"));
-        Assert.Equal(["pending", "ready"], VideoStatuses(firstVideoId));
-        Assert.Equal(["pending", "ready"], VideoStatuses(videoId));
+        Assert.Equal(["pending", "viewable", "ready"], VideoStatuses(firstVideoId));
+        Assert.Equal(["pending", "viewable", "ready"], VideoStatuses(videoId));
         Assert.Equal(
             [$"broadcast:{broadcastId}", $"broadcast:{nextBroadcastId}", $"stream:{streamId}", $"video:{firstVideoId}", $"video:{videoId}"],
             _receiver.Acked.Select(r => r.Resource).Distinct().Order(StringComparer.Ordinal));
