@@ -20,6 +20,8 @@ public sealed class LiveActivityGrain(
     LiveActivityBuffers buffers,
     ILogger<LiveActivityGrain> logger) : Grain, ILiveActivityGrain
 {
+    private const int AttachAttempts = 4;
+
     private LiveActivityBuffer _buffer = null!;
 
     private string LiveId => this.GetPrimaryKeyString();
@@ -59,7 +61,7 @@ public sealed class LiveActivityGrain(
         if (gate is null || gate.Error is { Code: not DomainErrorCode.LiveEnded })
         {
             // Unknown, scheduled or missing lives ask every time: a scheduled live may be readied at any moment.
-            gate = await GrainFactory.GetGrain<ILiveStatsGrain>(LiveId).AttachAsync(tenant, await buffers.SelfAsync());
+            gate = await AttachAsync(tenant);
             _buffer.SetGate(gate);
         }
 
@@ -101,6 +103,29 @@ public sealed class LiveActivityGrain(
         }
 
         return new ActivityReceipt(activity.Count, 0, rejectedChat);
+    }
+
+    /// <summary>
+    /// Registers this silo with the live's statistics and reads the gate. Only that, so it is safe to send again: a call
+    /// broken because the stats grain's silo went away while it ran (a rolling restart) is retried here, reaching the
+    /// grain's next activation, instead of failing a request whose activity was not buffered yet (the gateway cannot
+    /// retry a request broken in flight: it cannot know what ran).
+    /// </summary>
+    private async Task<LiveActivityGate> AttachAsync(string tenant)
+    {
+        var self = await buffers.SelfAsync();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await GrainFactory.GetGrain<ILiveStatsGrain>(LiveId).AttachAsync(tenant, self);
+            }
+            catch (SiloUnavailableException ex) when (attempt < AttachAttempts)
+            {
+                logger.LogDebug(ex, "Live {LiveId}: attaching to the statistics broke with their silo; attempt {Attempt} again", LiveId, attempt + 1);
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt));
+            }
+        }
     }
 
     /// <summary>
