@@ -98,8 +98,8 @@ public sealed partial class ChaosCluster : IAsyncDisposable
         ["Logging__LogLevel__Default"] = "Warning",
         ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
 
-        // A live's statistics log their activation, freeze and last write: a shortfall found by the checker can be traced.
-        ["Logging__LogLevel__LiveGrains.Grains.Stats.LiveStatsGrain"] = "Information",
+        // A live's statistics log their activation, freeze and last write (Debug): a shortfall found by the checker can be traced.
+        ["Logging__LogLevel__LiveGrains.Grains.Stats.LiveStatsGrain"] = "Debug",
         ["OTEL_EXPORTER_OTLP_ENDPOINT"] = null,
     };
 

@@ -82,14 +82,35 @@ public sealed class EventFeedShardGrain(
         return Task.CompletedTask;
     }
 
-    /// <summary>After an activation, the ids of the last sealed pages are read once, before the first append.</summary>
-    private Task RememberSealedPagesAsync() => _rememberingSealed ??= ReadSealedIdsAsync();
+    /// <summary>
+    /// After an activation, the ids of the last sealed pages are read once, before the first append (concurrent appends
+    /// share the read); a failed read is tried again by the next append instead of failing every append after it.
+    /// </summary>
+    private async Task RememberSealedPagesAsync()
+    {
+        try
+        {
+            await (_rememberingSealed ??= ReadSealedIdsAsync());
+        }
+        catch
+        {
+            _rememberingSealed = null;
+            throw;
+        }
+    }
 
     private async Task ReadSealedIdsAsync()
     {
+        // All pages first, then remembered together: a read that fails half way leaves nothing half remembered.
+        var pages = new List<string[]>();
         for (var page = Math.Max(S.FirstPage, S.NextPage - RememberedPages); page < S.NextPage; page++)
         {
-            Remember([.. (await Page(page).GetAsync()).Select(e => e.Event.EventId)]);
+            pages.Add([.. (await Page(page).GetAsync()).Select(e => e.Event.EventId)]);
+        }
+
+        foreach (var ids in pages)
+        {
+            Remember(ids);
         }
     }
 

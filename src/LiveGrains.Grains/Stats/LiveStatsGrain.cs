@@ -72,7 +72,7 @@ public sealed class LiveStatsGrain(
         S.Unique = [];
         _released = S.Frozen;
         AddStoredSilos(S.Silos);
-        logger.LogInformation("Live {LiveId}: stats activated (stored: {Unique} unique, {Present} present, {Views} views, frozen {Frozen}, {Silos} silos, etag {ETag})",
+        logger.LogDebug("Live {LiveId}: stats activated (stored: {Unique} unique, {Present} present, {Views} views, frozen {Frozen}, {Silos} silos, etag {ETag})",
             LiveId, _presence.UniqueCount, _presence.ViewerCount, S.ViewCount, S.Frozen, _silos.Count, state.Etag);
         await LoadSubjectAsync(S.Tenant);
         EnsureTicking();
@@ -122,7 +122,7 @@ public sealed class LiveStatsGrain(
             try
             {
                 await PersistIfChangedAsync();
-                logger.LogInformation("Live {LiveId}: stats deactivating ({Reason}); stored {Unique} unique, {Views} views, etag {ETag}",
+                logger.LogDebug("Live {LiveId}: stats deactivating ({Reason}); stored {Unique} unique, {Views} views, etag {ETag}",
                     LiveId, reason.ReasonCode, _released ? S.UniqueViewerCount : _presence.UniqueCount, S.ViewCount, state.Etag);
                 return;
             }
@@ -525,7 +525,7 @@ public sealed class LiveStatsGrain(
             Apply(drained);
         }
 
-        logger.LogInformation("Live {LiveId}: stats freezing; {Silos} silos handed over {Ops} ops; {Unique} unique, {Views} views",
+        logger.LogDebug("Live {LiveId}: stats freezing; {Silos} silos handed over {Ops} ops; {Unique} unique, {Views} views",
             LiveId, closing.Count, handedOver, _presence.UniqueCount, S.ViewCount);
 
         _silos.Clear();
