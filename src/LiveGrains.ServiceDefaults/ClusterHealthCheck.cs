@@ -10,7 +10,7 @@ public sealed class ClusterHealthCheck(IGrainFactory grains) : IHealthCheck
     {
         try
         {
-            await grains.GetGrain<IRoomGrain>(TenantKey.Compose("_health", "_probe")).GetAsync().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            await grains.Get<IRoomGrain>(TenantKey.Compose("_health", "_probe")).GetAsync().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
             return HealthCheckResult.Healthy();
         }
         catch (Exception ex)

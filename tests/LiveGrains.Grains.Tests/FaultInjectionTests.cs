@@ -289,6 +289,48 @@ public sealed class FaultInjectionTests(FaultyClusterFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task AFeedShardAppendWritesItsNewEventsOnlyAndKeepsEveryPositionAcrossAFailedWriteAndAReload()
+    {
+        var key = EventFeed.ShardKey("t-" + Guid.NewGuid().ToString("N")[..12], 0);
+        var shard = Grains.GetGrain<IEventFeedShardGrain>(key);
+        var body = "{\"title\":\"" + new string('x', 1_000) + "\"}";
+        var events = Enumerable.Range(0, (EventFeed.PageSize * 2) + 10)
+            .Select(i => new ResourceEvent($"evt_{i:00000}", EventTypes.LiveStarted, "t", "live", "lv" + (i % 7), i, DateTimeOffset.UtcNow, body))
+            .ToArray();
+        await shard.AppendAsync([events[0]]); // activates the shard (and the silo's storage, which the counting needs)
+        var before = fixture.Faults.Writes.Count;
+
+        // One event per append, as a quiet tenant sends them: a shard that rewrote its open page would write up to 64 bodies.
+        var failed = false;
+        foreach (var @event in events.Skip(1))
+        {
+            if (@event.EventId == "evt_00040")
+            {
+                fixture.Faults.FailNextWrite((id, _) => id.Key.ToString()!.StartsWith(key + "/", StringComparison.Ordinal));
+                await Assert.ThrowsAnyAsync<Exception>(() => shard.AppendAsync([@event]));
+                failed = true;
+            }
+
+            await shard.AppendAsync([@event]); // the retry of the failed one is recognised by id and stored once
+        }
+
+        Assert.True(failed);
+        var writes = fixture.Faults.Writes.Skip(before).Where(w => w.Key.StartsWith(key, StringComparison.Ordinal)).ToList();
+        var records = writes.Where(w => w.GrainType == "lg-index-record").ToList();
+        Assert.True(records.Count >= events.Length - 1, $"{records.Count} log records for {events.Length - 1} appends");
+        Assert.True(records.Max(w => w.Bytes) < 3 * body.Length, $"An append wrote {records.Max(w => w.Bytes)} bytes for one {body.Length}-byte event.");
+        Assert.Equal(2, writes.Count(w => w.Key == key)); // the shard's own state moves only when a page is sealed
+
+        // A new activation loads the open page from its log and continues the positions without a gap.
+        await fixture.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        var extra = events[0] with { EventId = "evt_extra" };
+        await shard.AppendAsync([extra, events[^1]]);
+        var all = await shard.ReadAsync(0, 1_000);
+        Assert.Equal(Enumerable.Range(1, events.Length + 1).Select(i => (long)i), all.Select(e => e.Position));
+        Assert.Equal(events.Select(e => e.EventId).Append("evt_extra"), all.Select(e => e.Event.EventId));
+    }
+
+    [Fact]
     public async Task AnIndexShardWritesOnlyWhatChangedAndReloadsEverythingAcrossCompactionsAndAFailedWrite()
     {
         var tenant = "t-" + Guid.NewGuid().ToString("N")[..12];

@@ -24,3 +24,15 @@ public static class GrainReferences<TGrain> where TGrain : IGrainWithStringKey
         return (reference.GrainId.Type, reference.InterfaceType);
     }
 }
+
+/// <summary>The way every string-keyed grain reference is made in LiveGrains (see <see cref="GrainReferences{TGrain}"/>).</summary>
+public static class GrainFactoryExtensions
+{
+    /// <summary>
+    /// <c>GetGrain&lt;TGrain&gt;(key)</c> without Orleans' per-call resolution of the interface's type: in a profile of
+    /// go-live (docs/benchmarks.md, run K) that resolution was 3.8% of the gateway's CPU, most of it in the webhook sink,
+    /// the lives index push, the archive and the feed hand-off.
+    /// </summary>
+    public static TGrain Get<TGrain>(this IGrainFactory grains, string key) where TGrain : IGrainWithStringKey =>
+        GrainReferences<TGrain>.Get(grains, key);
+}

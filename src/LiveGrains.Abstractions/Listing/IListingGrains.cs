@@ -158,8 +158,8 @@ public static class IndexShards
         TenantKey.Compose(tenant, index + "#" + shard.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     public static ILiveIndexShardGrain LiveShard(this IGrainFactory grains, string tenant, string roomId) =>
-        grains.GetGrain<ILiveIndexShardGrain>(Key(tenant, Lives, Of(roomId)));
+        grains.Get<ILiveIndexShardGrain>(Key(tenant, Lives, Of(roomId)));
 
     public static IResourceIndexShardGrain ResourceShard(this IGrainFactory grains, string tenant, string index, string roomId) =>
-        grains.GetGrain<IResourceIndexShardGrain>(Key(tenant, index, Of(roomId)));
+        grains.Get<IResourceIndexShardGrain>(Key(tenant, index, Of(roomId)));
 }

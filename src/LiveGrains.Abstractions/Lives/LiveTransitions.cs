@@ -8,6 +8,6 @@ public static class LiveTransitions
     /// </summary>
     public static Task<Result<LiveDto>> TransitionLiveAsync(this IGrainFactory grains, string tenant, string liveId, LiveCommand command) =>
         Ids.TryGetRoomOfLive(liveId, out var roomId)
-            ? GrainReferences<IRoomGrain>.Get(grains, TenantKey.Compose(tenant, roomId)).TransitionLiveAsync(liveId, command)
+            ? grains.Get<IRoomGrain>(TenantKey.Compose(tenant, roomId)).TransitionLiveAsync(liveId, command)
             : Task.FromResult<Result<LiveDto>>(DomainError.NotFound("Live"));
 }

@@ -69,5 +69,5 @@ public static class ApiKeysApi
         return result.IsSuccess ? TypedResults.NoContent() : Problems.From(result.Error!);
     }
 
-    private static IApiKeyRegistryGrain Registry(IGrainFactory grains, ClaimsPrincipal user) => grains.GetGrain<IApiKeyRegistryGrain>(user.Tenant());
+    private static IApiKeyRegistryGrain Registry(IGrainFactory grains, ClaimsPrincipal user) => grains.Get<IApiKeyRegistryGrain>(user.Tenant());
 }

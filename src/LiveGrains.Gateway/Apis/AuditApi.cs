@@ -35,7 +35,7 @@ public static class AuditApi
             return check.Problem;
         }
 
-        var page = await grains.GetGrain<IAuditLogGrain>(user.Tenant()).QueryAsync(new AuditQuery(resource, actor, cursor, limit ?? RoomsApi.DefaultPageSize));
+        var page = await grains.Get<IAuditLogGrain>(user.Tenant()).QueryAsync(new AuditQuery(resource, actor, cursor, limit ?? RoomsApi.DefaultPageSize));
         return TypedResults.Ok(page);
     }
 }

@@ -176,5 +176,5 @@ public static class DestinationsApi
     private static ProblemHttpResult Invalid() => Problems.Validation("destination_id", InvalidIdMessage);
 
     private static IRoomGrain Room(IGrainFactory grains, ClaimsPrincipal user, string roomId) =>
-        grains.GetGrain<IRoomGrain>(TenantKey.Compose(user.Tenant(), roomId));
+        grains.Get<IRoomGrain>(TenantKey.Compose(user.Tenant(), roomId));
 }

@@ -50,7 +50,7 @@ public static class EventsApi
         var size = limit ?? RoomsApi.DefaultPageSize;
         var tenant = user.Tenant();
         var shards = await Task.WhenAll(Enumerable.Range(0, EventFeed.Shards).Select(shard =>
-            grains.GetGrain<IEventFeedShardGrain>(EventFeed.ShardKey(tenant, shard)).ReadAsync(positions[shard], size)));
+            grains.Get<IEventFeedShardGrain>(EventFeed.ShardKey(tenant, shard)).ReadAsync(positions[shard], size)));
 
         // Merge by time across shards (a resource's events are all in one shard, in order). A shard that returned a full
         // page may have more: the walk stops at its last entry, so nothing later than an unread entry is passed over.

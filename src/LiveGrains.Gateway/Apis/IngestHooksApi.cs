@@ -156,7 +156,7 @@ public static class IngestHooksApi
             return new IngestDecision(IngestOutcome.UnknownStream);
         }
 
-        var video = await grains.GetGrain<IStreamGrain>(streamId).RecordDoneAsync(callback, path);
+        var video = await grains.Get<IStreamGrain>(streamId).RecordDoneAsync(callback, path);
         return new IngestDecision(video.IsSuccess ? IngestOutcome.Allowed : IngestOutcome.UnknownStream, video.Value?.LiveId);
     }
 
@@ -170,7 +170,7 @@ public static class IngestHooksApi
             return new IngestDecision(IngestOutcome.UnknownStream);
         }
 
-        return await call(grains.GetGrain<IStreamGrain>(streamId), callback);
+        return await call(grains.Get<IStreamGrain>(streamId), callback);
     }
 
     private static bool Authorized(HttpRequest request, IngestHookSecret secret, ILogger logger, string server)

@@ -130,5 +130,5 @@ public static class ListingApi
         check.Range("limit", limit, 1, RoomsApi.MaxPageSize).Text("cursor", cursor, 256);
 
     private static ITenantListingGrain Listing(IGrainFactory grains, ClaimsPrincipal user) =>
-        grains.GetGrain<ITenantListingGrain>(user.Tenant());
+        grains.Get<ITenantListingGrain>(user.Tenant());
 }

@@ -35,13 +35,13 @@ public static class LiveEventsApi
         }
 
         var tenant = user.Tenant();
-        var live = await grains.GetGrain<ILiveGrain>(liveId).GetAsync(tenant);
+        var live = await grains.Get<ILiveGrain>(liveId).GetAsync(tenant);
         if (!live.IsSuccess)
         {
             return Problems.From(live.Error!);
         }
 
-        var stats = grains.GetGrain<ILiveStatsGrain>(liveId);
+        var stats = grains.Get<ILiveStatsGrain>(liveId);
         var first = await stats.PollEventsAsync(tenant, -1, -1, TimeSpan.Zero);
         if (!first.IsSuccess)
         {

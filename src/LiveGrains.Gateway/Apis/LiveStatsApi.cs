@@ -70,7 +70,7 @@ public static class LiveStatsApi
             return check.Problem;
         }
 
-        return RoomsApi.Ok(await GrainReferences<ILiveStatsGrain>.Get(grains, liveId).GetStatsAsync(user.Tenant()));
+        return RoomsApi.Ok(await grains.Get<ILiveStatsGrain>(liveId).GetStatsAsync(user.Tenant()));
     }
 
     public static Task<Results<Accepted<ActivityAccepted>, ProblemHttpResult>> RecordActivityAsync(
@@ -144,7 +144,7 @@ public static class LiveStatsApi
     private static async Task<Results<Accepted<ActivityAccepted>, ProblemHttpResult>> RecordAsync(
         string liveId, ActivityRequest activity, ClaimsPrincipal user, IGrainFactory grains, bool batch = false)
     {
-        var result = await GrainReferences<ILiveActivityGrain>.Get(grains, liveId).RecordAsync(user.Tenant(), activity);
+        var result = await grains.Get<ILiveActivityGrain>(liveId).RecordAsync(user.Tenant(), activity);
         if (!result.IsSuccess)
         {
             return Problems.From(result.Error!);

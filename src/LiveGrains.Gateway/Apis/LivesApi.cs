@@ -57,7 +57,7 @@ public static class LivesApi
             return check.Problem;
         }
 
-        var room = grains.GetGrain<IRoomGrain>(TenantKey.Compose(user.Tenant(), roomId));
+        var room = grains.Get<IRoomGrain>(TenantKey.Compose(user.Tenant(), roomId));
         return RoomsApi.Ok(await room.SetHostPresenceAsync(liveId, entered, body?.By ?? Caller.TokenSubject(user)));
     }
 
@@ -69,7 +69,7 @@ public static class LivesApi
             return check.Problem;
         }
 
-        return RoomsApi.Ok(await GrainReferences<ILiveGrain>.Get(grains, liveId).GetAsync(user.Tenant()));
+        return RoomsApi.Ok(await grains.Get<ILiveGrain>(liveId).GetAsync(user.Tenant()));
     }
 
     public static async Task<Results<Ok<LiveDto>, ProblemHttpResult>> UpdateLiveAsync(
@@ -87,7 +87,7 @@ public static class LivesApi
             return check.Problem;
         }
 
-        var room = grains.GetGrain<IRoomGrain>(TenantKey.Compose(user.Tenant(), roomId));
+        var room = grains.Get<IRoomGrain>(TenantKey.Compose(user.Tenant(), roomId));
         return RoomsApi.Ok(await room.UpdateLiveAsync(liveId, new UpdateLiveCommand(
             body.Title, new ResourceDetails(body.Description, body.Metadata, body.Visibility), body.Overrides, body.OverridesSet, body.Mode)));
     }
@@ -100,7 +100,7 @@ public static class LivesApi
             return check.Problem;
         }
 
-        var result = await grains.GetGrain<ILiveGrain>(liveId).GetTransitionsAsync(user.Tenant());
+        var result = await grains.Get<ILiveGrain>(liveId).GetTransitionsAsync(user.Tenant());
         return result.IsSuccess ? TypedResults.Ok(new TransitionsResponse(result.Value!)) : Problems.From(result.Error!);
     }
 

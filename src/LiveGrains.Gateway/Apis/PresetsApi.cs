@@ -98,5 +98,5 @@ public static class PresetsApi
     }
 
     private static IPresetRegistryGrain Registry(IGrainFactory grains, ClaimsPrincipal user) =>
-        grains.GetGrain<IPresetRegistryGrain>(user.Tenant());
+        grains.Get<IPresetRegistryGrain>(user.Tenant());
 }

@@ -48,7 +48,7 @@ public static class RestreamHooksApi
             return Text("unknown stream", StatusCodes.Status404NotFound);
         }
 
-        var stream = grains.GetGrain<IStreamGrain>(streamId);
+        var stream = grains.Get<IStreamGrain>(streamId);
         switch (form["call"].ToString())
         {
             case "plan":

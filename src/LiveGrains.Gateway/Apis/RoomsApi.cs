@@ -178,5 +178,5 @@ public static class RoomsApi
         "rm_" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(tenant + "/" + requestId)))[..26].ToLowerInvariant();
 
     private static IRoomGrain Room(IGrainFactory grains, ClaimsPrincipal user, string roomId) =>
-        GrainReferences<IRoomGrain>.Get(grains, TenantKey.Compose(user.Tenant(), roomId));
+        grains.Get<IRoomGrain>(TenantKey.Compose(user.Tenant(), roomId));
 }

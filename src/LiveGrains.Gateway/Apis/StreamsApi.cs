@@ -114,7 +114,7 @@ public static class StreamsApi
         }
 
         var streamId = Ids.NewStreamId(time.GetUtcNow());
-        var result = await grains.GetGrain<IStreamGrain>(streamId).CreateAsync(
+        var result = await grains.Get<IStreamGrain>(streamId).CreateAsync(
             user.Tenant(),
             new CreateStreamCommand(
                 body.RoomId!, body.ReconnectWindowSeconds, body.Recording ?? RecordingMode.Off, body.LiveId, string.IsNullOrEmpty(body.Name) ? null : body.Name,
@@ -126,7 +126,7 @@ public static class StreamsApi
 
     public static Task<Results<Ok<StreamResource>, ProblemHttpResult>> GetStreamAsync(
         string streamId, ClaimsPrincipal user, IGrainFactory grains, IOptions<IngestOptions> ingest) =>
-        Call(streamId, ingest, () => grains.GetGrain<IStreamGrain>(streamId).GetAsync(user.Tenant()));
+        Call(streamId, ingest, () => grains.Get<IStreamGrain>(streamId).GetAsync(user.Tenant()));
 
     public static async Task<Results<Ok<StreamResource>, ProblemHttpResult>> UpdateStreamAsync(
         string streamId, UpdateStreamRequest? body, ClaimsPrincipal user, IGrainFactory grains, IOptions<IngestOptions> ingest)
@@ -147,7 +147,7 @@ public static class StreamsApi
             return check.Problem;
         }
 
-        var result = await grains.GetGrain<IStreamGrain>(streamId).PatchAsync(
+        var result = await grains.Get<IStreamGrain>(streamId).PatchAsync(
             user.Tenant(), new UpdateStreamCommand(body.Name, body.ReconnectWindowSeconds, body.Recording, body.LiveId, body.Enabled));
         return result.IsSuccess ? TypedResults.Ok(StreamResource.From(result.Value!, ingest.Value)) : Problems.From(result.Error!);
     }
@@ -159,17 +159,17 @@ public static class StreamsApi
             return invalid;
         }
 
-        var result = await grains.GetGrain<IStreamGrain>(streamId).DeleteAsync(user.Tenant());
+        var result = await grains.Get<IStreamGrain>(streamId).DeleteAsync(user.Tenant());
         return result.IsSuccess ? TypedResults.NoContent() : Problems.From(result.Error!);
     }
 
     public static Task<Results<Ok<StreamResource>, ProblemHttpResult>> EnableAsync(
         string streamId, ClaimsPrincipal user, IGrainFactory grains, IOptions<IngestOptions> ingest) =>
-        Call(streamId, ingest, () => grains.GetGrain<IStreamGrain>(streamId).SetEnabledAsync(user.Tenant(), true));
+        Call(streamId, ingest, () => grains.Get<IStreamGrain>(streamId).SetEnabledAsync(user.Tenant(), true));
 
     public static Task<Results<Ok<StreamResource>, ProblemHttpResult>> DisableAsync(
         string streamId, ClaimsPrincipal user, IGrainFactory grains, IOptions<IngestOptions> ingest) =>
-        Call(streamId, ingest, () => grains.GetGrain<IStreamGrain>(streamId).SetEnabledAsync(user.Tenant(), false));
+        Call(streamId, ingest, () => grains.Get<IStreamGrain>(streamId).SetEnabledAsync(user.Tenant(), false));
 
     public static async Task<Results<Ok<StreamResource>, ProblemHttpResult>> RotateKeyAsync(
         string streamId, ClaimsPrincipal user, IGrainFactory grains, IOptions<IngestOptions> ingest)
@@ -179,7 +179,7 @@ public static class StreamsApi
             return invalid;
         }
 
-        var result = await grains.GetGrain<IStreamGrain>(streamId).RotateKeyAsync(user.Tenant());
+        var result = await grains.Get<IStreamGrain>(streamId).RotateKeyAsync(user.Tenant());
         return result.IsSuccess
             ? TypedResults.Ok(StreamResource.From(result.Value!.Stream, ingest.Value, result.Value.StreamKey))
             : Problems.From(result.Error!);
@@ -187,11 +187,11 @@ public static class StreamsApi
 
     public static Task<Results<Ok<StreamResource>, ProblemHttpResult>> StartRecordingAsync(
         string streamId, ClaimsPrincipal user, IGrainFactory grains, IOptions<IngestOptions> ingest) =>
-        Call(streamId, ingest, () => grains.GetGrain<IStreamGrain>(streamId).StartRecordingAsync(user.Tenant()));
+        Call(streamId, ingest, () => grains.Get<IStreamGrain>(streamId).StartRecordingAsync(user.Tenant()));
 
     public static Task<Results<Ok<StreamResource>, ProblemHttpResult>> StopRecordingAsync(
         string streamId, ClaimsPrincipal user, IGrainFactory grains, IOptions<IngestOptions> ingest) =>
-        Call(streamId, ingest, () => grains.GetGrain<IStreamGrain>(streamId).StopRecordingAsync(user.Tenant()));
+        Call(streamId, ingest, () => grains.Get<IStreamGrain>(streamId).StopRecordingAsync(user.Tenant()));
 
     private static async Task<Results<Ok<StreamResource>, ProblemHttpResult>> Call(
         string streamId, IOptions<IngestOptions> ingest, Func<Task<Result<StreamDto>>> call)

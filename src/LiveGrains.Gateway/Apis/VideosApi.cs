@@ -32,7 +32,7 @@ public static class VideosApi
             return check.Problem;
         }
 
-        var result = await grains.GetGrain<ITenantListingGrain>(user.Tenant()).ListVideosAsync(liveId, limit ?? RoomsApi.DefaultPageSize, cursor);
+        var result = await grains.Get<ITenantListingGrain>(user.Tenant()).ListVideosAsync(liveId, limit ?? RoomsApi.DefaultPageSize, cursor);
         return result.IsSuccess
             ? TypedResults.Ok(new ListResponse<VideoDto>(result.Value!.Items, result.Value.NextCursor))
             : Problems.From(result.Error!);
@@ -45,7 +45,7 @@ public static class VideosApi
             return invalid;
         }
 
-        var result = await grains.GetGrain<IVideoGrain>(videoId).GetAsync(user.Tenant());
+        var result = await grains.Get<IVideoGrain>(videoId).GetAsync(user.Tenant());
         return result.IsSuccess ? TypedResults.Ok(result.Value!) : Problems.From(result.Error!);
     }
 
@@ -56,7 +56,7 @@ public static class VideosApi
             return invalid;
         }
 
-        var result = await grains.GetGrain<IVideoGrain>(videoId).DeleteAsync(user.Tenant());
+        var result = await grains.Get<IVideoGrain>(videoId).DeleteAsync(user.Tenant());
         return result.IsSuccess ? TypedResults.NoContent() : Problems.From(result.Error!);
     }
 

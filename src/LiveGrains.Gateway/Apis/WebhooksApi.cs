@@ -191,8 +191,8 @@ public static class WebhooksApi
     private static string Clip(string? text) => text is null ? "null" : text.Length <= 40 ? text : text[..40] + "…";
 
     private static IWebhookRegistryGrain Registry(IGrainFactory grains, ClaimsPrincipal user) =>
-        grains.GetGrain<IWebhookRegistryGrain>(user.Tenant());
+        grains.Get<IWebhookRegistryGrain>(user.Tenant());
 
     private static IWebhookDeliveryLogGrain DeliveryLog(IGrainFactory grains, ClaimsPrincipal user, string webhookId) =>
-        grains.GetGrain<IWebhookDeliveryLogGrain>(TenantKey.Compose(user.Tenant(), webhookId));
+        grains.Get<IWebhookDeliveryLogGrain>(TenantKey.Compose(user.Tenant(), webhookId));
 }

@@ -92,7 +92,7 @@ public sealed partial class AuditBuffer(IGrainFactory grains, ILogger<AuditBuffe
         {
             try
             {
-                await grains.GetGrain<IAuditLogGrain>(tenant).AppendAsync(records).WaitAsync(cancellationToken);
+                await grains.Get<IAuditLogGrain>(tenant).AppendAsync(records).WaitAsync(cancellationToken);
                 return;
             }
             // Only our own token stops the retries: an OperationCanceledException from the grain call (a call cancelled

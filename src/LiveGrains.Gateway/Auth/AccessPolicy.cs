@@ -146,7 +146,7 @@ public sealed class AccessPolicy(RequestDelegate next)
         {
             var roomId = operation.Parameter == "roomId" ? target : Ids.TryGetRoomOfLive(target, out var ofLive) ? ofLive : null;
             if (roomId is not null
-                && await grains.GetGrain<IRoomGrain>(TenantKey.Compose(caller.Tenant, roomId)).GetAsync() is { IsSuccess: true, Value: { } room }
+                && await grains.Get<IRoomGrain>(TenantKey.Compose(caller.Tenant, roomId)).GetAsync() is { IsSuccess: true, Value: { } room }
                 && !room.AllowsHost(caller.ActorId))
             {
                 return "Only the room's host or co-hosts may run its lives.";

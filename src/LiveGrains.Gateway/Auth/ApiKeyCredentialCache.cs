@@ -31,7 +31,7 @@ public sealed class ApiKeyCredentialCache(IGrainFactory grains, IConfiguration c
         }
 
         // A failed read is not cached: the next request asks the grain again.
-        var read = grains.GetGrain<IApiKeyGrain>(keyId).GetAsync();
+        var read = grains.Get<IApiKeyGrain>(keyId).GetAsync();
         _entries[keyId] = new Entry(read, now);
         try
         {

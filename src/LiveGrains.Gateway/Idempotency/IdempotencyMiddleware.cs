@@ -44,7 +44,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
 
         var tenant = context.User.Tenant();
         var fingerprint = await FingerprintAsync(context.Request);
-        var grain = grains.GetGrain<IIdempotencyGrain>(TenantKey.Compose(tenant, Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))));
+        var grain = grains.Get<IIdempotencyGrain>(TenantKey.Compose(tenant, Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))));
         var decision = await grain.BeginAsync(fingerprint);
         switch (decision.Outcome)
         {

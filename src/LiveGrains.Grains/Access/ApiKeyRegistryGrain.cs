@@ -44,7 +44,7 @@ public sealed class ApiKeyRegistryGrain(
         // usable but unlisted; the secret is not returned, so nobody holds it.
         state.State.Keys[keyId] = entry;
         await state.WriteStateAsync();
-        await GrainFactory.GetGrain<IApiKeyGrain>(keyId).IssueAsync(
+        await GrainFactory.Get<IApiKeyGrain>(keyId).IssueAsync(
             new ApiKeyCredential(keyId, this.GetPrimaryKeyString(), ApiKeySecrets.Digest(secret), scopes.Max(), Revoked: false));
         return new CreatedApiKeyDto(keyId, secret, entry.Name, scopes, now);
     }
@@ -61,7 +61,7 @@ public sealed class ApiKeyRegistryGrain(
         }
 
         // Revoked before it is forgotten: a failure in between leaves a listed, revoked key that a retry deletes.
-        await GrainFactory.GetGrain<IApiKeyGrain>(keyId).RevokeAsync();
+        await GrainFactory.Get<IApiKeyGrain>(keyId).RevokeAsync();
         state.State.Keys.Remove(keyId);
         await state.WriteStateAsync();
         return true;

@@ -162,7 +162,7 @@ public sealed class AuditLogGrain(
             || string.Equals(entry.Actor.Type + ":" + entry.Actor.Id, query.Actor, StringComparison.Ordinal));
 
     private IAuditPageGrain Page(long page) =>
-        GrainFactory.GetGrain<IAuditPageGrain>(TenantKey.Compose(this.GetPrimaryKeyString(), page.ToString(CultureInfo.InvariantCulture)));
+        GrainFactory.Get<IAuditPageGrain>(TenantKey.Compose(this.GetPrimaryKeyString(), page.ToString(CultureInfo.InvariantCulture)));
 }
 
 [GenerateSerializer, Alias("LiveGrains.AuditPageState")]

@@ -18,7 +18,7 @@ public sealed class GcoreIds(IGrainFactory grains, string tenant)
     /// <summary>Links a Gcore video's key (<see cref="GcoreVideos.Key"/>) to the LiveGrains video of its file.</summary>
     private const string VideoFile = "video-file";
 
-    public Task<long> NextAsync(string kind) => grains.GetGrain<ICompatIdSequenceGrain>($"{tenant}/gcore/{kind}").NextAsync();
+    public Task<long> NextAsync(string kind) => grains.Get<ICompatIdSequenceGrain>($"{tenant}/gcore/{kind}").NextAsync();
 
     /// <summary>Links both ways; the number first, so a crash in between leaves a number that resolves and nothing dangling.</summary>
     public async Task LinkAsync(string kind, long number, string id)
@@ -61,7 +61,7 @@ public sealed class GcoreIds(IGrainFactory grains, string tenant)
     public Task<string?> FileOfAsync(string videoKey) => Backward(VideoFile, videoKey).GetAsync();
 
     private ICompatIdLinkGrain Forward(string kind, long number) =>
-        grains.GetGrain<ICompatIdLinkGrain>($"{tenant}/gcore/{kind}/#{number.ToString(CultureInfo.InvariantCulture)}");
+        grains.Get<ICompatIdLinkGrain>($"{tenant}/gcore/{kind}/#{number.ToString(CultureInfo.InvariantCulture)}");
 
-    private ICompatIdLinkGrain Backward(string kind, string id) => grains.GetGrain<ICompatIdLinkGrain>($"{tenant}/gcore/{kind}/@{id}");
+    private ICompatIdLinkGrain Backward(string kind, string id) => grains.Get<ICompatIdLinkGrain>($"{tenant}/gcore/{kind}/@{id}");
 }

@@ -88,7 +88,7 @@ public sealed class GcoreWebhookMessages(IGrainFactory grains, string tenant)
             return null;
         }
 
-        var stream = await grains.GetGrain<IStreamGrain>(file.StreamId).GetAsync(tenant);
+        var stream = await grains.Get<IStreamGrain>(file.StreamId).GetAsync(tenant);
         if (stream.Value is not { } s || GcoreVideos.Sessions(s, connectedAt, file.CreatedAt) is not { Count: > 0 } sessions)
         {
             return null; // nothing was recording during that publish: Gcore would have no video
@@ -97,7 +97,7 @@ public sealed class GcoreWebhookMessages(IGrainFactory grains, string tenant)
         var key = GcoreVideos.Key(file.StreamId, connectedAt);
         var number = await _ids.NumberOrNextAsync(GcoreIds.Video, key);
         await _ids.LinkFileAsync(key, file.VideoId);
-        var name = (await grains.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, s.RoomId)).GetAsync()).Value?.Title;
+        var name = (await grains.Get<IRoomGrain>(TenantKey.Compose(tenant, s.RoomId)).GetAsync()).Value?.Title;
         return Envelope("video", GcoreVideos.Build(number, streamNumber, name, connectedAt, sessions, file, file.CreatedAt));
     }
 

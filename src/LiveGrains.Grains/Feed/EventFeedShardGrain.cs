@@ -1,20 +1,16 @@
 using LiveGrains.Abstractions;
 using LiveGrains.Grains.Listing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
+using Orleans.Storage;
 
 namespace LiveGrains.Grains.Feed;
 
 [GenerateSerializer, Alias("LiveGrains.EventFeedShardState")]
 public sealed class EventFeedShardState
 {
-    /// <summary>The position the next event takes (positions start at 1 and have no gaps).</summary>
-    [Id(0)]
-    public long NextPosition { get; set; } = 1;
-
-    /// <summary>The open page: entries not sealed into a page grain yet, oldest first.</summary>
-    [Id(1)]
-    public List<FeedEntry> Head { get; set; } = [];
+    // Ids 0 and 1 (the next position and the open page) were stored here until the open page became a log of its own.
 
     /// <summary>The page the next seal writes; page n holds positions n x <see cref="EventFeed.PageSize"/> + 1 onwards.</summary>
     [Id(3)]
@@ -27,19 +23,25 @@ public sealed class EventFeedShardState
 
 /// <summary>
 /// One shard of a tenant's event feed. Fed by every grain's outbox relay (after the event's own write, behind the
-/// answer when the hand-off takes more than a second), so it is never a second write on a decision; concurrent appends
-/// share one write (<see cref="CoalescedWriter"/>, the grain is reentrant; no gather delay: a decision's answer waits
-/// for its events' hand-off, OutboxRelay.HandOffWait); the
-/// state stays small and does not grow with the history: full pages of <see cref="EventFeed.PageSize"/> events move to
-/// their own page grains, pages are found by arithmetic on positions (no list of them is stored), and pages past
-/// <see cref="EventFeed.Retention"/> are cleared.
+/// answer when the hand-off takes more than a second), so it is never a second write on a decision. The open page (the
+/// entries after the sealed pages) is stored as an <see cref="IndexLog{TEntry}"/>: an append writes only its new
+/// entries, and concurrent appends share one write (the grain is reentrant; no gather delay: a decision's answer waits
+/// for its events' hand-off, OutboxRelay.HandOffWait). Until session 7 every append rewrote the whole open page (up to
+/// 64 Live bodies): that serialization was the largest single cost in a CPU profile of go-live (docs/benchmarks.md,
+/// run K). The shard's own state changes only when a page is sealed or expires: full pages of
+/// <see cref="EventFeed.PageSize"/> events move to their own page grains, pages are found by arithmetic on positions
+/// (no list of them is stored), and pages past <see cref="EventFeed.Retention"/> are cleared.
 /// </summary>
 [Reentrant]
 public sealed class EventFeedShardGrain(
     [PersistentState("feed", LiveGrainsStorage.State)] IPersistentState<EventFeedShardState> state,
+    [PersistentState(EventFeedShardGrain.LogStateName, LiveGrainsStorage.State)] IPersistentState<IndexLogHead> logHead,
+    [FromKeyedServices(LiveGrainsStorage.State)] IGrainStorage storage,
     LiveGrainsClock clock,
     ILogger<EventFeedShardGrain> logger) : Grain, IEventFeedShardGrain
 {
+    private const string LogStateName = "feed-log";
+
     /// <summary>Sealed pages whose event ids are remembered besides the open page's, to recognise a replay.</summary>
     private const int RememberedPages = 4;
 
@@ -48,8 +50,15 @@ public sealed class EventFeedShardGrain(
     private readonly HashSet<string> _recentIds = new(StringComparer.Ordinal);
     private readonly Queue<string[]> _sealedIds = new();
     private Task? _rememberingSealed;
-    private CoalescedWriter? _writer;
     private bool _sealing;
+
+    /// <summary>The open page: the entries after the sealed pages, oldest first (stored in <see cref="Log"/>).</summary>
+    private readonly List<FeedEntry> _open = [];
+
+    /// <summary>The position the next event takes (positions start at 1 and have no gaps).</summary>
+    private long _nextPosition;
+
+    private IndexLog<FeedEntry>? _log;
 
     /// <summary>The newest event time of page <see cref="EventFeedShardState.FirstPage"/>, once read (for the retention).</summary>
     private DateTimeOffset? _firstPageLastAt;
@@ -62,24 +71,29 @@ public sealed class EventFeedShardGrain(
 
     private EventFeedShardState S => state.State;
 
-    private CoalescedWriter Writer => _writer ??= new CoalescedWriter(WriteAsync);
+    private IndexLog<FeedEntry> Log => _log!;
 
-    private async Task WriteAsync()
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var upTo = S.NextPosition - 1;
-        await state.WriteOrReloadAsync(this, logger);
-        _durable = Math.Max(_durable, upTo);
-    }
+        _log = new IndexLog<FeedEntry>(
+            storage, LogStateName, this.GetPrimaryKeyString(), logHead, e => LogKey(e.Position), () => _open, DeactivateOnIdle, logger);
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        _durable = S.NextPosition - 1;
-        foreach (var entry in S.Head)
+        // Entries of pages sealed since the log last dropped them are in both: the page is what counts.
+        var sealedUpTo = S.NextPage * EventFeed.PageSize;
+        _open.AddRange((await _log.LoadAsync()).Where(e => e.Position > sealedUpTo).OrderBy(e => e.Position));
+        for (var i = 0; i < _open.Count; i++)
         {
-            _recentIds.Add(entry.Event.EventId);
+            if (_open[i].Position != sealedUpTo + i + 1)
+            {
+                // Entries are stored in position order by one writer at a time, so a hole is lost data, not a race.
+                throw new InvalidOperationException($"Feed shard {this.GetPrimaryKeyString()}: position {sealedUpTo + i + 1} is missing from its log");
+            }
+
+            _recentIds.Add(_open[i].Event.EventId);
         }
 
-        return Task.CompletedTask;
+        _nextPosition = sealedUpTo + _open.Count + 1;
+        _durable = _nextPosition - 1;
     }
 
     /// <summary>
@@ -129,21 +143,21 @@ public sealed class EventFeedShardGrain(
         // A relay hands an event over again after a crash between the hand-off and its outbox write: a replay is
         // recognised by id among the open page and the last sealed pages (a replay older than that would show twice).
         await RememberSealedPagesAsync();
-        var added = false;
         foreach (var @event in events)
         {
             if (_recentIds.Add(@event.EventId))
             {
-                S.Head.Add(new FeedEntry(S.NextPosition++, @event));
-                added = true;
+                var entry = new FeedEntry(_nextPosition++, @event);
+                _open.Add(entry);
+                Log.Put(entry);
             }
         }
 
-        if (added)
-        {
-            await SealFullPagesAsync();
-            await Writer.SaveAsync();
-        }
+        // Also when nothing was new: a replay after a failed write finds its events in memory, not yet stored.
+        var upTo = _nextPosition - 1;
+        await Log.SaveAsync();
+        _durable = Math.Max(_durable, upTo);
+        await SealFullPagesAsync();
     }
 
     public async Task<FeedEntry[]> ReadAsync(long afterPosition, int limit)
@@ -172,7 +186,7 @@ public sealed class EventFeedShardGrain(
         }
 
         var from = result.Count > 0 ? result[^1].Position : afterPosition;
-        foreach (var entry in S.Head.ToArray())
+        foreach (var entry in _open.ToArray())
         {
             if (entry.Position > durable)
             {
@@ -193,8 +207,10 @@ public sealed class EventFeedShardGrain(
     }
 
     /// <summary>
-    /// Moves full pages out of the state: the page grain is written first, so an entry is always in one or the other
-    /// (a crash in between leaves it in both, and the next seal writes the same page again). One seal at a time.
+    /// Moves full pages of stored entries out of the open page: the page grain is written first, then the shard's state
+    /// moves past it, then the log drops its entries with its next write, so an entry is always in the page or the log
+    /// (a crash in between leaves it in both, the load skips the page's positions, and the next seal writes the same
+    /// page again). One seal at a time.
     /// </summary>
     private async Task SealFullPagesAsync()
     {
@@ -206,15 +222,21 @@ public sealed class EventFeedShardGrain(
         _sealing = true;
         try
         {
-            while (S.Head.Count >= EventFeed.PageSize)
+            var changed = false;
+            while (_open.Count >= EventFeed.PageSize && _open[EventFeed.PageSize - 1].Position <= _durable)
             {
-                var entries = S.Head.GetRange(0, EventFeed.PageSize).ToArray();
+                var entries = _open.GetRange(0, EventFeed.PageSize).ToArray();
                 var number = S.NextPage;
                 await Page(number).SaveAsync(entries);
-                S.Head.RemoveRange(0, entries.Length);
-                Remember([.. entries.Select(e => e.Event.EventId)]);
-
                 S.NextPage = number + 1;
+                await state.WriteOrReloadAsync(this, logger);
+                _open.RemoveRange(0, entries.Length);
+                foreach (var entry in entries)
+                {
+                    Log.Remove(LogKey(entry.Position));
+                }
+
+                Remember([.. entries.Select(e => e.Event.EventId)]);
             }
 
             var horizon = clock.UtcNow - EventFeed.Retention;
@@ -228,6 +250,7 @@ public sealed class EventFeedShardGrain(
 
                 var expired = S.FirstPage;
                 S.FirstPage++;
+                changed = true;
                 _firstPageLastAt = null;
                 try
                 {
@@ -238,6 +261,11 @@ public sealed class EventFeedShardGrain(
                     logger.LogDebug(ex, "Clearing expired feed page {Page} failed; it is unreachable anyway", expired);
                 }
             }
+
+            if (changed)
+            {
+                await state.WriteOrReloadAsync(this, logger);
+            }
         }
         finally
         {
@@ -245,8 +273,10 @@ public sealed class EventFeedShardGrain(
         }
     }
 
+    private static string LogKey(long position) => position.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     private IEventFeedPageGrain Page(long number) =>
-        GrainFactory.GetGrain<IEventFeedPageGrain>(this.GetPrimaryKeyString() + "@" + number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        GrainFactory.Get<IEventFeedPageGrain>(this.GetPrimaryKeyString() + "@" + number.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }
 
 [GenerateSerializer, Alias("LiveGrains.EventFeedPageState")]

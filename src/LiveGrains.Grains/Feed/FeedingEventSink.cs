@@ -14,7 +14,7 @@ public sealed class FeedingEventSink(IGrainFactory grains, IResourceEventSink in
     {
         await Task.WhenAll(events
             .GroupBy(e => (e.Tenant, Shard: EventFeed.ShardOf(e.ResourceType, e.ResourceId)))
-            .Select(group => grains.GetGrain<IEventFeedShardGrain>(EventFeed.ShardKey(group.Key.Tenant, group.Key.Shard)).AppendAsync([.. group])));
+            .Select(group => grains.Get<IEventFeedShardGrain>(EventFeed.ShardKey(group.Key.Tenant, group.Key.Shard)).AppendAsync([.. group])));
         await inner.PublishAsync(events);
     }
 }

@@ -23,14 +23,14 @@ public sealed class TenantListingGrain : Grain, ITenantListingGrain
             cursor,
             limit,
             (after, want) => AllShards(IndexShards.Rooms).Select(s => s.QueryAsync(new IndexQuery(null, after, want))),
-            async hit => await GrainFactory.GetGrain<IRoomGrain>(TenantKey.Compose(Tenant, hit.Id)).GetAsync() is { IsSuccess: true } room ? room.Value : null,
+            async hit => await GrainFactory.Get<IRoomGrain>(TenantKey.Compose(Tenant, hit.Id)).GetAsync() is { IsSuccess: true } room ? room.Value : null,
             (items, next) => new RoomPage(items, next));
 
     public Task<Result<LivePage>> ListLivesAsync(LiveListQuery query)
     {
         var shards = query.RoomId is { } roomId
             ? [GrainFactory.LiveShard(Tenant, roomId)]
-            : Enumerable.Range(0, IndexShards.Count).Select(i => GrainFactory.GetGrain<ILiveIndexShardGrain>(IndexShards.Key(Tenant, IndexShards.Lives, i))).ToArray();
+            : Enumerable.Range(0, IndexShards.Count).Select(i => GrainFactory.Get<ILiveIndexShardGrain>(IndexShards.Key(Tenant, IndexShards.Lives, i))).ToArray();
         return PageAsync(
             "lives:" + query.Order.ToString().ToLowerInvariant(),
             query.Cursor,
@@ -38,7 +38,7 @@ public sealed class TenantListingGrain : Grain, ITenantListingGrain
             (after, want) => shards.Select(s => s.QueryAsync(query.Order, query.Statuses, new IndexQuery(query.RoomId, after, want))),
             async hit =>
             {
-                var live = await GrainFactory.GetGrain<ILiveGrain>(hit.Id).GetAsync(Tenant);
+                var live = await GrainFactory.Get<ILiveGrain>(hit.Id).GetAsync(Tenant);
                 return live.IsSuccess && Matches(live.Value!, query) ? live.Value : null;
             },
             (items, next) => new LivePage(items, next));
@@ -47,7 +47,7 @@ public sealed class TenantListingGrain : Grain, ITenantListingGrain
     public async Task<Result<StreamPage>> ListStreamsAsync(string? roomId, bool roomMustExist, int limit, string? cursor)
     {
         if (roomMustExist && roomId is not null
-            && await GrainFactory.GetGrain<IRoomGrain>(TenantKey.Compose(Tenant, roomId)).GetAsync() is { IsSuccess: false } missing)
+            && await GrainFactory.Get<IRoomGrain>(TenantKey.Compose(Tenant, roomId)).GetAsync() is { IsSuccess: false } missing)
         {
             return missing.Error!;
         }
@@ -60,7 +60,7 @@ public sealed class TenantListingGrain : Grain, ITenantListingGrain
             cursor,
             limit,
             (after, want) => shards.Select(s => s.QueryAsync(new IndexQuery(roomId, after, want))),
-            async hit => await GrainFactory.GetGrain<IStreamGrain>(hit.Id).GetAsync(Tenant) is { IsSuccess: true } stream
+            async hit => await GrainFactory.Get<IStreamGrain>(hit.Id).GetAsync(Tenant) is { IsSuccess: true } stream
                 && (roomId is null || stream.Value!.RoomId == roomId) ? stream.Value : null,
             (items, next) => new StreamPage(items, next));
     }
@@ -76,7 +76,7 @@ public sealed class TenantListingGrain : Grain, ITenantListingGrain
             cursor,
             limit,
             (after, want) => shards.Select(s => s.QueryAsync(new IndexQuery(liveId, after, want))),
-            async hit => await GrainFactory.GetGrain<IVideoGrain>(hit.Id).GetAsync(Tenant) is { IsSuccess: true } video
+            async hit => await GrainFactory.Get<IVideoGrain>(hit.Id).GetAsync(Tenant) is { IsSuccess: true } video
                 && (liveId is null || video.Value!.LiveId == liveId) ? video.Value : null,
             (items, next) => new VideoPage(items, next));
     }
@@ -86,7 +86,7 @@ public sealed class TenantListingGrain : Grain, ITenantListingGrain
         && (query.RoomId is null || live.RoomId == query.RoomId);
 
     private IResourceIndexShardGrain[] AllShards(string index) =>
-        [.. Enumerable.Range(0, IndexShards.Count).Select(i => GrainFactory.GetGrain<IResourceIndexShardGrain>(IndexShards.Key(Tenant, index, i)))];
+        [.. Enumerable.Range(0, IndexShards.Count).Select(i => GrainFactory.Get<IResourceIndexShardGrain>(IndexShards.Key(Tenant, index, i)))];
 
     private static async Task<Result<TPage>> PageAsync<T, TPage>(
         string listing,

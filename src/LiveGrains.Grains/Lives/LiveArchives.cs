@@ -53,5 +53,5 @@ public sealed class LiveArchives(IServiceProvider services, IGrainFactory grains
     public async Task<LiveArchive?> ReadAsync(string liveId, string tenant) =>
         await ReadAsync(liveId) is { } archive && string.Equals(archive.Tenant, tenant, StringComparison.Ordinal) ? archive : null;
 
-    private GrainId GrainIdOf(string liveId) => grains.GetGrain<ILiveGrain>(liveId).GetGrainId();
+    private GrainId GrainIdOf(string liveId) => grains.Get<ILiveGrain>(liveId).GetGrainId();
 }

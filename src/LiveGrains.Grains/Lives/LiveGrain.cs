@@ -61,10 +61,10 @@ public sealed class LiveGrain(LiveArchives archives) : Grain, ILiveGrain
     }
 
     private async Task<LiveDto> WithStatsAsync(LiveDto live, string tenant) =>
-        await GrainFactory.GetGrain<ILiveStatsGrain>(LiveId).GetStatsAsync(tenant) is { IsSuccess: true } stats
+        await GrainFactory.Get<ILiveStatsGrain>(LiveId).GetStatsAsync(tenant) is { IsSuccess: true } stats
             ? live with { Stats = stats.Value! with { DurationSeconds = live.DurationSeconds } }
             : live;
 
     private IRoomGrain? Room(string tenant) =>
-        Ids.TryGetRoomOfLive(LiveId, out var roomId) ? GrainFactory.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, roomId)) : null;
+        Ids.TryGetRoomOfLive(LiveId, out var roomId) ? GrainFactory.Get<IRoomGrain>(TenantKey.Compose(tenant, roomId)) : null;
 }

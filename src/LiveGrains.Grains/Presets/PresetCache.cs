@@ -35,7 +35,7 @@ public sealed class PresetCache(IGrainFactory grains)
             return cached.Presets;
         }
 
-        var presets = grains.GetGrain<IPresetRegistryGrain>(tenant).ListAsync();
+        var presets = grains.Get<IPresetRegistryGrain>(tenant).ListAsync();
         _tenants[tenant] = (now, presets);
         return presets;
     }

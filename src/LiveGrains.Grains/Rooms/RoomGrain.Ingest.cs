@@ -193,7 +193,7 @@ public sealed partial class RoomGrain
 
         await Task.WhenAll(due.Select(async detach =>
         {
-            await GrainFactory.GetGrain<IStreamGrain>(detach.StreamId).LiveClosedAsync(detach.LiveId);
+            await GrainFactory.Get<IStreamGrain>(detach.StreamId).LiveClosedAsync(detach.LiveId);
             _detached.Add(detach);
         }));
         MarkUnsaved();

@@ -922,10 +922,10 @@ public sealed partial class RoomGrain(
     private string LiveIdOf(string liveKey) => liveKey + "." + RoomId;
 
 
-    private ILiveStatsGrain Stats(string liveId) => GrainFactory.GetGrain<ILiveStatsGrain>(liveId);
+    private ILiveStatsGrain Stats(string liveId) => GrainFactory.Get<ILiveStatsGrain>(liveId);
 
     private IRoomHistoryPageGrain HistoryPage(long page) =>
-        GrainFactory.GetGrain<IRoomHistoryPageGrain>(this.GetPrimaryKeyString() + "#" + page.ToString(CultureInfo.InvariantCulture));
+        GrainFactory.Get<IRoomHistoryPageGrain>(this.GetPrimaryKeyString() + "#" + page.ToString(CultureInfo.InvariantCulture));
 
     private LiveStatsSubject Subject(RoomLive live) =>
         new(Tenant, live.Lifecycle.Status, live.Lifecycle.OnAirBeforeLastResume, live.Lifecycle.OnAirSince, Dto(live));
@@ -1020,7 +1020,7 @@ public sealed partial class RoomGrain(
 
     /// <summary>A 400 on <c>preset_id</c> when the tenant has no such preset (asked directly: creating a room is not the go-live path).</summary>
     private async Task<DomainError?> UnknownPresetAsync(string? presetId) =>
-        presetId is null || (await GrainFactory.GetGrain<IPresetRegistryGrain>(Tenant).GetAsync(presetId)).IsSuccess
+        presetId is null || (await GrainFactory.Get<IPresetRegistryGrain>(Tenant).GetAsync(presetId)).IsSuccess
             ? null
             : new DomainError(DomainErrorCode.ValidationFailed, $"No preset '{presetId}' exists.", "preset_id");
 

@@ -90,7 +90,7 @@ public sealed class LiveActivityBuffers(IGrainFactory grains, IOptions<StatsOpti
         try
         {
             var self = await SelfAsync();
-            buffer.SetGate(await grains.GetGrain<ILiveStatsGrain>(liveId).ApplyAsync(batch, self).WaitAsync(cancellationToken));
+            buffer.SetGate(await grains.Get<ILiveStatsGrain>(liveId).ApplyAsync(batch, self).WaitAsync(cancellationToken));
             buffer.EndFlush(null);
             return true;
         }

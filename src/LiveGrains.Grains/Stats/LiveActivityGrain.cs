@@ -118,7 +118,7 @@ public sealed class LiveActivityGrain(
         {
             try
             {
-                return await GrainFactory.GetGrain<ILiveStatsGrain>(LiveId).AttachAsync(tenant, self);
+                return await GrainFactory.Get<ILiveStatsGrain>(LiveId).AttachAsync(tenant, self);
             }
             catch (SiloUnavailableException ex) when (attempt < AttachAttempts)
             {
@@ -136,7 +136,7 @@ public sealed class LiveActivityGrain(
     private async Task<Result<ActivityReceipt>> AdmitAsync(string tenant, ActivityRequest activity, int rejectedChat)
     {
         var batch = new ActivityBatch(ViewerOps.Encode(activity), activity.Likes, activity.ChatMessages);
-        var admission = await GrainFactory.GetGrain<ILiveStatsGrain>(LiveId).AdmitAsync(tenant, batch, await buffers.SelfAsync());
+        var admission = await GrainFactory.Get<ILiveStatsGrain>(LiveId).AdmitAsync(tenant, batch, await buffers.SelfAsync());
         _buffer.SetGate(admission.Gate);
         if (!string.Equals(admission.Gate.Tenant, tenant, StringComparison.Ordinal))
         {

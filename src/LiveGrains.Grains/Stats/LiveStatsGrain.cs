@@ -321,7 +321,7 @@ public sealed class LiveStatsGrain(
     private async Task LoadSubjectAsync(string? tenant)
     {
         if (!_subjectLoaded && tenant is not null
-            && await GrainFactory.GetGrain<ILiveGrain>(LiveId).GetStatsSubjectAsync(tenant) is { } subject)
+            && await GrainFactory.Get<ILiveGrain>(LiveId).GetStatsSubjectAsync(tenant) is { } subject)
         {
             // An end decided while this grain was away (a push lost to a crash) freezes what we have.
             await ApplySubjectAsync(subject, statusEvent: false);
@@ -335,7 +335,7 @@ public sealed class LiveStatsGrain(
     private async Task RefreshSubjectAsync()
     {
         if (_subject is { Status: not LiveStatus.Ended } current && clock.UtcNow - _subjectAt >= SubjectRefreshInterval
-            && await GrainFactory.GetGrain<ILiveGrain>(LiveId).GetStatsSubjectAsync(current.Tenant) is { } subject)
+            && await GrainFactory.Get<ILiveGrain>(LiveId).GetStatsSubjectAsync(current.Tenant) is { } subject)
         {
             await ApplySubjectAsync(subject, statusEvent: subject.Status != current.Status);
         }

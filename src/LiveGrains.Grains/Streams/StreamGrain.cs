@@ -36,7 +36,7 @@ public sealed partial class StreamGrain(
 
     private StreamState S => state.State;
 
-    private IRoomGrain Room => GrainFactory.GetGrain<IRoomGrain>(TenantKey.Compose(S.Tenant, S.RoomId));
+    private IRoomGrain Room => GrainFactory.Get<IRoomGrain>(TenantKey.Compose(S.Tenant, S.RoomId));
 
     private string Actor => "stream:" + StreamId;
 
@@ -63,7 +63,7 @@ public sealed partial class StreamGrain(
             return new DomainError(DomainErrorCode.Unavailable, "Stream id collision; retry.");
         }
 
-        var room = await GrainFactory.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, command.RoomId)).GetAsync();
+        var room = await GrainFactory.Get<IRoomGrain>(TenantKey.Compose(tenant, command.RoomId)).GetAsync();
         if (!room.IsSuccess)
         {
             return room.Error!.Code == DomainErrorCode.NotFound
@@ -74,7 +74,7 @@ public sealed partial class StreamGrain(
         if (command.LiveId is not null)
         {
             // The room checks the live is its own and can still go on air, and lists this stream in its stream_ids.
-            var bound = await GrainFactory.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, command.RoomId)).BindStreamAsync(StreamId, command.LiveId, null);
+            var bound = await GrainFactory.Get<IRoomGrain>(TenantKey.Compose(tenant, command.RoomId)).BindStreamAsync(StreamId, command.LiveId, null);
             if (!bound.IsSuccess)
             {
                 return bound.Error!;
@@ -225,7 +225,7 @@ public sealed partial class StreamGrain(
 
         // A new grain id per file: a reconnect makes a new file, so a new video (Gcore splits at interruptions).
         var videoId = Ids.New("vd_", clock.UtcNow);
-        var video = await GrainFactory.GetGrain<IVideoGrain>(videoId).CreateAsync(
+        var video = await GrainFactory.Get<IVideoGrain>(videoId).CreateAsync(
             new CreateVideoCommand(S.Tenant, StreamId, S.LiveId ?? S.LastLiveId, S.RoomId, file, S.ConnectedAt));
         logger.LogInformation("Stream {StreamId}: recording finished, video {VideoId} of live {LiveId}", StreamId, videoId, video.LiveId);
         return video;

@@ -281,7 +281,7 @@ public sealed class ResourceEventLogGrain(
                 return;
             }
 
-            var targets = (await GrainFactory.GetGrain<IWebhookRegistryGrain>(Tenant).GetTargetsAsync())
+            var targets = (await GrainFactory.Get<IWebhookRegistryGrain>(Tenant).GetTargetsAsync())
                 .ToDictionary(t => t.WebhookId, StringComparer.Ordinal);
             var work = new List<Task>(due.Count);
             var changed = false;
@@ -360,12 +360,12 @@ public sealed class ResourceEventLogGrain(
 
         if (wasFailing != queue.Failing)
         {
-            await GrainFactory.GetGrain<IWebhookRegistryGrain>(Tenant).SetFailingAsync(target.WebhookId, queue.Failing);
+            await GrainFactory.Get<IWebhookRegistryGrain>(Tenant).SetFailingAsync(target.WebhookId, queue.Failing);
         }
 
         if (records.Count > 0)
         {
-            await GrainFactory.GetGrain<IWebhookDeliveryLogGrain>(TenantKey.Compose(Tenant, target.WebhookId)).RecordAsync(records);
+            await GrainFactory.Get<IWebhookDeliveryLogGrain>(TenantKey.Compose(Tenant, target.WebhookId)).RecordAsync(records);
         }
     }
 

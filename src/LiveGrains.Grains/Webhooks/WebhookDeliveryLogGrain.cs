@@ -122,7 +122,7 @@ public sealed class WebhookDeliveryLogGrain(
 
         // Still queued: retry its queue now rather than jump the resource's order.
         var @event = record.Event;
-        await GrainFactory.GetGrain<IResourceEventLogGrain>(TenantKey.Compose(Key.Tenant, @event.ResourceType + ":" + @event.ResourceId))
+        await GrainFactory.Get<IResourceEventLogGrain>(TenantKey.Compose(Key.Tenant, @event.ResourceType + ":" + @event.ResourceId))
             .RetryNowAsync(target.WebhookId);
         return record.Delivery;
     }
@@ -153,7 +153,7 @@ public sealed class WebhookDeliveryLogGrain(
     private async Task<WebhookTarget?> TargetAsync()
     {
         var (tenant, webhookId) = Key;
-        var targets = await GrainFactory.GetGrain<IWebhookRegistryGrain>(tenant).GetTargetsAsync();
+        var targets = await GrainFactory.Get<IWebhookRegistryGrain>(tenant).GetTargetsAsync();
         return targets.FirstOrDefault(t => t.WebhookId == webhookId);
     }
 

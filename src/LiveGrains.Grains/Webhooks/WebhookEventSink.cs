@@ -16,7 +16,7 @@ public sealed class WebhookEventSink(IGrainFactory grains) : IResourceEventSink
         {
             // The registry read is interleaved and in memory. When no endpoint of the tenant wants any of these
             // events, the log grain would drop them too: skip its activation (a storage read) on the hot path.
-            var targets = await grains.GetGrain<IWebhookRegistryGrain>(tenant.Key).GetTargetsAsync();
+            var targets = await grains.Get<IWebhookRegistryGrain>(tenant.Key).GetTargetsAsync();
             foreach (var group in tenant.GroupBy(e => (e.ResourceType, e.ResourceId)))
             {
                 if (!group.Any(e => targets.Any(t => t.Wants(e.Type))))
@@ -25,7 +25,7 @@ public sealed class WebhookEventSink(IGrainFactory grains) : IResourceEventSink
                 }
 
                 var key = TenantKey.Compose(tenant.Key, group.Key.ResourceType + ":" + group.Key.ResourceId);
-                await grains.GetGrain<IResourceEventLogGrain>(key).AppendAsync([.. group], targets);
+                await grains.Get<IResourceEventLogGrain>(key).AppendAsync([.. group], targets);
             }
         }
     }

@@ -72,7 +72,7 @@ public sealed class WebhookRegistryGrain(
         }
 
         await SaveAsync();
-        await GrainFactory.GetGrain<IWebhookDeliveryLogGrain>(TenantKey.Compose(this.GetPrimaryKeyString(), webhookId)).ClearAsync();
+        await GrainFactory.Get<IWebhookDeliveryLogGrain>(TenantKey.Compose(this.GetPrimaryKeyString(), webhookId)).ClearAsync();
         return true;
     }
 

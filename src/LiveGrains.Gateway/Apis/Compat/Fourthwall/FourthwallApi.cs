@@ -67,7 +67,7 @@ public static class FourthwallApi
         }
 
         var tenant = user.Tenant();
-        var room = grains.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, options.Value.Fourthwall.RoomId));
+        var room = grains.Get<IRoomGrain>(TenantKey.Compose(tenant, options.Value.Fourthwall.RoomId));
         if (!(await room.GetAsync()).IsSuccess)
         {
             var created = await room.CreateAsync(new CreateRoomCommand("Fourthwall shop", null, TakeoverPolicy.Takeover, RoomsApi.DefaultReconnectWindowSeconds));
@@ -97,7 +97,7 @@ public static class FourthwallApi
         }
 
         var tenant = user.Tenant();
-        var room = grains.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, options.Value.Fourthwall.RoomId));
+        var room = grains.Get<IRoomGrain>(TenantKey.Compose(tenant, options.Value.Fourthwall.RoomId));
         var current = await room.GetAsync();
         if (current.IsSuccess && services.Length > 0 && await AnnounceAsync(room, services) is { } refused)
         {

@@ -78,7 +78,7 @@ public static class GcoreApi
         var ids = new GcoreIds(grains, tenant);
         var number = await ids.NextAsync(GcoreIds.Stream);
         var roomId = RoomOf(number);
-        var room = await grains.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, roomId)).CreateAsync(
+        var room = await grains.Get<IRoomGrain>(TenantKey.Compose(tenant, roomId)).CreateAsync(
             new CreateRoomCommand(name, null, TakeoverPolicy.Takeover, RoomsApi.DefaultReconnectWindowSeconds));
         if (!room.IsSuccess && room.Error!.Code != DomainErrorCode.RoomExists)
         {
@@ -86,7 +86,7 @@ public static class GcoreApi
         }
 
         var streamId = Ids.NewStreamId(time.GetUtcNow());
-        var stream = grains.GetGrain<IStreamGrain>(streamId);
+        var stream = grains.Get<IStreamGrain>(streamId);
         var created = await stream.CreateAsync(tenant, new CreateStreamCommand(roomId, null, autoRecord == true ? RecordingMode.Auto : RecordingMode.Off));
         if (!created.IsSuccess)
         {
@@ -113,7 +113,7 @@ public static class GcoreApi
             return NotFound("Stream");
         }
 
-        var stream = await grains.GetGrain<IStreamGrain>(id).GetAsync(tenant);
+        var stream = await grains.Get<IStreamGrain>(id).GetAsync(tenant);
         return stream.IsSuccess ? Ok(Stream(number, await NameAsync(grains, tenant, stream.Value!.RoomId), stream.Value!, ingest.Value)) : Errors.Result(stream.Error!);
     }
 
@@ -142,7 +142,7 @@ public static class GcoreApi
             return NotFound("Stream");
         }
 
-        var stream = grains.GetGrain<IStreamGrain>(id);
+        var stream = grains.Get<IStreamGrain>(id);
         var current = await stream.GetAsync(tenant);
         if (!current.IsSuccess)
         {
@@ -151,7 +151,7 @@ public static class GcoreApi
 
         if (body.String("name") is { } name)
         {
-            var renamed = await grains.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, current.Value!.RoomId)).UpdateAsync(new UpdateRoomCommand(name, null, null, null));
+            var renamed = await grains.Get<IRoomGrain>(TenantKey.Compose(tenant, current.Value!.RoomId)).UpdateAsync(new UpdateRoomCommand(name, null, null, null));
             if (!renamed.IsSuccess)
             {
                 return Errors.Result(renamed.Error!);
@@ -192,7 +192,7 @@ public static class GcoreApi
             return NotFound("Stream");
         }
 
-        var result = await grains.GetGrain<IStreamGrain>(id).StartRecordingAsync(tenant);
+        var result = await grains.Get<IStreamGrain>(id).StartRecordingAsync(tenant);
         return result.IsSuccess ? TypedResults.NoContent() : Errors.Result(result.Error!);
     }
 
@@ -204,7 +204,7 @@ public static class GcoreApi
             return NotFound("Stream");
         }
 
-        var stream = grains.GetGrain<IStreamGrain>(id);
+        var stream = grains.Get<IStreamGrain>(id);
         var before = await stream.GetAsync(tenant);
         if (before.Value is not { RecordingActive: true, ConnectedAt: { } connectedAt })
         {
@@ -236,7 +236,7 @@ public static class GcoreApi
             return NotFound("Video");
         }
 
-        var stream = await grains.GetGrain<IStreamGrain>(streamId).GetAsync(tenant);
+        var stream = await grains.Get<IStreamGrain>(streamId).GetAsync(tenant);
         if (stream.Value is not { } s || await ids.NumberOfAsync(GcoreIds.Stream, streamId) is not { } streamNumber)
         {
             return NotFound("Video");
@@ -271,12 +271,12 @@ public static class GcoreApi
 
         var tenant = user.Tenant();
         if (await ResolveStreamAsync(grains, tenant, streamNumber.ToString(CultureInfo.InvariantCulture)) is not (_, { } streamId)
-            || await grains.GetGrain<IStreamGrain>(streamId).GetAsync(tenant) is not { IsSuccess: true } stream)
+            || await grains.Get<IStreamGrain>(streamId).GetAsync(tenant) is not { IsSuccess: true } stream)
         {
             return Invalid("stream_ids", $"Stream {streamNumber} does not exist.");
         }
 
-        var live = await grains.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, stream.Value!.RoomId))
+        var live = await grains.Get<IRoomGrain>(TenantKey.Compose(tenant, stream.Value!.RoomId))
             .ScheduleLiveAsync(new ScheduleLiveCommand(name, null));
         if (!live.IsSuccess)
         {
@@ -297,7 +297,7 @@ public static class GcoreApi
             return NotFound("Broadcast");
         }
 
-        var live = await grains.GetGrain<ILiveGrain>(liveId).GetAsync(tenant);
+        var live = await grains.Get<ILiveGrain>(liveId).GetAsync(tenant);
         return live.IsSuccess ? Ok(Broadcast(number, live.Value!, StreamNumberOf(live.Value!.RoomId))) : Errors.Result(live.Error!);
     }
 
@@ -326,7 +326,7 @@ public static class GcoreApi
             return NotFound("Broadcast");
         }
 
-        var current = await grains.GetGrain<ILiveGrain>(liveId).GetAsync(tenant);
+        var current = await grains.Get<ILiveGrain>(liveId).GetAsync(tenant);
         if (!current.IsSuccess)
         {
             return Errors.Result(current.Error!);
@@ -334,7 +334,7 @@ public static class GcoreApi
 
         if (body.String("name") is { } name)
         {
-            var renamed = await grains.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, current.Value!.RoomId)).UpdateLiveAsync(liveId, new UpdateLiveCommand(name, null));
+            var renamed = await grains.Get<IRoomGrain>(TenantKey.Compose(tenant, current.Value!.RoomId)).UpdateLiveAsync(liveId, new UpdateLiveCommand(name, null));
             if (!renamed.IsSuccess)
             {
                 return Errors.Result(renamed.Error!);
@@ -366,7 +366,7 @@ public static class GcoreApi
             }
         }
 
-        var live = await grains.GetGrain<ILiveGrain>(liveId).GetAsync(tenant);
+        var live = await grains.Get<ILiveGrain>(liveId).GetAsync(tenant);
         return live.IsSuccess ? Ok(Broadcast(number, live.Value!, StreamNumberOf(live.Value!.RoomId))) : Errors.Result(live.Error!);
     }
 
@@ -378,7 +378,7 @@ public static class GcoreApi
             return NotFound("Broadcast");
         }
 
-        var live = await grains.GetGrain<ILiveGrain>(liveId).GetAsync(tenant);
+        var live = await grains.Get<ILiveGrain>(liveId).GetAsync(tenant);
         if (live.Value is { Status: not LiveStatus.Ended })
         {
             var ended = await grains.TransitionLiveAsync(tenant, liveId, new LiveCommand(LiveCommandKind.End, Caller.TokenSubject(user)));
@@ -447,7 +447,7 @@ public static class GcoreApi
         IGrainFactory grains, string tenant, long number, long streamNumber, StreamDto stream, string key, DateTimeOffset connectedAt, DateTimeOffset now)
     {
         var file = await new GcoreIds(grains, tenant).FileOfAsync(key) is { } videoId
-            ? (await grains.GetGrain<IVideoGrain>(videoId).GetAsync(tenant)).Value
+            ? (await grains.Get<IVideoGrain>(videoId).GetAsync(tenant)).Value
             : null;
         var sessions = GcoreVideos.Sessions(stream, connectedAt, file?.CreatedAt ?? now);
         return GcoreVideos.Build(number, streamNumber, await NameAsync(grains, tenant, stream.RoomId), connectedAt, sessions, file, now);
@@ -461,7 +461,7 @@ public static class GcoreApi
             : null;
 
     private static async Task<string?> NameAsync(IGrainFactory grains, string tenant, string roomId) =>
-        (await grains.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, roomId)).GetAsync()).Value?.Title;
+        (await grains.Get<IRoomGrain>(TenantKey.Compose(tenant, roomId)).GetAsync()).Value?.Title;
 
     private static async Task<(long? Number, string? Id)> ResolveStreamAsync(IGrainFactory grains, string tenant, string streamId) =>
         TryNumber(streamId, out var n) ? (n, await new GcoreIds(grains, tenant).ResolveAsync(GcoreIds.Stream, n)) : (null, null);

@@ -53,7 +53,7 @@ public static class LiveKitPlatformApi
         }
 
         var compat = options.Value;
-        var stream = await grains.GetGrain<ITenantListingGrain>(tenant).ListStreamsAsync(room.RoomId, roomMustExist: false, 1, null) is { IsSuccess: true } page
+        var stream = await grains.Get<ITenantListingGrain>(tenant).ListStreamsAsync(room.RoomId, roomMustExist: false, 1, null) is { IsSuccess: true } page
             ? page.Value!.Items.FirstOrDefault()
             : null;
         var identity = Caller.TokenSubject(user) ?? room.HostId ?? "host";
@@ -107,19 +107,19 @@ public static class LiveKitPlatformApi
         }
 
         var tenant = user.Tenant();
-        var room = await grains.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, roomId)).GetAsync();
+        var room = await grains.Get<IRoomGrain>(TenantKey.Compose(tenant, roomId)).GetAsync();
         return room.IsSuccess ? Envelope(Room(room.Value!, tenant), time) : Errors.Result(room.Error!);
     }
 
     private static async Task<(LiveDto? Live, RoomDto? Room)> ReadAsync(IGrainFactory grains, string tenant, string liveId)
     {
-        var live = await grains.GetGrain<ILiveGrain>(liveId).GetAsync(tenant);
+        var live = await grains.Get<ILiveGrain>(liveId).GetAsync(tenant);
         if (!live.IsSuccess)
         {
             return (null, null);
         }
 
-        var room = await grains.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, live.Value!.RoomId)).GetAsync();
+        var room = await grains.Get<IRoomGrain>(TenantKey.Compose(tenant, live.Value!.RoomId)).GetAsync();
         return (live.Value, room.Value);
     }
 

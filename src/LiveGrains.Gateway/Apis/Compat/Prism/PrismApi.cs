@@ -46,7 +46,7 @@ public static class PrismApi
             // PRISM closes the live on air on the same channel forcibly, whatever the room's takeover policy: the active
             // live ends as superseded (each step decided by the room), then the start is asked again.
             Ids.TryGetRoomOfLive(liveId, out var roomId);
-            var room = await grains.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, roomId)).GetAsync();
+            var room = await grains.Get<IRoomGrain>(TenantKey.Compose(tenant, roomId)).GetAsync();
             if (room.Value?.ActiveLiveId is { } active && active != liveId)
             {
                 await grains.TransitionLiveAsync(tenant, active, new LiveCommand(LiveCommandKind.End, command.By, EndReason.Superseded));
@@ -55,7 +55,7 @@ public static class PrismApi
             result = await grains.TransitionLiveAsync(tenant, liveId, command);
         }
         else if (result.Error?.Code == DomainErrorCode.InvalidTransition
-            && await grains.GetGrain<ILiveGrain>(liveId).GetAsync(tenant) is { IsSuccess: true, Value.Status: LiveStatus.Live or LiveStatus.Paused } onAir)
+            && await grains.Get<ILiveGrain>(liveId).GetAsync(tenant) is { IsSuccess: true, Value.Status: LiveStatus.Live or LiveStatus.Paused } onAir)
         {
             // A repeated start of a live already on air is answered with the live as it is (a client retrying after a timeout).
             result = onAir;
@@ -86,13 +86,13 @@ public static class PrismApi
         }
 
         var tenant = user.Tenant();
-        return await RespondAsync(await grains.GetGrain<ILiveGrain>(liveId).GetAsync(tenant), tenant, grains, options.Value);
+        return await RespondAsync(await grains.Get<ILiveGrain>(liveId).GetAsync(tenant), tenant, grains, options.Value);
     }
 
     private static async Task<JsonHttpResult<JsonObject>> RespondAsync(
         Result<LiveDto> result, string tenant, IGrainFactory grains, CompatOptions options, bool reread = false)
     {
-        if (result.IsSuccess && reread && await grains.GetGrain<ILiveGrain>(result.Value!.LiveId).GetAsync(tenant) is { IsSuccess: true } read)
+        if (result.IsSuccess && reread && await grains.Get<ILiveGrain>(result.Value!.LiveId).GetAsync(tenant) is { IsSuccess: true } read)
         {
             // A transition answers with the lifecycle; the read adds the live statistics every dialect shows alike.
             result = read;
@@ -108,7 +108,7 @@ public static class PrismApi
         if (string.IsNullOrEmpty(title))
         {
             // PRISM: "a service without live titles passes the channel name".
-            var room = await grains.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, live.RoomId)).GetAsync();
+            var room = await grains.Get<IRoomGrain>(TenantKey.Compose(tenant, live.RoomId)).GetAsync();
             title = room.Value?.Title is { Length: > 0 } roomTitle ? roomTitle : live.RoomId;
         }
 

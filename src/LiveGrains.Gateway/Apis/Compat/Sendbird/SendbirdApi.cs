@@ -104,7 +104,7 @@ public static class SendbirdApi
         var createdBy = Caller.TokenSubject(user) ?? host;
         var details = new ResourceDetails(body.String("description"), customItems, null, createdBy);
         var roomId = body.String("room_id") ?? Ids.NewRoomId(time.GetUtcNow());
-        var room = grains.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, roomId));
+        var room = grains.Get<IRoomGrain>(TenantKey.Compose(tenant, roomId));
         var existing = await room.GetAsync();
         if (!existing.IsSuccess)
         {
@@ -152,13 +152,13 @@ public static class SendbirdApi
 
     private static async Task<JsonHttpResult<JsonObject>> RespondAsync(IGrainFactory grains, string tenant, string liveId)
     {
-        var live = await grains.GetGrain<ILiveGrain>(liveId).GetAsync(tenant);
+        var live = await grains.Get<ILiveGrain>(liveId).GetAsync(tenant);
         if (!live.IsSuccess)
         {
             return Errors.Result(live.Error!);
         }
 
-        var room = await grains.GetGrain<IRoomGrain>(TenantKey.Compose(tenant, live.Value!.RoomId)).GetAsync();
+        var room = await grains.Get<IRoomGrain>(TenantKey.Compose(tenant, live.Value!.RoomId)).GetAsync();
         return TypedResults.Json(new JsonObject { ["live_event"] = LiveEvent(live.Value!, room.Value) }, CompatJson.Options);
     }
 
