@@ -55,7 +55,14 @@ public static class OrleansHostingExtensions
             case StorageProvider.Redis:
                 var redisOptions = ParseRedis(storage.RedisConnectionString!);
                 silo.UseRedisClustering(o => o.ConfigurationOptions = redisOptions.Clone());
-                silo.AddRedisGrainStorage(LiveGrainsStorage.State, o => o.ConfigurationOptions = redisOptions.Clone());
+                silo.AddRedisGrainStorage(LiveGrainsStorage.State, o =>
+                {
+                    o.ConfigurationOptions = redisOptions.Clone();
+
+                    // A cleared state (expired feed and audit pages, the superseded records of index and feed logs) is
+                    // deleted: Orleans' default keeps an empty hash per cleared key forever (Azure Blob deletes by default).
+                    o.DeleteStateOnClear = true;
+                });
                 silo.UseRedisReminderService(o => o.ConfigurationOptions = redisOptions.Clone());
                 break;
             case StorageProvider.Azure:

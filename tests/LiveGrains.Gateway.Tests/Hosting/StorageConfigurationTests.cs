@@ -1,9 +1,14 @@
 using Azure.Storage.Blobs;
+using LiveGrains.Grains;
+using LiveGrains.ServiceDefaults;
 using LiveGrains.ServiceDefaults.Storage;
 using LiveGrains.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Persistence;
 
 namespace LiveGrains.Gateway.Tests.Hosting;
 
@@ -28,6 +33,21 @@ public sealed class StorageConfigurationTests
 
         Assert.Equal(StorageProvider.Redis, storage.Provider);
         Assert.Equal("127.0.0.1:6379", storage.RedisConnectionString);
+    }
+
+    [Fact]
+    public void RedisGrainStorageDeletesAClearedStateInsteadOfKeepingAnEmptyHash()
+    {
+        // Expired feed and audit pages and the superseded records of every index and feed log are cleared: with Orleans'
+        // default each would stay in Redis as an empty hash forever.
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration["ConnectionStrings:redis"] = "127.0.0.1:6379";
+        builder.UseOrleans(silo => silo.UseLiveGrainsSilo(builder.Configuration));
+        using var host = builder.Build();
+
+        var options = host.Services.GetRequiredService<IOptionsMonitor<RedisStorageOptions>>().Get(LiveGrainsStorage.State);
+
+        Assert.True(options.DeleteStateOnClear);
     }
 
     [Fact]
