@@ -189,6 +189,7 @@ while [ "$stopping" -eq 0 ]; do
         ok) reconcile ;;
         gone) [ "${#running[@]}" -eq 0 ] || { log "the stream key is no longer valid; stopping every push"; stop_all; } ;;
     esac
+    [ "$stopping" -eq 0 ] || break # the signal came while reconciling
     sleep "$poll" &
     sleeper=$!
     wait "$sleeper" 2>/dev/null

@@ -164,7 +164,11 @@ public sealed class RestreamTests : IAsyncLifetime
         }
 
         // Deleted while live: its push stops (the plan no longer lists it), the other goes on.
-        await _api.SendAsync(HttpMethod.Delete, $"/v1/destinations/{added}");
+        using (var deleted = await _api.Http.DeleteAsync($"/v1/destinations/{added}"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
         await Eventually.TrueAsync(
             async () => !await TwitchPublishesAsync(addedKey), Timeout, $"a deleted destination's push stops. {Describe(backup)}",
             TimeSpan.FromMilliseconds(250));
