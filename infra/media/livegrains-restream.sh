@@ -20,9 +20,9 @@ set -u
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin # nginx clears the environment of its children
 export PATH
 
-hook=${1:?usage: livegrains-restream HOOK_URL SOURCE_BASE STREAM_KEY [LOG_FILE]}
-source_base=${2:?usage: livegrains-restream HOOK_URL SOURCE_BASE STREAM_KEY [LOG_FILE]}
-name=${3:?usage: livegrains-restream HOOK_URL SOURCE_BASE STREAM_KEY [LOG_FILE]}
+hook=${1:?usage: livegrains-restream HOOK_URL SOURCE_BASE STREAM_KEY [LOG_FILE [POLL_SECONDS]]}
+source_base=${2:?usage: livegrains-restream HOOK_URL SOURCE_BASE STREAM_KEY [LOG_FILE [POLL_SECONDS]]}
+name=${3:?usage: livegrains-restream HOOK_URL SOURCE_BASE STREAM_KEY [LOG_FILE [POLL_SECONDS]]}
 log_file=${4:-/dev/null}
 poll=${5:-5}
 # MediaMTX's runOnReady passes its path (live/<key>): the source is that path, the key its last segment.

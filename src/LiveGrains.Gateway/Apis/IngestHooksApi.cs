@@ -20,7 +20,8 @@ public static class IngestHooksApi
             .WithSummary("nginx-rtmp on_publish / on_publish_done / on_update (form field 'call'): 2xx allows, 403 refuses.")
             .DisableAntiforgery();
         api.MapPost("/srs", SrsAsync).WithName("SrsHook")
-            .WithSummary("SRS HTTP callbacks on_publish / on_unpublish (JSON): HTTP 200 with body 0 allows.");
+            .WithSummary("SRS HTTP callbacks on_publish / on_unpublish / on_dvr (JSON): HTTP 200 with body 0 allows; "
+                + "forward backend on_forward: answers the urls to forward to.");
         api.MapPost("/mediamtx", MediaMtxAsync).WithName("MediaMtxHook")
             .WithSummary("MediaMTX authHTTPAddress (JSON): 2xx allows a publish, 403 refuses.");
         api.MapPost("/mediamtx-recording", MediaMtxRecordingAsync).WithName("MediaMtxRecordingHook")
@@ -67,7 +68,10 @@ public static class IngestHooksApi
         };
     }
 
-    /// <summary>SRS 5 http_hooks: {"action":"on_publish","client_id":"...","ip":"...","app":"live","stream":"&lt;stream key&gt;",...}.</summary>
+    /// <summary>
+    /// SRS 5 http_hooks: {"action":"on_publish","client_id":"...","ip":"...","app":"live","stream":"&lt;stream key&gt;",...};
+    /// on_dvr adds "cwd" and "file"; the forward backend sends "action":"on_forward" to the same route.
+    /// </summary>
     public static async Task<IResult> SrsAsync(HttpRequest request, IGrainFactory grains, IngestHookSecret secret, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(IngestHooksApi));
