@@ -61,7 +61,7 @@ step "docker-compose config -q"
 grep -Eo "$repo/[^:\" ]+" "$work/compose.yml" | sort -u | while read -r p; do
     [[ -e $p ]] || die "docker-compose.yml refers to $p, which does not exist"
 done
-for f in Dockerfile.silo Dockerfile.gateway Dockerfile.nginx-rtmp; do
+for f in Dockerfile.silo Dockerfile.gateway Dockerfile.nginx-rtmp Dockerfile.mediamtx; do
     [[ -f $infra/docker/$f ]] || die "infra/docker/$f is missing"
 done
 echo "docker-compose.yml is valid ($(docker-compose version --short 2>/dev/null || echo docker-compose))"

@@ -1,13 +1,15 @@
 #!/bin/bash
 # LiveGrains restreaming for nginx-rtmp (docs/ingest.md "Destinations"). nginx-rtmp runs it once per publish:
-#   exec_push livegrains-restream HOOK_URL SOURCE_BASE $name [LOG_FILE];
+#   exec_push livegrains-restream HOOK_URL SOURCE_BASE $name [LOG_FILE [POLL_SECONDS]];
 #   HOOK_URL     LiveGrains' restream callback with the media secret, e.g.
 #                http://gateway-lb:8080/v1/ingest-hooks/restream?secret=...
 #   SOURCE_BASE  where this nginx plays the publish back, e.g. rtmp://127.0.0.1:1935/live
 #   $name        the stream key of the publish (it proves the publish to LiveGrains)
 #   LOG_FILE     optional; nginx-rtmp sends a child's output to /dev/null, so by default nothing is logged
-# It asks LiveGrains for the room's enabled destinations with a url (call=plan), then runs one supervisor per
-# destination: `ffmpeg -c copy -f flv` from the local publish to the destination, reporting `online` once ffmpeg
+#   POLL_SECONDS optional, default 5: how often the plan is asked again while the publish lasts
+# MediaMTX runs it from runOnReady with SOURCE_BASE rtmp://127.0.0.1:1935 and $MTX_PATH (live/<key>) as the name.
+# It asks LiveGrains for the room's enabled destinations with a url (call=plan) every POLL_SECONDS while the publish
+# lasts, and keeps one supervisor running per destination in the plan (starting added ones, stopping removed ones): `ffmpeg -c copy -f flv` from the local publish to the destination, reporting `online` once ffmpeg
 # writes output (it is connected) and again every 5 s while it runs (LiveGrains answers `stop` once the destination
 # is disabled, deleted or changed), `error` with ffmpeg's last words when it fails (then retrying with backoff,
 # 1 s doubling to 30 s), and `offline` when it stops. Each destination is its own process tree: one failing never
@@ -18,11 +20,14 @@ set -u
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin # nginx clears the environment of its children
 export PATH
 
-hook=${1:?usage: livegrains-restream HOOK_URL SOURCE_BASE STREAM_KEY [LOG_FILE]}
-source_base=${2:?usage: livegrains-restream HOOK_URL SOURCE_BASE STREAM_KEY [LOG_FILE]}
-name=${3:?usage: livegrains-restream HOOK_URL SOURCE_BASE STREAM_KEY [LOG_FILE]}
+hook=${1:?usage: livegrains-restream HOOK_URL SOURCE_BASE STREAM_KEY [LOG_FILE [POLL_SECONDS]]}
+source_base=${2:?usage: livegrains-restream HOOK_URL SOURCE_BASE STREAM_KEY [LOG_FILE [POLL_SECONDS]]}
+name=${3:?usage: livegrains-restream HOOK_URL SOURCE_BASE STREAM_KEY [LOG_FILE [POLL_SECONDS]]}
 log_file=${4:-/dev/null}
+poll=${5:-5}
+# MediaMTX's runOnReady passes its path (live/<key>): the source is that path, the key its last segment.
 source_url="${source_base%/}/$name"
+name=${name##*/}
 
 log() { printf '%s livegrains-restream[%s]: %s\n' "$(date -u +%FT%TZ)" "$$" "$*" >>"$log_file" 2>/dev/null || true; }
 
@@ -97,39 +102,99 @@ push() {
     rm -rf "$work"
 }
 
-# The plan: nginx-rtmp may start us before LiveGrains stored the publish (503), so ask for up to 15 s.
-plan=""
-for _ in $(seq 1 30); do
-    if plan=$(call call=plan "name=$name"); then
-        break
+# plan_call: asks LiveGrains for this publish's pushes. Sets plan (the lines) and plan_state: ok (2xx), gone (404/403:
+# the key is wrong, rotated or disabled, or the stream deleted: nothing to push) or later (503 while the publish is not
+# stored yet, or LiveGrains unreachable: keep what runs).
+plan_call() {
+    local out code
+    plan=""
+    if ! out=$(curl -sS -m 10 -w '\n%{http_code}' --data-urlencode call=plan --data-urlencode "name=$name" "$hook" 2>/dev/null); then
+        plan_state=later
+        return
     fi
-    plan="__none__"
+    code=${out##*$'\n'}
+    case $code in
+        2??) plan_state=ok; plan=${out%$'\n'*} ;;
+        403 | 404) plan_state=gone ;;
+        *) plan_state=later ;;
+    esac
+}
+
+# running[destination_id] = "revision live_id pid" of its supervisor.
+declare -A running=()
+
+stop_push() {
+    local pid
+    read -r _ _ pid <<<"${running[$1]}"
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    unset "running[$1]"
+}
+
+stop_all() {
+    local id
+    for id in "${!running[@]}"; do kill -TERM "${running[$id]##* }" 2>/dev/null; done
+    for id in "${!running[@]}"; do wait "${running[$id]##* }" 2>/dev/null; done
+    running=()
+}
+
+# reconcile: makes the running pushes what the plan says. A destination added or re-enabled mid-live starts, one
+# removed, disabled or re-pointed (new revision) stops; a backup's plan fills when the primary stops publishing.
+reconcile() {
+    local id revision live url rrev rlive rpid
+    local -A wanted=()
+    while IFS=$'\t' read -r id revision live url; do
+        [ -n "$id" ] && [ -n "$url" ] || continue
+        wanted[$id]=1
+        if [ -n "${running[$id]:-}" ]; then
+            read -r rrev rlive rpid <<<"${running[$id]}"
+            if [ "$rrev" = "$revision" ] && [ "$rlive" = "$live" ] && kill -0 "$rpid" 2>/dev/null; then
+                continue
+            fi
+            # The old push must be gone before the new one connects: the destination takes one publisher per key.
+            stop_push "$id"
+        fi
+        push "$id" "$revision" "$live" "$url" &
+        running[$id]="$revision $live $!"
+        log "$id: pushing (revision $revision, live $live)"
+    done <<<"$plan"
+    for id in "${!running[@]}"; do
+        if [ -z "${wanted[$id]:-}" ]; then
+            log "$id: no longer in the plan; stopping"
+            stop_push "$id"
+        fi
+    done
+}
+
+# The first plan: nginx-rtmp may start us before LiveGrains stored the publish (503), so ask for up to 15 s.
+for _ in $(seq 1 30); do
+    plan_call
+    [ "$plan_state" = later ] || break
     sleep 0.5
 done
-if [ "$plan" = "__none__" ]; then
+if [ "$plan_state" = later ]; then
     # Exiting lets nginx-rtmp respawn us (respawn on, respawn_timeout): the plan is asked again.
     log "no restream plan from LiveGrains; exiting"
     exit 1
 fi
 
-children=()
-trap 'for child in "${children[@]}"; do kill -TERM "$child" 2>/dev/null; done' TERM INT
-while IFS=$'\t' read -r id revision live url; do
-    [ -n "$id" ] && [ -n "$url" ] || continue
-    push "$id" "$revision" "$live" "$url" &
-    children+=($!)
-    log "$id: pushing (revision $revision, live $live)"
-done <<<"$plan"
-
-if [ "${#children[@]}" -eq 0 ]; then
-    # Nothing to push: stay until the publish ends, so nginx-rtmp does not respawn us in a loop.
-    log "no destinations to push"
-    sleep infinity &
-    children+=($!)
-fi
-
-# wait returns early when a signal arrives; go on waiting until every child has reported and gone.
-while true; do
-    wait
-    [ $? -gt 128 ] || break
+stopping=0
+sleeper=""
+trap 'stopping=1; [ -n "$sleeper" ] && kill "$sleeper" 2>/dev/null' TERM INT
+# Until the publish ends (nginx-rtmp's SIGTERM, MediaMTX's SIGINT), follow the plan: it changes mid-live when
+# destinations are added, removed, disabled or changed, and when this stream becomes (or stops being) the live's
+# pushing feed (a backup takes over the pushes when the primary stops publishing).
+while [ "$stopping" -eq 0 ]; do
+    case $plan_state in
+        ok) reconcile ;;
+        gone) [ "${#running[@]}" -eq 0 ] || { log "the stream key is no longer valid; stopping every push"; stop_all; } ;;
+    esac
+    [ "$stopping" -eq 0 ] || break # the signal came while reconciling
+    sleep "$poll" &
+    sleeper=$!
+    wait "$sleeper" 2>/dev/null
+    sleeper=""
+    [ "$stopping" -eq 0 ] || break
+    plan_call
 done
+stop_all

@@ -28,15 +28,16 @@ public partial interface IRoomGrain
     /// <summary>
     /// Stream-only (a media server's restream script, key checked by the stream): the pushes to run for a publish of
     /// <paramref name="streamId"/> feeding <paramref name="liveId"/>. Empty unless that live is on air and the stream is
-    /// the first of its feeds publishing (a backup never pushes a second copy).
+    /// its pushing feed (the first publishing: a backup never pushes a second copy, and takes over when the primary stops).
     /// </summary>
     [Alias("RestreamPlan")]
     Task<Result<RestreamPlan>> RestreamPlanAsync(string streamId, string liveId);
 
     /// <summary>
-    /// Stream-only: a push's status. Applied only while it still stands (same live on air, same settings revision);
-    /// answers whether the push should go on.
+    /// Stream-only: a push's status from the restream script of <paramref name="streamId"/>. Applied only while it still
+    /// stands (same live on air, same settings revision, the stream is the live's pushing feed); answers whether the
+    /// push should go on.
     /// </summary>
-    [Alias("ReportDestination")]
-    Task<Result<bool>> ReportDestinationAsync(DestinationReport report);
+    [Alias("ReportStreamDestination")]
+    Task<Result<bool>> ReportDestinationAsync(string streamId, DestinationReport report);
 }

@@ -20,9 +20,13 @@ public static class IngestHooksApi
             .WithSummary("nginx-rtmp on_publish / on_publish_done / on_update (form field 'call'): 2xx allows, 403 refuses.")
             .DisableAntiforgery();
         api.MapPost("/srs", SrsAsync).WithName("SrsHook")
-            .WithSummary("SRS HTTP callbacks on_publish / on_unpublish (JSON): HTTP 200 with body 0 allows.");
+            .WithSummary("SRS HTTP callbacks on_publish / on_unpublish / on_dvr (JSON): HTTP 200 with body 0 allows; "
+                + "forward backend on_forward: answers the urls to forward to.");
         api.MapPost("/mediamtx", MediaMtxAsync).WithName("MediaMtxHook")
             .WithSummary("MediaMTX authHTTPAddress (JSON): 2xx allows a publish, 403 refuses.");
+        api.MapPost("/mediamtx-recording", MediaMtxRecordingAsync).WithName("MediaMtxRecordingHook")
+            .WithSummary("MediaMTX runOnRecordSegmentComplete (form: path, segment_path): the finished segment becomes a video.")
+            .DisableAntiforgery();
         return api;
     }
 
@@ -50,7 +54,7 @@ public static class IngestHooksApi
             "publish_done" => await DecideAsync(grains, callback, static (g, c) => g.UnpublishAsync(c), logger),
 
             // record all + on_record_done: the finished file becomes a video (docs/ingest.md, "Recordings as videos").
-            "record_done" => await RecordDoneAsync(grains, callback, form["path"].ToString(), logger),
+            "record_done" => await RecordDoneAsync(grains, StreamKeys.StreamIdOf(callback.StreamKey), callback, form["path"].ToString(), logger),
 
             // Playback is open, like `allow play all` in infra/media/nginx-rtmp.conf.
             "play" or "play_done" or "update_play" or "done" or "connect" or "disconnect" => new IngestDecision(IngestOutcome.Ignored),
@@ -64,7 +68,10 @@ public static class IngestHooksApi
         };
     }
 
-    /// <summary>SRS 5 http_hooks: {"action":"on_publish","client_id":"...","ip":"...","app":"live","stream":"&lt;stream key&gt;",...}.</summary>
+    /// <summary>
+    /// SRS 5 http_hooks: {"action":"on_publish","client_id":"...","ip":"...","app":"live","stream":"&lt;stream key&gt;",...};
+    /// on_dvr adds "cwd" and "file"; the forward backend sends "action":"on_forward" to the same route.
+    /// </summary>
     public static async Task<IResult> SrsAsync(HttpRequest request, IGrainFactory grains, IngestHookSecret secret, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(IngestHooksApi));
@@ -79,12 +86,22 @@ public static class IngestHooksApi
         }
 
         var callback = new IngestCallback(Field(json, "stream"), MediaServerKind.Srs, Field(json, "client_id"), Field(json, "ip"), Field(json, "app"));
+        if (Field(json, "action") == "on_forward")
+        {
+            return await SrsForwardAsync(grains, callback.StreamKey);
+        }
+
         var decision = Field(json, "action") switch
         {
             "on_publish" => await DecideAsync(grains, callback, static (g, c) => g.PublishAsync(c), logger),
             "on_unpublish" => await DecideAsync(grains, callback, static (g, c) => g.UnpublishAsync(c), logger),
 
-            // on_play, on_stop, on_dvr, on_hls...: nothing LiveGrains gates.
+            // dvr_plan session: one file per publish, reported when it is closed; `file` is relative to SRS's `cwd`
+            // unless dvr_path is absolute (infra/media/srs.conf). It becomes a video as nginx-rtmp's record_done does.
+            "on_dvr" => await RecordDoneAsync(
+                grains, StreamKeys.StreamIdOf(callback.StreamKey), callback, SrsDvrFile(Field(json, "cwd"), Field(json, "file")), logger),
+
+            // on_play, on_stop, on_hls...: nothing LiveGrains gates.
             _ => new IngestDecision(IngestOutcome.Ignored),
         };
         return SrsAnswer(decision.Allowed);
@@ -123,6 +140,45 @@ public static class IngestHooksApi
         }
     }
 
+    /// <summary>
+    /// MediaMTX runOnRecordSegmentComplete, as infra/media/mediamtx.yml runs it: <c>curl --data-urlencode path=$MTX_PATH
+    /// --data-urlencode segment_path=$MTX_SEGMENT_PATH</c>. The path's last segment names the stream: the key (RTMP, SRT)
+    /// or, for WHIP, the stream id (the key travelled as the bearer token). Routed by the stream id with no key check, as
+    /// nginx-rtmp's record_done: the hook secret authenticates the media server, and the key may have been rotated since.
+    /// </summary>
+    public static async Task<IResult> MediaMtxRecordingAsync(HttpRequest request, IGrainFactory grains, IngestHookSecret secret, ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger(typeof(IngestHooksApi));
+        if (!Authorized(request, secret, logger, "mediamtx"))
+        {
+            return Forbidden();
+        }
+
+        if (!request.HasFormContentType)
+        {
+            return Problems.Validation("segment_path", "The MediaMTX recording hook is form-encoded (curl --data-urlencode).");
+        }
+
+        var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+        var path = form["path"].ToString().TrimEnd('/');
+        var name = path[(path.LastIndexOf('/') + 1)..];
+        var streamId = StreamKeys.StreamIdOf(name) ?? (Ids.IsValidServerId(name, "st_") ? name : null);
+        var callback = new IngestCallback(name, MediaServerKind.MediaMtx, string.Empty, string.Empty, null);
+        var decision = await RecordDoneAsync(grains, streamId, callback, form["segment_path"].ToString(), logger);
+        return decision.Allowed ? TypedResults.NoContent() : TypedResults.Text("unknown stream", "text/plain", statusCode: StatusCodes.Status404NotFound);
+    }
+
+    /// <summary>SRS reports <c>file</c> as dvr_path made it, relative to the server's working directory <c>cwd</c> unless absolute.</summary>
+    internal static string SrsDvrFile(string cwd, string file)
+    {
+        if (file.Length == 0 || Path.IsPathFullyQualified(file))
+        {
+            return file;
+        }
+
+        return Path.IsPathFullyQualified(cwd) ? Path.GetFullPath(Path.Combine(cwd, file)) : string.Empty;
+    }
+
     internal static string MediaMtxKey(JsonElement json)
     {
         var query = Field(json, "query");
@@ -148,11 +204,12 @@ public static class IngestHooksApi
         return lastSegment;
     }
 
-    private static async Task<IngestDecision> RecordDoneAsync(IGrainFactory grains, IngestCallback callback, string path, ILogger logger)
+    /// <summary>A media server finished a recording file (nginx-rtmp record_done, SRS on_dvr, MediaMTX segment complete).</summary>
+    private static async Task<IngestDecision> RecordDoneAsync(IGrainFactory grains, string? streamId, IngestCallback callback, string path, ILogger logger)
     {
-        if (StreamKeys.StreamIdOf(callback.StreamKey) is not { } streamId || path.Length == 0 || !Path.IsPathFullyQualified(path))
+        if (streamId is null || path.Length == 0 || !Path.IsPathFullyQualified(path))
         {
-            logger.LogWarning("nginx-rtmp record_done ignored: no stream key or no absolute path (client {ClientId})", callback.ClientId);
+            logger.LogWarning("{Server} recording ignored: no stream key or no absolute path (client {ClientId})", callback.Server, callback.ClientId);
             return new IngestDecision(IngestOutcome.UnknownStream);
         }
 
@@ -202,9 +259,31 @@ public static class IngestHooksApi
     private static string Field(JsonElement json, string name) =>
         json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() ?? string.Empty : string.Empty;
 
+    /// <summary>
+    /// SRS <c>forward { backend ...; }</c>: asked once when a publish starts, it answers the urls SRS forwards the stream to
+    /// (<c>{"code":0,"data":{"urls":[...]}}</c>), the room's restream plan for this stream's publish (the key checked as for
+    /// the restream script). No urls rather than an error when there is no plan (not stored yet, a backup's publish, a
+    /// wrong key): SRS treats a failing backend as a failing publish, and restreaming must never cost the broadcast.
+    /// </summary>
+    private static async Task<IResult> SrsForwardAsync(IGrainFactory grains, string streamKey)
+    {
+        string[] urls = [];
+        if (StreamKeys.StreamIdOf(streamKey) is { } streamId
+            && await grains.GetGrain<IStreamGrain>(streamId).RestreamPlanAsync(streamKey) is { IsSuccess: true, Value: { } plan })
+        {
+            urls = [.. plan.Targets.Select(t => t.PushUrl)];
+        }
+
+        return TypedResults.Json(new SrsForwardAnswer(0, new SrsForwardUrls(urls)));
+    }
+
     /// <summary>SRS checks for HTTP 200 and a body of <c>0</c> (or {"code":0}); anything else refuses.</summary>
     private static IResult SrsAnswer(bool allowed) =>
         allowed ? TypedResults.Text("0", "text/plain") : TypedResults.Text("1", "text/plain", statusCode: StatusCodes.Status403Forbidden);
 
     private static IResult Forbidden() => TypedResults.Text("refused", "text/plain", statusCode: StatusCodes.Status403Forbidden);
+
+    internal sealed record SrsForwardAnswer(int Code, SrsForwardUrls Data);
+
+    internal sealed record SrsForwardUrls(string[] Urls);
 }

@@ -106,8 +106,9 @@ public sealed partial class RoomGrain
             return Task.FromResult(Result<RestreamPlan>.Fail(NotFound()));
         }
 
-        // Only the live's first publishing feed pushes: a backup's publish (its own exec_push) must not send a second copy.
-        if (PushingLive() is not { } live || live.LiveId != liveId || live.Feeds?.FirstOrDefault(f => f.Publishing)?.StreamId != streamId)
+        // Only the live's pushing feed pushes: a backup's publish (its own exec_push) must not send a second copy. The restream
+        // script asks again every few seconds, so a backup's plan fills as soon as the primary stops publishing.
+        if (PushingLive() is not { } live || live.LiveId != liveId || PushingFeed(live) != streamId)
         {
             return Task.FromResult(Result<RestreamPlan>.Ok(new RestreamPlan(liveId, [])));
         }
@@ -121,7 +122,7 @@ public sealed partial class RoomGrain
         return Task.FromResult(Result<RestreamPlan>.Ok(new RestreamPlan(liveId, targets)));
     }
 
-    public async Task<Result<bool>> ReportDestinationAsync(DestinationReport report)
+    public async Task<Result<bool>> ReportDestinationAsync(string streamId, DestinationReport report)
     {
         if (!Present)
         {
@@ -136,10 +137,11 @@ public sealed partial class RoomGrain
 
         var destination = S.Destinations[index];
         var stands = destination.Enabled && destination.Url is not null && destination.Revision == report.Revision
-            && PushingLive()?.LiveId == report.LiveId;
+            && PushingLive() is { } pushing && pushing.LiveId == report.LiveId && PushingFeed(pushing) == streamId;
         if (!stands)
         {
-            // A late report of a push whose live ended or whose settings changed: the room already decided its status.
+            // A late report of a push whose live ended or whose settings changed, or of a feed that no longer pushes (a
+            // primary that stopped publishing while its backup took over): the room already decided its status.
             return false;
         }
 
@@ -237,6 +239,13 @@ public sealed partial class RoomGrain
     /// <summary>The live on air whose ingest publishes now (what the media server can push), if any.</summary>
     private RoomLive? PushingLive() =>
         Active() is { Lifecycle.Status: LiveStatus.Live } live && live.Feeds?.Any(f => f.Publishing) == true ? live : null;
+
+    /// <summary>
+    /// The feed whose publish is restreamed: the first publishing one. Feeds are kept in the order they (re)started
+    /// publishing, so the pushing feed is sticky: a primary that comes back after its backup took over does not take the
+    /// pushes back (a destination takes one publisher per key; swapping would cut it twice).
+    /// </summary>
+    private static string? PushingFeed(RoomLive live) => live.Feeds?.FirstOrDefault(f => f.Publishing)?.StreamId;
 
     private RoomDestination? FindDestination(string destinationId) => S.Destinations.Find(d => d.DestinationId == destinationId);
 

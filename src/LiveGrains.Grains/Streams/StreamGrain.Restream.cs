@@ -35,6 +35,6 @@ public sealed partial class StreamGrain
             return NotFound().Error!;
         }
 
-        return await Room.ReportDestinationAsync(report);
+        return await Room.ReportDestinationAsync(StreamId, report);
     }
 }

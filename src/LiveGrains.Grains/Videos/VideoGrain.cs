@@ -92,7 +92,7 @@ public sealed class VideoGrain(
         await this.RegisterOrUpdateReminder(ProbeReminderName, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         S.Tenant = command.Tenant;
         S.SourceFile = command.File;
-        var file = Path.Combine(Path.GetDirectoryName(command.File) ?? string.Empty, VideoId + Path.GetExtension(command.File));
+        var file = Path.Combine(VideoDirectory(command.File, command.StreamId), VideoId + Path.GetExtension(command.File));
         S.Video = new VideoDto(
             VideoId, command.StreamId, command.LiveId, command.RoomId, VideoStatus.Pending, file, null, null, command.RecordingStartedAt, now, null);
         Record(EventTypes.VideoCreated, now);
@@ -192,6 +192,21 @@ public sealed class VideoGrain(
 
         var probe = await VideoProber.ProbeAsync(options.Value.FfprobePath, video.File, options.Value.ProbeTimeout);
         await this.AsReference<IVideoGrain>().ProbedAsync(probe);
+    }
+
+    /// <summary>
+    /// Where the renamed file goes: next to the recording, but out of any directory named after the stream key (MediaMTX
+    /// files each path under <c>%path</c> = <c>live/&lt;stream key&gt;</c>), so the key never reaches the API's <c>file</c>.
+    /// </summary>
+    internal static string VideoDirectory(string file, string streamId)
+    {
+        var directory = Path.GetDirectoryName(file) ?? string.Empty;
+        while (Path.GetFileName(directory).StartsWith(streamId + ".", StringComparison.Ordinal) && Path.GetDirectoryName(directory) is { } parent)
+        {
+            directory = parent;
+        }
+
+        return directory;
     }
 
     private async Task ForgetReminderAsync()

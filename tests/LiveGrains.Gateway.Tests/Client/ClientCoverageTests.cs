@@ -22,6 +22,7 @@ public sealed class ClientCoverageTests(GatewayFactory factory)
         "POST /v1/ingest-hooks/nginx-rtmp",
         "POST /v1/ingest-hooks/srs",
         "POST /v1/ingest-hooks/mediamtx",
+        "POST /v1/ingest-hooks/mediamtx-recording",
         "POST /v1/ingest-hooks/restream",
     };
 

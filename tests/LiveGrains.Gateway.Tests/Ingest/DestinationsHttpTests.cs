@@ -280,6 +280,79 @@ public sealed class DestinationsHttpTests(WebhookGatewayFixture fixture) : IClas
         Assert.Equal("online", await StatusAsync(client, id));
     }
 
+    [Fact]
+    public async Task TheBackupTakesOverThePushesWhenThePrimaryStopsPublishingAndKeepsThem()
+    {
+        var client = fixture.NewTenantClient();
+        var roomId = await client.CreateRoomAsync();
+        var (primaryId, primaryKey) = await CreateStreamAsync(client, roomId);
+        var (_, backupKey) = await CreateStreamAsync(client, roomId);
+        var id = await CreateAsync(client, roomId, new { type = "twitch", url = "rtmp://127.0.0.1:1935/app", stream_key = "k-9" });
+        Assert.Equal(HttpStatusCode.OK, await PublishAsync(primaryKey, "1"));
+        Assert.Equal(HttpStatusCode.OK, await PublishAsync(backupKey, "2"));
+        var liveId = (await (await client.GetAsync($"/v1/streams/{primaryId}")).OkJsonAsync()).GetProperty("live_id").GetString()!;
+        var line = $"{id}\t1\t{liveId}\trtmp://127.0.0.1:1935/app/k-9\n";
+        Assert.Equal(line, (await RestreamAsync(new() { ["call"] = "plan", ["name"] = primaryKey })).Body);
+        Assert.Equal("", (await RestreamAsync(new() { ["call"] = "plan", ["name"] = backupKey })).Body);
+        Assert.Equal("push", (await ReportAsync(primaryKey, id, liveId, "online")).Body);
+        Assert.Equal("stop", (await ReportAsync(backupKey, id, liveId, "online")).Body); // a backup's push is a second copy
+
+        // The primary's encoder goes: the live stays on air through the backup, whose restream script (asking every few
+        // seconds) now gets the pushes. The primary script's last "offline" no longer counts: the push goes on from the backup.
+        Assert.Equal(HttpStatusCode.OK, await PublishAsync(primaryKey, "1", "publish_done"));
+        Assert.Equal("live", (await (await client.GetAsync($"/v1/lives/{liveId}")).OkJsonAsync()).GetProperty("status").GetString());
+        Assert.Equal(line, (await RestreamAsync(new() { ["call"] = "plan", ["name"] = backupKey })).Body);
+        Assert.Equal("stop", (await ReportAsync(primaryKey, id, liveId, "offline")).Body);
+        Assert.Equal("online", await StatusAsync(client, id));
+        Assert.Equal("push", (await ReportAsync(backupKey, id, liveId, "online")).Body);
+
+        // The primary comes back: the backup keeps the pushes (one publisher per key at the destination; no second cut).
+        Assert.Equal(HttpStatusCode.OK, await PublishAsync(primaryKey, "3"));
+        Assert.Equal("", (await RestreamAsync(new() { ["call"] = "plan", ["name"] = primaryKey })).Body);
+        Assert.Equal(line, (await RestreamAsync(new() { ["call"] = "plan", ["name"] = backupKey })).Body);
+        Assert.Equal("online", await StatusAsync(client, id));
+    }
+
+    [Fact]
+    public async Task SrsForwardBackendAnswersThePushUrlsOfThePushingFeed()
+    {
+        var client = fixture.NewTenantClient();
+        var roomId = await client.CreateRoomAsync();
+        var (_, primaryKey) = await CreateStreamAsync(client, roomId);
+        var (_, backupKey) = await CreateStreamAsync(client, roomId);
+        await CreateAsync(client, roomId, new { type = "twitch", url = "rtmp://127.0.0.1:1935/app", stream_key = "k-1" });
+        await CreateAsync(client, roomId, new { type = "youtube", url = "rtmp://127.0.0.1:1936/live2/", stream_key = "k-2" });
+        await CreateAsync(client, roomId, new { type = "rtmp", url = "rtmp://127.0.0.1:9/off", enabled = false });
+        await CreateAsync(client, roomId, new { type = "twitch" }); // status only
+
+        Assert.Equal("0", await (await SrsAsync("on_publish", primaryKey)).Content.ReadAsStringAsync());
+        Assert.Equal("0", await (await SrsAsync("on_publish", backupKey)).Content.ReadAsStringAsync());
+        var forward = await (await SrsAsync("on_forward", primaryKey)).OkJsonAsync();
+        Assert.Equal(0, forward.GetProperty("code").GetInt32());
+        Assert.Equal(
+            ["rtmp://127.0.0.1:1935/app/k-1", "rtmp://127.0.0.1:1936/live2/k-2"],
+            forward.GetProperty("data").GetProperty("urls").EnumerateArray().Select(u => u.GetString()));
+
+        // A backup's publish, a key that is not the stream's: no urls, but never an error (SRS would fail the publish).
+        foreach (var key in new[] { backupKey, primaryKey[..^4] + "0000", "livestream" })
+        {
+            var none = await (await SrsAsync("on_forward", key)).OkJsonAsync();
+            Assert.Equal(0, none.GetProperty("code").GetInt32());
+            Assert.Empty(none.GetProperty("data").GetProperty("urls").EnumerateArray());
+        }
+
+        using var wrongSecret = await SrsAsync("on_forward", primaryKey, "wrong");
+        Assert.Equal(HttpStatusCode.Forbidden, wrongSecret.StatusCode);
+    }
+
+    private Task<HttpResponseMessage> SrsAsync(string action, string key, string secret = HookSecret) =>
+        _hooks.PostAsync($"/v1/ingest-hooks/srs?secret={secret}", new StringContent(JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["action"] = action, ["server_id"] = "vid-k21d7y2", ["service_id"] = "plw1ab1d", ["client_id"] = "9o7g1330",
+            ["ip"] = "127.0.0.1", ["vhost"] = "__defaultVhost__", ["app"] = "live", ["tcUrl"] = "rtmp://127.0.0.1:1935/live",
+            ["stream"] = key, ["param"] = "",
+        }), System.Text.Encoding.UTF8, "application/json"));
+
     private static async Task<string> CreateAsync(HttpClient client, string roomId, object body) =>
         (await (await client.PostJsonAsync($"/v1/rooms/{roomId}/destinations", body)).OkJsonAsync(HttpStatusCode.Created)).GetProperty("destination_id").GetString()!;
 
@@ -295,11 +368,11 @@ public sealed class DestinationsHttpTests(WebhookGatewayFixture fixture) : IClas
         return (stream.GetProperty("stream_id").GetString()!, stream.GetProperty("stream_key").GetString()!);
     }
 
-    private async Task<HttpStatusCode> PublishAsync(string key, string clientId)
+    private async Task<HttpStatusCode> PublishAsync(string key, string clientId, string call = "publish")
     {
         using var content = new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["call"] = "publish", ["name"] = key, ["app"] = "live", ["addr"] = "127.0.0.1", ["clientid"] = clientId,
+            ["call"] = call, ["name"] = key, ["app"] = "live", ["addr"] = "127.0.0.1", ["clientid"] = clientId,
         });
         using var response = await _hooks.PostAsync($"/v1/ingest-hooks/nginx-rtmp?secret={HookSecret}", content);
         return response.StatusCode;

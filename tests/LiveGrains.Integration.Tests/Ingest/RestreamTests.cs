@@ -119,6 +119,68 @@ public sealed class RestreamTests : IAsyncLifetime
         Assert.DoesNotContain(twitchKey, await File.ReadAllTextAsync(_scriptLog), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TheBackupTakesOverThePushesWhenThePrimaryStopsAndDestinationChangesApplyMidLive()
+    {
+        var roomId = await _api.CreateRoomAsync();
+        var (primaryId, primaryKey) = await _api.CreateStreamAsync(roomId);
+        var (backupId, backupKey) = await _api.CreateStreamAsync(roomId, role: "backup");
+        var firstKey = "live_" + Guid.NewGuid().ToString("N");
+        var first = await CreateDestinationAsync(roomId, new { type = "twitch", url = _twitch.RtmpBaseUrl, stream_key = firstKey });
+
+        await using var primary = FfmpegPublisher.Start(_ingest.PublishUrl(primaryKey));
+        var liveId = (await _api.WaitForStreamAsync(primaryId, "connected", Timeout, () => Describe(primary))).GetProperty("live_id").GetString()!;
+        await WaitForDestinationAsync(first, "online", () => Describe(primary));
+        await using var backup = FfmpegPublisher.Start(_ingest.PublishUrl(backupKey));
+        Assert.Equal(liveId, (await _api.WaitForStreamAsync(backupId, "connected", Timeout, () => Describe(backup))).GetProperty("live_id").GetString());
+
+        // Added while live: the running restream script picks it up from its next plan, no new publish needed.
+        var addedKey = "live_" + Guid.NewGuid().ToString("N");
+        var added = await CreateDestinationAsync(roomId, new { type = "youtube", url = _twitch.RtmpBaseUrl, stream_key = addedKey });
+        await WaitForDestinationAsync(added, "online", () => Describe(primary));
+        await Eventually.TrueAsync(
+            async () => await TwitchPublishesAsync(addedKey), Timeout, $"a destination added mid-live is pushed. {Describe(primary)}",
+            TimeSpan.FromMilliseconds(250));
+        var pushers = new[] { await TwitchPublisherAsync(firstKey), await TwitchPublisherAsync(addedKey) };
+        Assert.All(pushers, Assert.NotNull);
+
+        // The primary's encoder dies: the live stays on air through the backup, and so do the pushes, now from the
+        // backup's publish (new publishers at the destination, since nginx-rtmp stopped the primary's script).
+        primary.Kill();
+        await _api.WaitForStreamAsync(primaryId, "reconnecting", Timeout, () => Describe(backup));
+        Assert.Equal("live", (await _api.GetLiveAsync(liveId)).GetProperty("status").GetString());
+        foreach (var (destination, key, before) in new[] { (first, firstKey, pushers[0]), (added, addedKey, pushers[1]) })
+        {
+            await Eventually.TrueAsync(
+                async () => await TwitchPublisherAsync(key) is { } now && now != before, Timeout,
+                $"the backup's publish is pushed to {destination} after the primary stopped. {Describe(backup)}",
+                TimeSpan.FromMilliseconds(250));
+        }
+
+        foreach (var destination in new[] { first, added })
+        {
+            var online = await WaitForDestinationAsync(destination, "online", () => Describe(backup));
+            Assert.Equal(liveId, online.GetProperty("live_id").GetString());
+        }
+
+        // Deleted while live: its push stops (the plan no longer lists it), the other goes on.
+        using (var deleted = await _api.Http.DeleteAsync($"/v1/destinations/{added}"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        await Eventually.TrueAsync(
+            async () => !await TwitchPublishesAsync(addedKey), Timeout, $"a deleted destination's push stops. {Describe(backup)}",
+            TimeSpan.FromMilliseconds(250));
+        Assert.True(await TwitchPublishesAsync(firstKey), "deleting one destination stopped another's push");
+
+        await _api.SendAsync(HttpMethod.Post, $"/v1/lives/{liveId}/end");
+        await WaitForDestinationAsync(first, "offline", () => Describe(backup));
+        await Eventually.TrueAsync(
+            async () => !await TwitchPublishesAsync(firstKey), Timeout, $"the restream stops with the live. {Describe(backup)}",
+            TimeSpan.FromMilliseconds(250));
+    }
+
     private async Task<string> CreateDestinationAsync(string roomId, object body) =>
         (await _api.SendAsync(HttpMethod.Post, $"/v1/rooms/{roomId}/destinations", body)).GetProperty("destination_id").GetString()!;
 
@@ -139,6 +201,16 @@ public sealed class RestreamTests : IAsyncLifetime
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var stat = XDocument.Parse(await http.GetStringAsync(_twitch.StatUrl));
         return stat.Descendants("stream").Any(s => (string?)s.Element("name") == streamKey && s.Descendants("publishing").Any());
+    }
+
+    /// <summary>The id of the client publishing <paramref name="streamKey"/> on the "Twitch" server, or null.</summary>
+    private async Task<string?> TwitchPublisherAsync(string streamKey)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var stat = XDocument.Parse(await http.GetStringAsync(_twitch.StatUrl));
+        return stat.Descendants("stream").Where(s => (string?)s.Element("name") == streamKey)
+            .SelectMany(s => s.Elements("client")).Where(c => c.Element("publishing") is not null)
+            .Select(c => (string?)c.Element("id")).FirstOrDefault();
     }
 
     private string Describe(FfmpegPublisher ffmpeg) =>
