@@ -30,7 +30,7 @@ public static class GrainFactoryExtensions
 {
     /// <summary>
     /// <c>GetGrain&lt;TGrain&gt;(key)</c> without Orleans' per-call resolution of the interface's type: in a profile of
-    /// go-live (docs/benchmarks.md, run K) that resolution was 3.8% of the gateway's CPU, most of it in the webhook sink,
+    /// go-live (docs/benchmarks.md, run L) that resolution was 3.8% of the gateway's CPU, most of it in the webhook sink,
     /// the lives index push, the archive and the feed hand-off.
     /// </summary>
     public static TGrain Get<TGrain>(this IGrainFactory grains, string key) where TGrain : IGrainWithStringKey =>

@@ -28,7 +28,7 @@ public sealed class EventFeedShardState
 /// entries, and concurrent appends share one write (the grain is reentrant; no gather delay: a decision's answer waits
 /// for its events' hand-off, OutboxRelay.HandOffWait). Until session 7 every append rewrote the whole open page (up to
 /// 64 Live bodies): that serialization was the largest single cost in a CPU profile of go-live (docs/benchmarks.md,
-/// run K). The shard's own state changes only when a page is sealed or expires: full pages of
+/// run L). The shard's own state changes only when a page is sealed or expires: full pages of
 /// <see cref="EventFeed.PageSize"/> events move to their own page grains, pages are found by arithmetic on positions
 /// (no list of them is stored), and pages past <see cref="EventFeed.Retention"/> are cleared.
 /// </summary>
