@@ -356,7 +356,7 @@ public sealed class FaultInjectionTests(FaultyClusterFixture fixture) : IClassFi
 
         // A later lifecycle change of a few lives, and an audience that rides along with it.
         var changed = expected.Values.Take(5).Select(e => e with { Status = LiveStatus.Paused, Sequence = 2 }).ToArray();
-        Assert.True(await shard.SetViewerCountAsync(changed[0].LiveId, 42));
+        Assert.Equal(["lv_unknown.roomx"], await shard.SetViewerCountsAsync([new(changed[0].LiveId, 42), new("lv_unknown.roomx", 7)]));
         await shard.UpsertAsync(changed);
         foreach (var entry in changed)
         {

@@ -43,11 +43,11 @@ public interface ILiveIndexShardGrain : IGrainWithStringKey
     Task UpsertAsync(LiveIndexEntry[] entries);
 
     /// <summary>
-    /// Stats-only: a live's current audience. Kept in memory and stored with the next lifecycle write (the stats push it
-    /// again when it changes); false when the live is not in the index yet.
+    /// Stats-only (a silo's pump, LiveViewerCounts): lives' current audiences. Kept in memory and stored with the next
+    /// write of the shard (the stats send them again when they change); returns the lives not in the index yet.
     /// </summary>
-    [Alias("SetViewerCount")]
-    Task<bool> SetViewerCountAsync(string liveId, long viewerCount);
+    [Alias("SetViewerCounts")]
+    Task<string[]> SetViewerCountsAsync(LiveViewerCount[] counts);
 
     /// <summary>Up to <see cref="IndexQuery.Limit"/> hits after <see cref="IndexQuery.After"/>, in the order's sequence.</summary>
     [Alias("Query"), ReadOnly]
@@ -84,6 +84,10 @@ public sealed record LiveIndexEntry(
     [property: Id(5)] long ViewerCount = 0);
 
 /// <summary>A room or a stream in its index: its id, its room and when it was created.</summary>
+/// <summary>A live's audience as its stats grain last counted it.</summary>
+[GenerateSerializer, Immutable, Alias("LiveGrains.LiveViewerCount")]
+public sealed record LiveViewerCount([property: Id(0)] string LiveId, [property: Id(1)] long ViewerCount);
+
 [GenerateSerializer, Immutable, Alias("LiveGrains.ResourceIndexEntry")]
 public sealed record ResourceIndexEntry(
     [property: Id(0)] string Id,

@@ -87,23 +87,28 @@ public sealed class LiveIndexShardGrain(
         await Log.SaveAsync();
     }
 
-    public Task<bool> SetViewerCountAsync(string liveId, long viewerCount)
+    public Task<string[]> SetViewerCountsAsync(LiveViewerCount[] counts)
     {
-        if (!_entries.TryGetValue(liveId, out var known))
+        List<string>? unknown = null;
+        foreach (var (liveId, viewerCount) in counts)
         {
-            return Task.FromResult(false);
+            if (!_entries.TryGetValue(liveId, out var known))
+            {
+                (unknown ??= []).Add(liveId);
+                continue;
+            }
+
+            if (known.ViewerCount != viewerCount)
+            {
+                Remove(known);
+                var next = known with { ViewerCount = viewerCount };
+                _entries[liveId] = next;
+                Add(next);
+                Log.Put(next);
+            }
         }
 
-        if (known.ViewerCount != viewerCount)
-        {
-            Remove(known);
-            var next = known with { ViewerCount = viewerCount };
-            _entries[liveId] = next;
-            Add(next);
-            Log.Put(next);
-        }
-
-        return Task.FromResult(true);
+        return Task.FromResult(unknown is null ? Array.Empty<string>() : [.. unknown]);
     }
 
     public Task<IndexHit[]> QueryAsync(LiveOrder order, LiveStatus[]? statuses, IndexQuery query)

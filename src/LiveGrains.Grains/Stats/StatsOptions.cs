@@ -26,12 +26,14 @@ public sealed class StatsOptions
 
 public static class StatsServiceCollectionExtensions
 {
-    /// <summary>Stats options and the silo-wide activity buffers.</summary>
+    /// <summary>Stats options, the silo-wide activity buffers and the silo's pump of audiences to the lives index.</summary>
     public static IServiceCollection AddLiveStats(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<StatsOptions>().Bind(configuration.GetSection("Stats"));
         services.AddSingleton<LiveActivityBuffers>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, LiveActivityShutdownFlush>();
+        services.AddSingleton<LiveViewerCounts>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<LiveViewerCounts>());
         return services;
     }
 }
