@@ -16,7 +16,7 @@ namespace LiveGrains.ServiceDefaults.Idempotency;
 public sealed class AzureBlobIdempotencyStore(BlobContainerClient container, string serviceId, TimeProvider time) : IIdempotencyStore
 {
     private const int MaxAttempts = 8;
-    private readonly Lazy<Task> _created = new(() => container.CreateIfNotExistsAsync());
+    private Task? _created;
 
     public async Task<IdempotencyDecision> BeginAsync(string tenant, string keyHash, string requestFingerprint)
     {
@@ -108,7 +108,14 @@ public sealed class AzureBlobIdempotencyStore(BlobContainerClient container, str
 
     private async Task<BlobClient> BlobAsync(string tenant, string keyHash)
     {
-        await _created.Value;
+        // Created once; a failed attempt (storage down at the first keyed request) is not remembered, the next one tries again.
+        var created = _created;
+        if (created is null || created.IsFaulted || created.IsCanceled)
+        {
+            created = _created = container.CreateIfNotExistsAsync();
+        }
+
+        await created;
         return container.GetBlobClient($"idempotency/{serviceId}/{tenant}/{keyHash}");
     }
 

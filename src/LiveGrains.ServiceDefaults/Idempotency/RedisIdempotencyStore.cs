@@ -96,15 +96,32 @@ public interface IRedisIdempotencyConnection
 /// </summary>
 public sealed class RedisIdempotencyConnection(ConfigurationOptions options) : IRedisIdempotencyConnection, IAsyncDisposable
 {
-    private readonly Lazy<Task<ConnectionMultiplexer>> _connection = new(() => ConnectionMultiplexer.ConnectAsync(options));
+    private readonly Lock _lock = new();
+    private Task<ConnectionMultiplexer>? _connection;
 
-    public async Task<IDatabase> DatabaseAsync() => (await _connection.Value).GetDatabase();
+    public async Task<IDatabase> DatabaseAsync()
+    {
+        Task<ConnectionMultiplexer> connection;
+        lock (_lock)
+        {
+            // A connect that failed outright (not merely "Redis down", which the multiplexer rides out) is not
+            // remembered: the next request connects again.
+            if (_connection is null || _connection.IsFaulted || _connection.IsCanceled)
+            {
+                _connection = ConnectionMultiplexer.ConnectAsync(options);
+            }
+
+            connection = _connection;
+        }
+
+        return (await connection).GetDatabase();
+    }
 
     public async ValueTask DisposeAsync()
     {
-        if (_connection.IsValueCreated)
+        if (_connection is { IsCompletedSuccessfully: true } connection)
         {
-            await (await _connection.Value).DisposeAsync();
+            await (await connection).DisposeAsync();
         }
     }
 }
