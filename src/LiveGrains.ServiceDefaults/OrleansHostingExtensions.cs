@@ -8,6 +8,7 @@ using LiveGrains.Grains.Webhooks;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using LiveGrains.ServiceDefaults.Failover;
+using LiveGrains.ServiceDefaults.Idempotency;
 using LiveGrains.ServiceDefaults.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -179,6 +180,36 @@ public static class OrleansHostingExtensions
         }
 
         return client;
+    }
+
+    /// <summary>
+    /// Where the gateway keeps <c>Idempotency-Key</c> records (<see cref="IIdempotencyStore"/>): in the store itself with
+    /// Redis or Azure, so a keyed request never waits on the grain directory after a silo dies (docs/chaos.md,
+    /// "Session 7"); in a grain in the single-process memory mode.
+    /// </summary>
+    public static IServiceCollection AddLiveGrainsIdempotencyStore(this IServiceCollection services, IConfiguration configuration)
+    {
+        var storage = configuration.Storage();
+        services.TryAddSingleton(TimeProvider.System);
+        switch (storage.Provider)
+        {
+            case StorageProvider.Redis:
+                var redisOptions = ParseRedis(storage.RedisConnectionString!);
+                services.TryAddSingleton<IRedisIdempotencyConnection>(_ => new RedisIdempotencyConnection(redisOptions.Clone()));
+                services.TryAddSingleton<IIdempotencyStore>(sp => new RedisIdempotencyStore(
+                    sp.GetRequiredService<IRedisIdempotencyConnection>(), ServiceId(configuration), sp.GetRequiredService<TimeProvider>()));
+                break;
+            case StorageProvider.Azure:
+                services.TryAddSingleton<IIdempotencyStore>(sp => new AzureBlobIdempotencyStore(
+                    new BlobServiceClient(storage.AzureConnectionString!).GetBlobContainerClient(storage.AzureContainerName),
+                    ServiceId(configuration), sp.GetRequiredService<TimeProvider>()));
+                break;
+            default:
+                services.TryAddSingleton<IIdempotencyStore, GrainIdempotencyStore>();
+                break;
+        }
+
+        return services;
     }
 
     /// <summary>Services every silo needs, whatever the hosting mode. Tests call this too.</summary>

@@ -24,6 +24,29 @@ public sealed class ApiExceptionHandlerTests
         Assert.Equal("unavailable", JsonDocument.Parse(body).RootElement.GetProperty("code").GetString());
     }
 
+    public static TheoryData<Exception> StoreFailures() => new()
+    {
+        // Seen in a chaos run while Redis was killed: a grain's direct storage read, not wrapped in an OrleansException.
+        new Orleans.Persistence.Redis.RedisStorageException("Failed to read grain state", new StackExchange.Redis.RedisConnectionException(StackExchange.Redis.ConnectionFailureType.SocketFailure, "down")),
+        // The gateway's own idempotency records, read from the store directly.
+        new StackExchange.Redis.RedisConnectionException(StackExchange.Redis.ConnectionFailureType.SocketFailure, "down"),
+        new Azure.RequestFailedException(503, "Server busy"),
+    };
+
+    [Theory]
+    [MemberData(nameof(StoreFailures))]
+    public async Task AStoreThatCannotAnswerIsA503TheClientMayRetryNotA500(Exception failure)
+    {
+        var (context, body) = NewContext();
+
+        var handled = await new ApiExceptionHandler(NullLogger<ApiExceptionHandler>.Instance).TryHandleAsync(context, failure, CancellationToken.None);
+
+        Assert.True(handled);
+        Assert.Equal(StatusCodes.Status503ServiceUnavailable, context.Response.StatusCode);
+        body.Position = 0;
+        Assert.Equal("unavailable", JsonDocument.Parse(body).RootElement.GetProperty("code").GetString());
+    }
+
     [Fact]
     public async Task ARequestTheClientAbortedGetsNoAnswer()
     {

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Text;
 using LiveGrains.Gateway.Auth;
 using LiveGrains.Gateway.Idempotency;
+using LiveGrains.ServiceDefaults.Idempotency;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -140,7 +141,7 @@ public sealed class IdempotencyHttpTests(GatewayFactory factory)
     [Fact]
     public async Task AnAnswerWrittenAfterTheClientWentAwayIsStoredWholeAndReplayedToItsRetry()
     {
-        var grains = factory.Services.GetRequiredService<IGrainFactory>();
+        var store = factory.Services.GetRequiredService<IIdempotencyStore>();
         var key = Http.Unique("idem");
         var ran = 0;
         using var gone = new CancellationTokenSource();
@@ -151,7 +152,7 @@ public sealed class IdempotencyHttpTests(GatewayFactory factory)
                 await gone.CancelAsync(); // the client times out while the grains work
                 await TypedResults.Ok(new { status = "ended", live_id = "lv_x" }).ExecuteAsync(context);
             },
-            grains,
+            store,
             NullLogger<IdempotencyMiddleware>.Instance);
 
         var first = KeyedPost(key, gone.Token);

@@ -32,12 +32,14 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
             case OperationCanceledException when context.RequestAborted.IsCancellationRequested:
                 return true;
 
-            // OrleansException covers storage-provider failures (Redis down) and the runtime's own transient errors. An
+            // OrleansException covers storage-provider failures (Redis down); Redis and Azure errors also come from the
+            // idempotency records, which the gateway reads from the store directly; RedisStorageException from a grain's
+            // direct storage read (an ended live's archive) while Redis was killed answered 500 in a chaos run. and the runtime's own transient errors. An
             // OperationCanceledException that is not the caller's is the runtime cancelling the call, e.g. the distributed
             // grain directory cancelling a lookup or registration while the silo owning that range died (docs/chaos.md).
             case SiloUnavailableException or TimeoutException or OrleansMessageRejectionException or InconsistentStateException
                 or Orleans.Runtime.Messaging.ConnectionFailedException or OrleansException or StackExchange.Redis.RedisException
-                or OperationCanceledException:
+                or Orleans.Persistence.Redis.RedisStorageException or Azure.RequestFailedException or OperationCanceledException:
                 logger.LogWarning(exception, "Cluster unavailable for {Method} {Path}", context.Request.Method, context.Request.Path);
                 context.Response.Headers.RetryAfter = "1";
                 await Problems.Write(context, StatusCodes.Status503ServiceUnavailable, "unavailable", "The cluster could not complete the request right now; retry it (with the same Idempotency-Key).");

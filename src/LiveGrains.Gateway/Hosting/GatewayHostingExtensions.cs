@@ -42,6 +42,7 @@ public static class GatewayHostingExtensions
         services.AddSingleton<Audit.AuditBuffer>();
         services.AddHostedService(sp => sp.GetRequiredService<Audit.AuditBuffer>());
         services.TryAddSingleton(TimeProvider.System);
+        services.AddLiveGrainsIdempotencyStore(builder.Configuration);
         services.AddLiveGrainsRateLimits(builder.Configuration);
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
@@ -86,7 +87,7 @@ public static class GatewayHostingExtensions
         app.UseMiddleware<AuditRecorder>();
         app.UseMiddleware<AccessPolicy>();
 
-        // Outside the idempotency middleware, so a retry re-runs the whole keyed request, idempotency grain included.
+        // Outside the idempotency middleware, so a retry re-runs the whole keyed request, idempotency record included.
         app.UseMiddleware<GrainCallRetryMiddleware>();
         app.UseMiddleware<IdempotencyMiddleware>();
         app.MapOpenApi().AllowAnonymous();

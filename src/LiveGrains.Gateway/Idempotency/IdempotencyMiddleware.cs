@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using LiveGrains.Abstractions;
 using LiveGrains.Gateway.Auth;
+using LiveGrains.ServiceDefaults.Idempotency;
 
 namespace LiveGrains.Gateway.Idempotency;
 
@@ -9,7 +10,7 @@ namespace LiveGrains.Gateway.Idempotency;
 /// the same request; the same key on a different request is refused, and a concurrent duplicate gets 409.
 /// Responses of 5xx are not stored, so a failed attempt can be retried with the same key.
 /// </summary>
-public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory grains, ILogger<IdempotencyMiddleware> logger)
+public sealed class IdempotencyMiddleware(RequestDelegate next, IIdempotencyStore store, ILogger<IdempotencyMiddleware> logger)
 {
     public const string HeaderName = "Idempotency-Key";
     public const int MaxKeyLength = 255;
@@ -44,8 +45,8 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
 
         var tenant = context.User.Tenant();
         var fingerprint = await FingerprintAsync(context.Request);
-        var grain = grains.Get<IIdempotencyGrain>(TenantKey.Compose(tenant, Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))));
-        var decision = await grain.BeginAsync(fingerprint);
+        var keyHash = Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
+        var decision = await store.BeginAsync(tenant, keyHash, fingerprint);
         switch (decision.Outcome)
         {
             case IdempotencyOutcome.Replay:
@@ -74,7 +75,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
         }
         catch
         {
-            await TryAbandonAsync(grain, fingerprint);
+            await TryAbandonAsync(store, tenant, keyHash, fingerprint);
             throw;
         }
         finally
@@ -91,17 +92,17 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
             // bug (e.g. a status left by an earlier attempt, a write cut short) and must never become the stored
             // answer of this key.
             logger.LogError("{Method} {Path} answered {Status} without a body; not stored for its Idempotency-Key", context.Request.Method, context.Request.Path, status);
-            await TryAbandonAsync(grain, fingerprint);
+            await TryAbandonAsync(store, tenant, keyHash, fingerprint);
         }
         else if (status >= 500 || buffer.Length > MaxStoredBodyBytes)
         {
-            await TryAbandonAsync(grain, fingerprint);
+            await TryAbandonAsync(store, tenant, keyHash, fingerprint);
         }
         else
         {
             try
             {
-                await grain.CompleteAsync(fingerprint, new StoredResponse(
+                await store.CompleteAsync(tenant, keyHash, fingerprint, new StoredResponse(
                     status, context.Response.ContentType, context.Response.Headers.Location.ToString() is { Length: > 0 } l ? l : null, buffer.ToArray()));
             }
             catch (Exception ex)
@@ -123,11 +124,11 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, IGrainFactory gr
     /// Best effort: the original failure is what the caller must see. If the abandon is lost too, the key's lease
     /// runs out after 60 s and a retry in the meantime gets 409 idempotency_in_progress.
     /// </summary>
-    private static async Task TryAbandonAsync(IIdempotencyGrain grain, string fingerprint)
+    private static async Task TryAbandonAsync(IIdempotencyStore store, string tenant, string keyHash, string fingerprint)
     {
         try
         {
-            await grain.AbandonAsync(fingerprint);
+            await store.AbandonAsync(tenant, keyHash, fingerprint);
         }
         catch (Exception)
         {
