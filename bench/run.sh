@@ -4,6 +4,8 @@
 #   bash bench/run.sh [scenario ...] [--duration 20] [--runs 3] [--concurrency 64] ...
 #   bash bench/run.sh --topology cluster [scenario ...] [options]   (3 silos + 2 client-mode gateways)
 #   bash bench/run.sh --storage azure [scenario ...]   (the gateway on Azure Storage served by Azurite; peer on Redis)
+#   bash bench/run.sh --storage memory [scenario ...]  (the gateway in in-memory mode: memory state, localhost clustering)
+#   bash bench/run.sh [--storage memory] scale [--rooms 1000000 --lives 100000]   (issue 13: a million rooms, "live now" listing)
 #   bash bench/run.sh --target http://host:port [--pid PID] [scenario ...]   (an already-running gateway)
 #   bash bench/run.sh --peer PATH [scenario ...]   (the stateless peer's source; default ../shared/peers/redis-stateless)
 #   bash bench/run.sh golive golive-token golive-limited join-spread join-spread-token join-spread-limited
@@ -37,7 +39,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --topology) [[ $# -ge 2 ]] || { echo "--topology needs single or cluster" >&2; exit 2; }; topology="$2"; shift 2; continue ;;
     --topology=*) topology="${1#--topology=}" ;;
-    --storage) [[ $# -ge 2 ]] || { echo "--storage needs redis or azure" >&2; exit 2; }; storage="$2"; shift 2; continue ;;
+    --storage) [[ $# -ge 2 ]] || { echo "--storage needs redis, memory or azure" >&2; exit 2; }; storage="$2"; shift 2; continue ;;
     --storage=*) storage="${1#--storage=}" ;;
     --peer) [[ $# -ge 2 ]] || { echo "--peer needs the peer's source folder (or none)" >&2; exit 2; }; peer_src="$2"; peer_given=true; shift 2; continue ;;
     --peer=*) peer_src="${1#--peer=}"; peer_given=true ;;
@@ -73,14 +75,25 @@ case "$topology" in
 esac
 case "$storage" in
   redis) ;;
+  memory)
+    [[ "$topology" == single ]] || { echo "--storage memory runs with the single topology only" >&2; exit 2; } ;;
   azure)
     [[ "$topology" == single ]] || { echo "--storage azure runs with the single topology only" >&2; exit 2; }
     command -v azurite >/dev/null || { echo "--storage azure needs azurite on PATH (npm install -g azurite@3.37.0; ./test.sh installs it)" >&2; exit 2; } ;;
-  *) echo "--storage wants redis or azure, not '$storage'" >&2; exit 2 ;;
+  *) echo "--storage wants redis, memory or azure, not '$storage'" >&2; exit 2 ;;
 esac
 if $external && [[ "$topology" != single ]]; then
   echo "--topology cluster starts its own processes; it cannot be combined with --target" >&2
   exit 2
+fi
+
+# The peer serves only alive, golive, join-spread and join-hot: with scenarios named and none of those, it is not started.
+if [[ "$peer_src" != none && ${#scenarios[@]} -gt 0 ]]; then
+  peer_wanted=false
+  for s in "${scenarios[@]}"; do
+    case "$s" in alive | golive | join-spread | join-hot) peer_wanted=true ;; esac
+  done
+  $peer_wanted || peer_src=none
 fi
 
 # The peer runs only beside the single topology that run.sh starts itself (a cluster or an external gateway would
@@ -321,6 +334,11 @@ fi
 # The gateway's state: Redis (the peer's store too), or Azure Storage served by Azurite (in memory, on free ports:
 # the design's Azure Table clustering and reminders and Blob grain state), with the peer still on Redis.
 storage_env=(ConnectionStrings__redis="127.0.0.1:$redis_port")
+if [[ "$storage" == memory ]]; then
+  # In-memory mode: localhost clustering, memory grain state and reminders (Storage:Provider=memory); redis-server
+  # still runs, for the peer only.
+  storage_env=(Storage__Provider=memory)
+fi
 if [[ "$storage" == azure ]]; then
   azurite --silent --inMemoryPersistence --skipApiVersionCheck \
     --blobHost 127.0.0.1 --blobPort "$blob_port" --queueHost 127.0.0.1 --queuePort "$queue_port" \

@@ -95,7 +95,7 @@ public static partial class IdleLives
     }
 
     /// <summary>Forces a full GC in the gateway with dotnet-gcdump and reads the live heap size it reports.</summary>
-    private static async Task<HeapReading?> ReadHeapAsync(string gcdump, ProcessMetrics metrics, CancellationToken cancellationToken)
+    internal static async Task<HeapReading?> ReadHeapAsync(string gcdump, ProcessMetrics metrics, CancellationToken cancellationToken)
     {
         var file = Path.Combine(Path.GetTempPath(), $"livegrains-bench-{Environment.ProcessId}-{Guid.NewGuid():N}.gcdump");
         try
@@ -154,7 +154,7 @@ public static partial class IdleLives
     }
 
     /// <summary>dotnet-gcdump on the PATH or where <c>dotnet tool install -g</c> puts it.</summary>
-    private static string? FindGcDump()
+    internal static string? FindGcDump()
     {
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         return (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)

@@ -64,6 +64,7 @@ catch (Exception e) when (e is TimeoutException or OperationCanceledException)
 var context = new BenchContext(client, options);
 var peerContext = peer is null ? null : new BenchContext(peer.Clients[0], options);
 var aliveWorkload = await Scenarios.All[Scenarios.Alive](context, cancellation.Token);
+var scales = new List<ScaleResult>();
 foreach (var name in options.Scenarios.Prepend(Scenarios.Alive).Distinct())
 {
     if (cancellation.IsCancellationRequested)
@@ -74,6 +75,12 @@ foreach (var name in options.Scenarios.Prepend(Scenarios.Alive).Distinct())
     Console.Error.WriteLine($"== {name}: setting up");
     try
     {
+        if (name == Scale.Name)
+        {
+            scales.Add(await Scale.MeasureAsync(context, metrics, cancellation.Token));
+            continue;
+        }
+
         if (name == Scenarios.IdleLives)
         {
             report.AddIdle(await IdleLives.MeasureAsync(context, metrics, cancellation.Token));
@@ -148,6 +155,11 @@ foreach (var name in options.Scenarios.Prepend(Scenarios.Alive).Distinct())
 }
 
 report.Print(Console.Out, metrics);
+foreach (var scale in scales)
+{
+    Scale.Print(Console.Out, scale);
+}
+
 return cancellation.IsCancellationRequested ? 130 : report.AliveMeasured ? 0 : 1;
 
 // The peer measured like LiveGrains: its own /alive right before, then the scenario, same concurrency and windows.
@@ -238,6 +250,7 @@ public sealed record BenchOptions
           scenarios   alive golive join-spread like-spread join-hot activity-batch callbacks million-viewers transitions webhooks
                       golive-token join-spread-token idle-lives (default: these)
                       golive-limited join-spread-limited (only named: need a gateway with rate limits on)
+                      scale (only named: 1,000,000 rooms and 100,000 lives in one tenant, then the "live now" listing)
           --duration S      measured seconds per run (20)        --warmup S       unmeasured seconds first (3)
           --runs N          runs per scenario, median shown (1)  --concurrency N  workers and connections (64)
           --rooms N         rooms, lives and streams set up (10000)
@@ -248,6 +261,9 @@ public sealed record BenchOptions
           --target URL[,URL...]   several gateways (repeat, or comma-separated): workers are bound to them
                             round-robin, one connection pool each; setups go through the first
           --lives N         idle-lives: lives put on air (100000)  --idle S     idle-lives: measured idle seconds (30)
+          --rooms N         scale: rooms created (1000000 when not given)   --lives N  scale: lives on air (100000)
+          --join-rate N     scale: joins a second beside the measured windows (500)
+          --list-concurrency N  scale: workers sampling the listing and /alive (4)
           --peer-target URL the stateless peer: alive, golive, join-spread and join-hot are also measured against it
           --peer-pid PID    the peer's process, for its CPU and memory
           --note TEXT       a line under the table's title (bench/run.sh: which gateway configuration it measured)
@@ -280,6 +296,18 @@ public sealed record BenchOptions
     public int Concurrency { get; init; } = 64;
 
     public int Rooms { get; init; } = 10_000;
+
+    /// <summary>Whether --rooms was given: scale then builds that many rooms instead of its own default.</summary>
+    public bool RoomsGiven { get; init; }
+
+    /// <summary>scale: the rooms built, <c>--rooms</c> or <see cref="Scale.DefaultRooms"/>.</summary>
+    public int ScaleRooms => RoomsGiven ? Rooms : Scale.DefaultRooms;
+
+    /// <summary>scale: joins a second sent beside each measured window (paced, an open loop).</summary>
+    public int JoinRate { get; init; } = 500;
+
+    /// <summary>scale: closed-loop workers sampling the listing and /alive in the measured windows.</summary>
+    public int ListConcurrency { get; init; } = 4;
 
     public int Batch { get; init; } = 1_000;
 
@@ -360,7 +388,10 @@ public sealed record BenchOptions
             Warmup = Seconds("warmup", defaults.Warmup),
             Runs = Int("runs", defaults.Runs),
             Concurrency = Int("concurrency", defaults.Concurrency),
+            RoomsGiven = values.ContainsKey("rooms"),
             Rooms = Int("rooms", defaults.Rooms),
+            JoinRate = Int("join-rate", defaults.JoinRate),
+            ListConcurrency = Int("list-concurrency", defaults.ListConcurrency),
             Batch = Int("batch", defaults.Batch),
             Viewers = Int("viewers", defaults.Viewers),
             Hold = Seconds("hold", defaults.Hold),

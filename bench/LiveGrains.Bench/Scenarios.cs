@@ -207,7 +207,7 @@ public static class Scenarios
     /// </summary>
     public static IReadOnlyList<string> Names { get; } = [.. All.Keys.Where(n => !n.EndsWith(LimitedSuffix, StringComparison.Ordinal)), IdleLives];
 
-    public static bool Exists(string name) => All.ContainsKey(name) || name == IdleLives;
+    public static bool Exists(string name) => All.ContainsKey(name) || name == IdleLives || name == Scale.Name;
 
     /// <summary>
     /// The scenarios the stateless peer (shared/peers/redis-stateless) serves: it has rooms, go-live and joins, and

@@ -1,4 +1,5 @@
 using LiveGrains.Abstractions;
+using LiveGrains.Testing;
 
 namespace LiveGrains.Grains.Tests;
 
@@ -25,6 +26,26 @@ public sealed class RoomGrainTests(ClusterFixture fixture)
         Assert.Null(read.ActiveLiveId);
         Assert.Equal(now, read.CreatedAt);
         Assert.Equal(now, read.UpdatedAt);
+    }
+
+    /// <summary>
+    /// A room that has no live is not kept activated after its create (issue 13: a tenant with a million rooms would
+    /// otherwise hold every room created in the last 15 minutes); it reads back from storage and still goes live.
+    /// </summary>
+    [Fact]
+    public async Task ARoomWithoutALiveDeactivatesAfterItsCreateAndReactivatesFromStorage()
+    {
+        var (roomId, room) = await Grains.NewRoomAsync();
+        var management = Grains.GetGrain<IManagementGrain>(0);
+        async Task<bool> ActiveAsync() =>
+            (await management.GetDetailedGrainStatistics()).Any(s => s.GrainId.Equals(room.GetGrainId()));
+
+        await Eventually.TrueAsync(async () => !await ActiveAsync(), TimeSpan.FromSeconds(10), "the lifeless room to deactivate after its create");
+
+        Assert.Equal("Room " + roomId, (await room.GetAsync()).Value().Title);
+        var live = (await room.GoLiveAsync(new GoLiveCommand("After", "alice"))).Value();
+        Assert.Equal(live.Live.LiveId, (await room.GetAsync()).Value().ActiveLiveId);
+        Assert.True(await ActiveAsync());
     }
 
     [Fact]

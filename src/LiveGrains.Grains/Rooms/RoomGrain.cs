@@ -150,6 +150,16 @@ public sealed partial class RoomGrain(
         S.Outbox.Record(EventTypes.RoomCreated, Tenant, "room", RoomId, now, dto);
         await WriteAsync();
         await Relay.HandOffAsync();
+
+        // A room without a live need not stay activated for Orleans' idle collection age (15 minutes): a tenant that
+        // creates rooms in bulk would hold every room of the last 15 minutes, about 6 KB each (a million rooms at a few
+        // hundred a second: gigabytes; docs/listing.md, issue 13's benchmark). Its next call reactivates it with one
+        // storage read. Only once the create left nothing in flight (events handed off, no pump work).
+        if (S.Lives.Count == 0 && S.Outbox.Pending.Count == 0 && !HasPumpWork())
+        {
+            DeactivateOnIdle();
+        }
+
         return dto;
     }
 
