@@ -214,13 +214,20 @@ trap 'exit 143' TERM
 
 if [[ "$topology" == cluster ]]; then
   # redis, then http/silo/gateway ports of each silo, then each gateway's http port.
-  read -r -a ports < <(dotnet "$bench_dll" --free-ports $((1 + 3 * silos + gateways)))
+  # The last one: the callbacks-drop scenario's nginx-rtmp control stub, served by LiveGrains.Bench.
+  read -r -a ports < <(dotnet "$bench_dll" --free-ports $((2 + 3 * silos + gateways)))
   redis_port="${ports[0]}"
+  control_port="${ports[1 + 3 * silos + gateways]}"
 else
-  # The last three: the gateway's ports when it is restarted for the *-limited scenarios (no wait for the first ones to free).
-  read -r redis_port http_port silo_port gateway_port peer_port blob_port queue_port table_port http_port2 silo_port2 gateway_port2 \
-    < <(dotnet "$bench_dll" --free-ports 11)
+  # http_port2..gateway_port2: the gateway's ports when it is restarted for the *-limited scenarios (no wait for the
+  # first ones to free); control_port: the callbacks-drop scenario's nginx-rtmp control stub, served by LiveGrains.Bench.
+  read -r redis_port http_port silo_port gateway_port peer_port blob_port queue_port table_port http_port2 silo_port2 gateway_port2 control_port \
+    < <(dotnet "$bench_dll" --free-ports 12)
 fi
+# Every gateway drops nginx-rtmp publishers through the stub the bench serves on control_port (callbacks-drop); no other
+# scenario connects an encoder with a clientid that outlives its call, so none of them makes a drop call.
+control_url="http://127.0.0.1:$control_port/control"
+control_args=(--drop-control-port "$control_port")
 
 if $use_peer; then
   # shared/ is read-only, and a build writes obj/ and bin/ beside the sources: publish a writable copy. Outside the
@@ -273,6 +280,7 @@ if [[ "$topology" == cluster ]]; then
     RateLimits__Enabled="${BENCH_RATE_LIMITS:-false}"
     Ingest__CallbackSecret=benchsecret
     Webhooks__AllowPrivateNetworks=true
+    Ingest__NginxRtmpControlUrl="$control_url"
     Logging__LogLevel__Default=Warning
     Orleans__ClusterId="$cluster"
   )
@@ -327,7 +335,7 @@ if [[ "$topology" == cluster ]]; then
   target_list="$(IFS=,; echo "${targets[*]}")"
   pid_list="$(IFS=,; echo "${pids[*]}")"
   echo "LiveGrains $(git -C "$root" describe --always --dirty 2>/dev/null || echo '(no commit)'), $silos silos + $gateways gateways: $pid_list" >&2
-  dotnet "$bench_dll" --target "$target_list" --pid "$pid_list" "$@"
+  dotnet "$bench_dll" "${control_args[@]}" --target "$target_list" --pid "$pid_list" "$@"
   exit $?
 fi
 
@@ -373,6 +381,7 @@ start_gateway() {
       "${limits[@]}" \
       Ingest__CallbackSecret=benchsecret \
       Webhooks__AllowPrivateNetworks=true \
+      Ingest__NginxRtmpControlUrl="$control_url" \
       Logging__LogLevel__Default=Warning \
       Orleans__ClusterId="$2" \
       Orleans__ServiceId="$3" \
@@ -424,17 +433,17 @@ fi
 
 limited_note="gateway with rate limits ON (RateLimits__Enabled=true, per key, per tenant and activity $high_limit a second: nothing is refused): compare each *-limited row with its scenario measured with limits off"
 if ! $split_limited; then
-  dotnet "$bench_dll" --target "http://127.0.0.1:$http_port" --pid "$gateway_pid" ${peer_args[@]+"${peer_args[@]}"} "$@"
+  dotnet "$bench_dll" "${control_args[@]}" --target "http://127.0.0.1:$http_port" --pid "$gateway_pid" ${peer_args[@]+"${peer_args[@]}"} "$@"
   exit $?
 fi
 if ! $run_first; then
   # Only *-limited scenarios named: the gateway already runs with limits on.
-  dotnet "$bench_dll" --target "http://127.0.0.1:$http_port" --pid "$gateway_pid" --note "$limited_note" \
+  dotnet "$bench_dll" "${control_args[@]}" --target "http://127.0.0.1:$http_port" --pid "$gateway_pid" --note "$limited_note" \
     ${bench_options[@]+"${bench_options[@]}"} "${limited[@]}"
   exit $?
 fi
 
-dotnet "$bench_dll" --target "http://127.0.0.1:$http_port" --pid "$gateway_pid" ${peer_args[@]+"${peer_args[@]}"} \
+dotnet "$bench_dll" "${control_args[@]}" --target "http://127.0.0.1:$http_port" --pid "$gateway_pid" ${peer_args[@]+"${peer_args[@]}"} \
   ${bench_options[@]+"${bench_options[@]}"} ${scenarios[@]+"${scenarios[@]}"}
 [[ ${#limited[@]} -gt 0 ]] || exit 0
 
@@ -448,5 +457,5 @@ gateway_pid=""
 http_port="$http_port2" silo_port="$silo_port2" gateway_port="$gateway_port2"
 start_gateway true "$cluster-limited" livegrains-limited
 echo "gateway (rate limits on), pid $gateway_pid" >&2
-dotnet "$bench_dll" --target "http://127.0.0.1:$http_port" --pid "$gateway_pid" --note "$limited_note" \
+dotnet "$bench_dll" "${control_args[@]}" --target "http://127.0.0.1:$http_port" --pid "$gateway_pid" --note "$limited_note" \
   ${bench_options[@]+"${bench_options[@]}"} "${limited[@]}"

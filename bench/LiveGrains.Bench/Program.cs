@@ -247,7 +247,7 @@ public sealed record BenchOptions
 {
     public const string Usage = """
         usage: LiveGrains.Bench --target http://host:port [scenario ...] [options]
-          scenarios   alive golive join-spread like-spread join-hot activity-batch callbacks million-viewers transitions webhooks
+          scenarios   alive golive join-spread like-spread join-hot activity-batch callbacks callbacks-drop million-viewers transitions webhooks
                       golive-token join-spread-token idle-lives (default: these)
                       golive-limited join-spread-limited (only named: need a gateway with rate limits on)
                       scale (only named: 1,000,000 rooms and 100,000 lives in one tenant, then the "live now" listing)
@@ -267,6 +267,8 @@ public sealed record BenchOptions
           --peer-target URL the stateless peer: alive, golive, join-spread and join-hot are also measured against it
           --peer-pid PID    the peer's process, for its CPU and memory
           --note TEXT       a line under the table's title (bench/run.sh: which gateway configuration it measured)
+          --drop-control-port PORT  callbacks-drop: the port of the nginx-rtmp control stub on 127.0.0.1 (the gateway's
+                            Ingest__NginxRtmpControlUrl is http://127.0.0.1:PORT/control; bench/run.sh sets both)
           --api-key KEY     (benchkey)   --secret S  ingest callback secret (benchsecret)   --wait S  for /alive (180)
         """;
 
@@ -329,6 +331,9 @@ public sealed record BenchOptions
     public string Secret { get; init; } = "benchsecret";
 
     public TimeSpan Wait { get; init; } = TimeSpan.FromSeconds(180);
+
+    /// <summary>callbacks-drop: where this process serves the nginx-rtmp control stub (127.0.0.1), or null: skipped.</summary>
+    public int? DropControlPort { get; init; }
 
     public static BenchOptions Parse(string[] args)
     {
@@ -401,6 +406,9 @@ public sealed record BenchOptions
             Note = values.Remove("note", out var note) ? note : null,
             Secret = Text("secret", defaults.Secret),
             Wait = Seconds("wait", defaults.Wait),
+            DropControlPort = values.Remove("drop-control-port", out var controlPort)
+                ? int.TryParse(controlPort, CultureInfo.InvariantCulture, out var cp) && cp is > 0 and <= 65_535 ? cp : throw new ArgumentException($"--drop-control-port wants a port, not '{controlPort}'")
+                : null,
         };
         return values.Count == 0 ? options : throw new ArgumentException($"unknown option --{values.Keys.First()}");
     }

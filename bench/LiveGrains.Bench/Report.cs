@@ -136,7 +136,7 @@ public sealed class Report(BenchOptions options)
             (options.Targets.Count > 1
                 ? Invariant($"Workers are bound round-robin to the {options.Targets.Count} gateways ({options.Concurrency} in all), /alive baselines alike. ")
                 : string.Empty) +
-            "events/s: ids accepted by batch activity per second." +
+            "events/s: ids accepted by batch activity per second, or what the row's note names (webhook deliveries, drop calls)." +
             (withPeer
                 ? " peer: the same scenario against the stateless peer in the same invocation (every other run measured it first); " +
                   "peer vs its /alive: over the peer's own GET /alive measured right before; vs peer: LiveGrains req/s over the peer's " +

@@ -186,6 +186,7 @@ public static class Scenarios
             ["join-hot"] = JoinHotAsync,
             ["activity-batch"] = ActivityBatchAsync,
             ["callbacks"] = CallbacksAsync,
+            ["callbacks-drop"] = DropScenario.SetUpAsync,
             ["million-viewers"] = MillionViewersAsync,
             ["transitions"] = WebhookScenario.TransitionsAsync,
             ["webhooks"] = WebhookScenario.WebhooksAsync,

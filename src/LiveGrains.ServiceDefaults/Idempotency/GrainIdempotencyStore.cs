@@ -18,5 +18,5 @@ public sealed class GrainIdempotencyStore(IGrainFactory grains) : IIdempotencySt
         Grain(tenant, keyHash).AbandonAsync(requestFingerprint);
 
     private IIdempotencyGrain Grain(string tenant, string keyHash) =>
-        grains.GetGrain<IIdempotencyGrain>(TenantKey.Compose(tenant, keyHash));
+        grains.Get<IIdempotencyGrain>(TenantKey.Compose(tenant, keyHash));
 }
