@@ -18,6 +18,7 @@ public sealed class FaultInjectingStorage(IGrainStorage inner, Serializer serial
     private readonly ConcurrentQueue<Func<GrainId, object?, bool>> _armed = new();
     private readonly ConcurrentQueue<StorageWrite> _writes = new();
     private readonly ConcurrentQueue<GrainId> _reads = new();
+    private readonly ConcurrentQueue<GrainId> _clears = new();
     private volatile Func<GrainId, bool>? _held;
     private TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -25,6 +26,9 @@ public sealed class FaultInjectingStorage(IGrainStorage inner, Serializer serial
 
     /// <summary>Every write that landed, in order.</summary>
     public IReadOnlyList<StorageWrite> Writes => [.. _writes];
+
+    /// <summary>Every clear, in order (the grain whose state was cleared).</summary>
+    public IReadOnlyList<GrainId> Clears => [.. _clears];
 
     /// <summary>Every read, in order (the grain whose state was read).</summary>
     public IReadOnlyList<GrainId> Reads => [.. _reads];
@@ -68,8 +72,11 @@ public sealed class FaultInjectingStorage(IGrainStorage inner, Serializer serial
         _writes.Enqueue(new StorageWrite(grainId, serializer.SerializeToArray(grainState.State).Length));
     }
 
-    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        inner.ClearStateAsync(stateName, grainId, grainState);
+    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        await inner.ClearStateAsync(stateName, grainId, grainState);
+        _clears.Enqueue(grainId);
+    }
 }
 
 /// <summary>One landed write: whose, and how many bytes its state serializes to.</summary>
@@ -372,6 +379,16 @@ public sealed class FaultInjectionTests(FaultyClusterFixture fixture) : IClassFi
         Assert.Contains(writes, w => w.GrainType == "lg-index-chunk");
         var total = writes.Sum(w => (long)w.Bytes);
         Assert.True(total < batches * perBatch * 200 * 4, $"The shard wrote {total} bytes for {batches * perBatch} entries.");
+
+        // The records a compaction superseded are deleted with the ETag kept from their write: no read first (record 0
+        // excepted: the shard's activation probed it before it existed).
+        var cleared = await Testing.Eventually.ValueAsync(
+            () => Task.FromResult(fixture.Faults.Clears.Where(id => id.Type.ToString() == "lg-index-record" && id.Key.ToString()!.StartsWith(key + "/", StringComparison.Ordinal)).ToList()),
+            ids => ids.Count >= 20,
+            TimeSpan.FromSeconds(10),
+            "the superseded change records are deleted");
+        var reads = fixture.Faults.Reads.ToHashSet();
+        Assert.DoesNotContain(cleared, id => id.Key.ToString() != key + "/0" && reads.Contains(id));
 
         // A failed write: the caller sees it, and the retry lands.
         var extra = new LiveIndexEntry("lv_extra.roomx", LiveStatus.Scheduled, at.AddDays(1), null, 1);

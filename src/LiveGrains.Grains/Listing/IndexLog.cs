@@ -65,6 +65,10 @@ public sealed class IndexLog<TEntry>
     private readonly ILogger _logger;
     private readonly CoalescedWriter _writer;
     private Dictionary<string, TEntry?> _pending = new(StringComparer.Ordinal);
+
+    // The ETags of the records and chunks this activation wrote or read, so that removing them later is one conditional
+    // delete each instead of a read and a delete (a go-live's feed append writes one record: session 7, run L).
+    private readonly Dictionary<GrainId, string> _etags = [];
     private long _nextRecord;
     private long _loggedEntries;
 
@@ -160,7 +164,9 @@ public sealed class IndexLog<TEntry>
         try
         {
             // A null ETag stores only where nothing is: a second activation appending the same record number fails here.
-            await _storage.WriteStateAsync(_stateName, RecordId(_nextRecord), new GrainState<IndexLogRecord<TEntry>>(record));
+            var stored = new GrainState<IndexLogRecord<TEntry>>(record);
+            await _storage.WriteStateAsync(_stateName, RecordId(_nextRecord), stored);
+            Remember(RecordId(_nextRecord), stored);
         }
         catch (Exception ex)
         {
@@ -211,8 +217,12 @@ public sealed class IndexLog<TEntry>
         var entries = _current().ToArray();
         var snapshot = Guid.NewGuid().ToString("N");
         var chunks = entries.Chunk(ChunkSize).ToArray();
-        await Task.WhenAll(chunks.Select((chunk, i) => _storage.WriteStateAsync(
-            _stateName, ChunkId(snapshot, i), new GrainState<IndexLogRecord<TEntry>>(new IndexLogRecord<TEntry> { Upserts = [.. chunk] }))));
+        await Task.WhenAll(chunks.Select(async (chunk, i) =>
+        {
+            var stored = new GrainState<IndexLogRecord<TEntry>>(new IndexLogRecord<TEntry> { Upserts = [.. chunk] });
+            await _storage.WriteStateAsync(_stateName, ChunkId(snapshot, i), stored);
+            Remember(ChunkId(snapshot, i), stored);
+        }));
 
         var old = _head.State;
         _head.State = new IndexLogHead { Snapshot = snapshot, SnapshotChunks = chunks.Length, FirstRecord = _nextRecord };
@@ -241,7 +251,16 @@ public sealed class IndexLog<TEntry>
             foreach (var id in ids)
             {
                 var state = new GrainState<IndexLogRecord<TEntry>>();
-                await _storage.ReadStateAsync(_stateName, id, state);
+                if (_etags.Remove(id, out var etag))
+                {
+                    state.ETag = etag;
+                    state.RecordExists = true;
+                }
+                else
+                {
+                    await _storage.ReadStateAsync(_stateName, id, state);
+                }
+
                 if (state.RecordExists)
                 {
                     await _storage.ClearStateAsync(_stateName, id, state);
@@ -258,7 +277,16 @@ public sealed class IndexLog<TEntry>
     {
         var state = new GrainState<IndexLogRecord<TEntry>>();
         await _storage.ReadStateAsync(_stateName, id, state);
+        Remember(id, state);
         return state.RecordExists ? state.State : null;
+    }
+
+    private void Remember(GrainId id, GrainState<IndexLogRecord<TEntry>> state)
+    {
+        if (state.RecordExists && state.ETag is { } etag)
+        {
+            _etags[id] = etag;
+        }
     }
 
     private void Apply(Dictionary<string, TEntry> entries, IndexLogRecord<TEntry> record)
