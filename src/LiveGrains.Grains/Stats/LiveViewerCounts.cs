@@ -105,7 +105,14 @@ public sealed class LiveViewerCounts(IGrainFactory grains, ILogger<LiveViewerCou
     private async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync();
-        await (_pump ?? Task.CompletedTask).WaitAsync(cancellationToken);
+        try
+        {
+            await (_pump ?? Task.CompletedTask).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Out of shutdown time with a round in flight: audiences are soft state, the next activations send them again.
+        }
     }
 
     private async Task PumpAsync()
