@@ -198,7 +198,12 @@ public sealed class LiveGrainsClientTests(GatewayFactory factory)
         await client.DeleteApiKeyAsync(key.KeyId);
         Assert.DoesNotContain(await client.ListApiKeysAsync(), k => k.KeyId == key.KeyId);
 
-        var audit = await client.ListAuditAsync(new AuditQuery(Resource: roomId));
+        // The audit is written behind the answers (each gateway sends its entries every 50 ms; docs/access.md): poll.
+        var audit = await LiveGrains.Testing.Eventually.ValueAsync(
+            () => client.ListAuditAsync(new AuditQuery(Resource: roomId)),
+            page => page.Items.Any(e => e.Resource == roomId && e.Outcome is not null && e.Actor.Type == "key"),
+            TimeSpan.FromSeconds(10),
+            "the room's control actions in the audit log");
         Assert.Contains(audit.Items, e => e.Resource == roomId && e.Outcome is not null && e.Actor.Type == "key");
     }
 
