@@ -269,7 +269,7 @@ public static class IngestHooksApi
     {
         string[] urls = [];
         if (StreamKeys.StreamIdOf(streamKey) is { } streamId
-            && await grains.GetGrain<IStreamGrain>(streamId).RestreamPlanAsync(streamKey) is { IsSuccess: true, Value: { } plan })
+            && await grains.Get<IStreamGrain>(streamId).RestreamPlanAsync(streamKey) is { IsSuccess: true, Value: { } plan })
         {
             urls = [.. plan.Targets.Select(t => t.PushUrl)];
         }
