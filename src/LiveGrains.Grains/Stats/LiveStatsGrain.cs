@@ -53,6 +53,10 @@ public sealed class LiveStatsGrain(
     private long _unsavedChatMessages;
     private bool _released;
     private List<ActivityBatch>? _deferred;
+
+    // The unique viewers of an ended live as stored, kept unparsed once the tracker is released: a late batch and a
+    // merge with another activation's write count against it, so no viewer is lost or counted twice.
+    private byte[] _frozenUnique = [];
     private readonly SemaphoreSlim _persisting = new(1, 1);
 
     // Sequences start at the activation's wall-clock ticks so that they only grow across reactivations.
@@ -68,10 +72,13 @@ public sealed class LiveStatsGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _presence = PresenceTracker.Restore(Math.Max(1, options.Value.ViewerTimeoutSeconds), S.Present, S.Unique, NowSecond);
+        _released = S.Frozen;
+        _frozenUnique = S.Frozen ? S.Unique : [];
+        _presence = S.Frozen
+            ? new PresenceTracker(Math.Max(1, options.Value.ViewerTimeoutSeconds))
+            : PresenceTracker.Restore(Math.Max(1, options.Value.ViewerTimeoutSeconds), S.Present, S.Unique, NowSecond);
         S.Present = [];
         S.Unique = [];
-        _released = S.Frozen;
         AddStoredSilos(S.Silos);
         logger.LogDebug("Live {LiveId}: stats activated (stored: {Unique} unique, {Present} present, {Views} views, frozen {Frozen}, {Silos} silos, etag {ETag})",
             LiveId, _presence.UniqueCount, _presence.ViewerCount, S.ViewCount, S.Frozen, _silos.Count, state.Etag);
@@ -352,9 +359,8 @@ public sealed class LiveStatsGrain(
 
     /// <summary>
     /// Activity acknowledged before the end that reached this grain after it froze: its views, likes and chat messages
-    /// count, and its distinct viewers are added to the unique count (a viewer who had also joined through another
-    /// silo before the end may count twice: an over-count in a rare path, never a lost acknowledged join). The
-    /// frozen audience and peak do not change.
+    /// count, and its viewers not seen before join the unique set (kept with the frozen counts, so a viewer counts
+    /// once). The frozen audience and peak do not change.
     /// </summary>
     private void ApplyLate(ActivityBatch batch)
     {
@@ -366,7 +372,25 @@ public sealed class LiveStatsGrain(
         var late = new PresenceTracker(_presence.TimeoutSeconds);
         var second = clock.UtcNow.ToUnixTimeSeconds();
         var views = batch.Ops.Count(op => late.Apply(op, second).View);
-        S.UniqueViewerCount += late.UniqueCount;
+        if (_released)
+        {
+            var unique = HashSet64.FromBytes(_frozenUnique);
+            foreach (var op in batch.Ops)
+            {
+                if ((op & ~ViewerOps.HashMask) != ViewerOps.Leave && unique.Add(op & ViewerOps.HashMask))
+                {
+                    S.UniqueViewerCount++;
+                }
+            }
+
+            _frozenUnique = unique.ToBytes();
+        }
+        else
+        {
+            // Frozen but the set not yet stored (the freeze's write is being merged): the tracker still holds it.
+            _presence.AddUnique(batch.Ops);
+        }
+
         AddTotals(views, batch);
         logger.LogWarning("Live {LiveId}: counted {Ops} ops flushed after the end (acknowledged before it)", LiveId, batch.Ops.Length);
         Changed();
@@ -590,10 +614,15 @@ public sealed class LiveStatsGrain(
 
                 S.Silos = S.Frozen ? [] : [.. _silos.Select(silo => silo.GetGrainId().ToString())];
                 S.Present = S.Frozen ? [] : _presence.PresentBytes();
-                S.Unique = S.Frozen ? [] : _presence.UniqueBytes();
+                S.Unique = _released ? _frozenUnique : _presence.UniqueBytes();
                 try
                 {
                     await state.WriteStateAsync();
+                    if (S.Frozen)
+                    {
+                        _frozenUnique = S.Unique;
+                    }
+
                     _unsavedViews -= views;
                     _unsavedLikes -= likes;
                     _unsavedChatMessages -= chatMessages;
@@ -646,6 +675,18 @@ public sealed class LiveStatsGrain(
             if (!_released)
             {
                 _presence.Merge(stored.Present, stored.Unique, NowSecond);
+            }
+            else
+            {
+                // Both ended: unite the viewer sets (each activation may have seen viewers the other did not).
+                var unique = HashSet64.FromBytes(_frozenUnique);
+                foreach (var hash in HashSet64.FromBytes(stored.Unique).Keys())
+                {
+                    unique.Add(hash);
+                }
+
+                _frozenUnique = unique.ToBytes();
+                stored.UniqueViewerCount = Math.Max(stored.UniqueViewerCount, unique.Count);
             }
 
             if (!stored.Frozen)
@@ -713,7 +754,7 @@ public sealed class LiveStatsGrain(
     private StatsDto Snapshot()
     {
         var viewers = S.Frozen ? S.ViewerCount : _presence.ViewerCount;
-        var unique = S.Frozen ? S.UniqueViewerCount : _presence.UniqueCount;
+        var unique = _released ? S.UniqueViewerCount : Math.Max(S.Frozen ? S.UniqueViewerCount : 0, _presence.UniqueCount);
         return new StatsDto(viewers, S.PeakViewerCount, S.PeakAt, unique, S.ViewCount, S.LikeCount, S.ChatMessageCount, DurationSeconds());
     }
 

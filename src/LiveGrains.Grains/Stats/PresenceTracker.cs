@@ -118,6 +118,18 @@ public sealed class PresenceTracker(int timeoutSeconds)
         }
     }
 
+    /// <summary>Adds the viewers of these ops (leaves aside) to the unique set only: activity of an ended live.</summary>
+    public void AddUnique(IEnumerable<ulong> ops)
+    {
+        foreach (var op in ops)
+        {
+            if ((op & ~ViewerOps.HashMask) != ViewerOps.Leave)
+            {
+                _unique.Add(op & ViewerOps.HashMask);
+            }
+        }
+    }
+
     public byte[] PresentBytes() => _present.ToBytes();
 
     public byte[] UniqueBytes() => _unique.ToBytes();

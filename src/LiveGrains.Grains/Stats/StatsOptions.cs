@@ -57,7 +57,11 @@ public sealed class LiveStatsState
     [Id(4)]
     public DateTimeOffset? PeakAt { get; set; }
 
-    /// <summary>Set when the live ended: the counts below are final and the viewer set is dropped.</summary>
+    /// <summary>
+    /// Set when the live ended: the counts below are final and the present set is dropped. The unique set stays, so
+    /// that activity flushed after the end and a write of another activation (a duplicate during a directory handoff)
+    /// still count each viewer exactly once.
+    /// </summary>
     [Id(5)]
     public bool Frozen { get; set; }
 

@@ -75,6 +75,58 @@ public sealed class StatsWriteConflictTests(ClusterFixture fixture)
         Assert.Equal(40, stats.ViewCount);
     }
 
+    /// <summary>
+    /// The other order during a rolling restart: the new activation ends the live and stores the frozen stats first,
+    /// then the stopping activation's last write runs into the conflict. The frozen record used to drop its viewer set,
+    /// so the merge could only take the larger of the two unique counts (chaos, rolling restart: "120 distinct viewers
+    /// got 202 joins but unique_viewer_count 60"). It keeps the set now: the merge unites both, and activity flushed
+    /// after the end counts each viewer once.
+    /// </summary>
+    [Fact]
+    public async Task AWriteThatLandsAfterAnotherActivationFrozeTheLiveUnitesBothViewerSetsAndLateViewersCountOnce()
+    {
+        var liveId = await GoLiveAsync();
+        string[] Viewers(string prefix) => [.. Enumerable.Range(0, 20).Select(i => $"{prefix}{i}")];
+
+        Assert.True((await RecordAsync(liveId, new ActivityRequest(Joins: Viewers("a")))).IsSuccess);
+        await StatsWhenAsync(liveId, s => s.UniqueViewerCount == 20);
+
+        // "Another activation" saw only its own 20 viewers and froze the live: its record keeps their hashes.
+        await WriteAsAnotherActivationAsync(liveId, Viewers("b"), likes: 0, frozen: true);
+
+        // This activation still takes activity; its next write conflicts and merges into the frozen record.
+        Assert.True((await RecordAsync(liveId, new ActivityRequest(Joins: Viewers("c")))).IsSuccess);
+        var merged = await Eventually.ValueAsync(
+            () => ReadStoredAsync(liveId), s => s.Frozen && s.UniqueViewerCount >= 60, Timeout, "the merged frozen record");
+        Assert.Equal(60, merged.UniqueViewerCount);
+        Assert.Equal(60, HashSet64.FromBytes(merged.Unique).Count);
+
+        // Late activity: a viewer already counted and a new one.
+        Assert.True((await RecordAsync(liveId, new ActivityRequest(Joins: ["a0", "d0"]))).IsSuccess);
+        await Eventually.TrueAsync(async () => (await ReadStoredAsync(liveId)).UniqueViewerCount == 61, Timeout, "the late viewer to be stored");
+
+        await Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        Assert.Equal(61, (await StatsAsync(liveId)).UniqueViewerCount);
+        var stored = await ReadStoredAsync(liveId);
+        Assert.True(stored.Frozen);
+        Assert.Empty(stored.Present);
+        Assert.Equal(61, HashSet64.FromBytes(stored.Unique).Count);
+    }
+
+    [Fact]
+    public async Task AnEndedLivesRecordKeepsItsViewerSetAndDropsWhoIsPresent()
+    {
+        var liveId = await GoLiveAsync(out var roomId);
+        Assert.True((await RecordAsync(liveId, new ActivityRequest(Joins: ["x", "y", "z"]))).IsSuccess);
+        await StatsWhenAsync(liveId, s => s.UniqueViewerCount == 3);
+
+        Assert.True((await Room(roomId).TransitionLiveAsync(liveId, new LiveCommand(LiveCommandKind.End))).IsSuccess);
+        var stored = await Eventually.ValueAsync(() => ReadStoredAsync(liveId), s => s.Frozen, Timeout, "the frozen record");
+        Assert.Equal(3, stored.UniqueViewerCount);
+        Assert.Equal(3, HashSet64.FromBytes(stored.Unique).Count);
+        Assert.Empty(stored.Present);
+    }
+
     private IGrainStorage Storage => fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(LiveGrainsStorage.State);
 
     private async Task<LiveStatsState> ReadStoredAsync(string liveId)
@@ -84,7 +136,7 @@ public sealed class StatsWriteConflictTests(ClusterFixture fixture)
         return stored.State ?? new LiveStatsState();
     }
 
-    private async Task WriteAsAnotherActivationAsync(string liveId, string[] viewers, long likes)
+    private async Task WriteAsAnotherActivationAsync(string liveId, string[] viewers, long likes, bool frozen = false)
     {
         var storage = Storage;
         var grainId = GrainId.Create("livestats", liveId);
@@ -99,6 +151,21 @@ public sealed class StatsWriteConflictTests(ClusterFixture fixture)
         {
             present.Set(ViewerOps.Hash(viewer), now);
             unique.Add(ViewerOps.Hash(viewer));
+        }
+
+        if (frozen)
+        {
+            // What an activation that saw only these viewers stores at the end.
+            unique = new HashSet64();
+            foreach (var viewer in viewers)
+            {
+                unique.Add(ViewerOps.Hash(viewer));
+            }
+
+            present = new HashMap64();
+            stored.State.Frozen = true;
+            stored.State.UniqueViewerCount = unique.Count;
+            stored.State.ViewerCount = viewers.Length;
         }
 
         stored.State.Present = present.ToBytes();
@@ -119,9 +186,16 @@ public sealed class StatsWriteConflictTests(ClusterFixture fixture)
 
     private IRoomGrain Room(string roomId) => Grains.GetGrain<IRoomGrain>(TenantKey.Compose(Tenant, roomId));
 
-    private async Task<string> GoLiveAsync()
+    private Task<string> GoLiveAsync() => GoLiveAsync(out _);
+
+    private Task<string> GoLiveAsync(out string roomId)
     {
-        var roomId = "room-" + Guid.NewGuid().ToString("N")[..10];
+        roomId = "room-" + Guid.NewGuid().ToString("N")[..10];
+        return GoLiveInAsync(roomId);
+    }
+
+    private async Task<string> GoLiveInAsync(string roomId)
+    {
         var created = await Room(roomId).CreateAsync(new CreateRoomCommand(null, null, TakeoverPolicy.Takeover, 0));
         Assert.True(created.IsSuccess, created.Error?.Detail);
         var result = await Room(roomId).GoLiveAsync(new GoLiveCommand(null, null));
