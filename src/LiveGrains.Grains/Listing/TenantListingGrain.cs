@@ -1,4 +1,5 @@
 using LiveGrains.Abstractions;
+using LiveGrains.Grains.Lives;
 using Orleans.Concurrency;
 
 namespace LiveGrains.Grains.Listing;
@@ -38,7 +39,8 @@ public sealed class TenantListingGrain : Grain, ITenantListingGrain
             (after, want) => shards.Select(s => s.QueryAsync(query.Order, query.Statuses, new IndexQuery(query.RoomId, after, want))),
             async hit =>
             {
-                var live = await GrainFactory.Get<ILiveGrain>(hit.Id).GetAsync(Tenant);
+                var live = await LiveReads.ReadAsync(
+                    GrainFactory, Tenant, hit.Id, askRoom: true, () => GrainFactory.Get<ILiveGrain>(hit.Id).GetArchivedAsync(Tenant));
                 return live.IsSuccess && Matches(live.Value!, query) ? live.Value : null;
             },
             (items, next) => new LivePage(items, next));

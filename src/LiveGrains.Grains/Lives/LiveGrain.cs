@@ -16,17 +16,8 @@ public sealed class LiveGrain(LiveArchives archives) : Grain, ILiveGrain
 
     private string LiveId => this.GetPrimaryKeyString();
 
-    public async Task<Result<LiveDto>> GetAsync(string tenant)
-    {
-        // The room answers for the lives it owns (the ones read most) without a storage read.
-        if (_archived is null && Room(tenant) is { } room && await room.GetLiveAsync(LiveId) is { IsSuccess: true } owned)
-        {
-            return await WithStatsAsync(owned.Value!, tenant);
-        }
-
-        // Not the room's (any more): archived, or never this tenant's.
-        return await ArchivedAsync(tenant) is { } archived ? await WithStatsAsync(archived.Live, tenant) : DomainError.NotFound("Live");
-    }
+    public Task<Result<LiveDto>> GetAsync(string tenant) =>
+        LiveReads.ReadAsync(GrainFactory, tenant, LiveId, askRoom: _archived is null, async () => (await ArchivedAsync(tenant))?.Live);
 
     public async Task<Result<LiveTransitionRecord[]>> GetTransitionsAsync(string tenant)
     {
@@ -59,11 +50,6 @@ public sealed class LiveGrain(LiveArchives archives) : Grain, ILiveGrain
         _archived ??= await archives.ReadAsync(LiveId);
         return _archived is { } archived && string.Equals(archived.Tenant, tenant, StringComparison.Ordinal) ? archived : null;
     }
-
-    private async Task<LiveDto> WithStatsAsync(LiveDto live, string tenant) =>
-        await GrainFactory.Get<ILiveStatsGrain>(LiveId).GetStatsAsync(tenant) is { IsSuccess: true } stats
-            ? live with { Stats = stats.Value! with { DurationSeconds = live.DurationSeconds } }
-            : live;
 
     private IRoomGrain? Room(string tenant) =>
         Ids.TryGetRoomOfLive(LiveId, out var roomId) ? GrainFactory.Get<IRoomGrain>(TenantKey.Compose(tenant, roomId)) : null;

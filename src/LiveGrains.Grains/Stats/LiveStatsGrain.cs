@@ -617,7 +617,10 @@ public sealed class LiveStatsGrain(
                 S.Unique = _released ? _frozenUnique : _presence.UniqueBytes();
                 try
                 {
+                    var (presentBytes, uniqueBytes, readEtag) = (S.Present.Length, S.Unique.Length, state.Etag);
                     await state.WriteStateAsync();
+                    logger.LogDebug("Live {LiveId}: stats written ({PresentBytes} B present, {UniqueBytes} B unique, {Views} views, frozen {Frozen}, etag {From} -> {ETag})",
+                        LiveId, presentBytes, uniqueBytes, S.ViewCount, S.Frozen, readEtag, state.Etag);
                     if (S.Frozen)
                     {
                         _frozenUnique = S.Unique;
