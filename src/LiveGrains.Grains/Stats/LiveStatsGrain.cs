@@ -16,8 +16,9 @@ public sealed class LiveStatsGrain(
     LiveGrainsClock clock,
     IOptions<StatsOptions> options,
     LiveViewerCounts viewerCounts,
-    ILogger<LiveStatsGrain> logger) : Grain, ILiveStatsGrain
+    ILogger<LiveStatsGrain> logger) : Grain, ILiveStatsGrain, IGrainMigrationParticipant
 {
+    private const string UnsavedMigrationKey = "livegrains.stats.unsaved";
     private const int MaxStatusEvents = 32;
     private const int MaxWriteAttempts = 5;
     // A silo that is stopping gracefully answers late (it is deactivating its grains); a handover missed here drops
@@ -93,6 +94,38 @@ public sealed class LiveStatsGrain(
         foreach (var due in new[] { TimeSpan.FromSeconds(Math.Min(2, window.TotalSeconds)), window })
         {
             this.RegisterGrainTimer(static (grain, _) => grain.ConfirmStoredAsync(), this, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan));
+        }
+    }
+
+    /// <summary>
+    /// Orleans 10 migrates an activation that still has queued requests when its silo shuts down: the new silo gets
+    /// the state object as it is in memory instead of reading storage. Between writes the viewer sets live in the
+    /// tracker only (the state holds them while a write serializes), so a migration carried none of them (CI, rolling
+    /// restart: "120 distinct viewers got 202 joins but unique_viewer_count 60", the new activation restored 60 views
+    /// and no viewer). Put them back into the state, as a write would, and hand over what is not stored yet.
+    /// </summary>
+    public void OnDehydrate(IDehydrationContext dehydrationContext)
+    {
+        if (!_released)
+        {
+            S.ViewerCount = _presence.ViewerCount;
+            S.UniqueViewerCount = Math.Max(S.UniqueViewerCount, _presence.UniqueCount);
+        }
+
+        S.Silos = S.Frozen ? [] : [.. _silos.Select(silo => silo.GetGrainId().ToString())];
+        S.Present = S.Frozen ? [] : _presence.PresentBytes();
+        S.Unique = _released ? _frozenUnique : _presence.UniqueBytes();
+        dehydrationContext.TryAddValue(UnsavedMigrationKey, new[] { _unsavedViews, _unsavedLikes, _unsavedChatMessages, _dirty ? 1L : 0L });
+        logger.LogDebug("Live {LiveId}: stats migrating ({Unique} unique, {Views} views, etag {ETag})", LiveId, S.Unique.Length / 8, S.ViewCount, state.Etag);
+    }
+
+    /// <summary>The migrated state is restored by <see cref="OnActivateAsync"/> like a read; this takes what was not stored.</summary>
+    public void OnRehydrate(IRehydrationContext rehydrationContext)
+    {
+        if (rehydrationContext.TryGetValue<long[]>(UnsavedMigrationKey, out var unsaved) && unsaved is { Length: 4 })
+        {
+            (_unsavedViews, _unsavedLikes, _unsavedChatMessages) = (unsaved[0], unsaved[1], unsaved[2]);
+            _dirty = unsaved[3] != 0;
         }
     }
 

@@ -2,6 +2,8 @@ using LiveGrains.Abstractions;
 using LiveGrains.Grains.Stats;
 using LiveGrains.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Core.Internal;
+using Orleans.Runtime.Placement;
 using Orleans.Storage;
 
 namespace LiveGrains.Grains.Tests.Stats;
@@ -125,6 +127,49 @@ public sealed class StatsWriteConflictTests(ClusterFixture fixture)
         Assert.Equal(3, stored.UniqueViewerCount);
         Assert.Equal(3, HashSet64.FromBytes(stored.Unique).Count);
         Assert.Empty(stored.Present);
+    }
+
+    /// <summary>
+    /// Orleans migrates an activation with queued requests when its silo shuts down, carrying the in-memory state
+    /// object rather than reading storage on the new silo. The viewer sets must travel with it.
+    /// </summary>
+    [Fact]
+    public async Task AMigratedStatsActivationKeepsItsViewersAndItsUnsavedActivity()
+    {
+        var liveId = await GoLiveAsync();
+        string[] Viewers(string prefix) => [.. Enumerable.Range(0, 20).Select(i => $"{prefix}{i}")];
+        Assert.True((await RecordAsync(liveId, new ActivityRequest(Joins: Viewers("a")))).IsSuccess);
+        await StatsWhenAsync(liveId, s => s.UniqueViewerCount == 20);
+
+        // Written behind once: from here on the sets are only in the tracker, not in the state object.
+        await Eventually.TrueAsync(async () => HashSet64.FromBytes((await ReadStoredAsync(liveId)).Unique).Count == 20, Timeout, "the write-behind");
+        Assert.True((await RecordAsync(liveId, new ActivityRequest(Joins: Viewers("b"), Likes: 2))).IsSuccess);
+        await StatsWhenAsync(liveId, s => s.UniqueViewerCount == 40);
+
+        var stats = Grains.GetGrain<ILiveStatsGrain>(liveId);
+        var management = Grains.GetGrain<IManagementGrain>(0);
+        var before = await management.GetActivationAddress(stats);
+        var target = fixture.Cluster.Silos.Select(s => s.SiloAddress).First(a => !a.Equals(before));
+        RequestContext.Set(IPlacementDirector.PlacementHintKey, target);
+        try
+        {
+            await stats.Cast<IGrainManagementExtension>().MigrateOnIdle();
+        }
+        finally
+        {
+            RequestContext.Remove(IPlacementDirector.PlacementHintKey);
+        }
+
+        await Eventually.TrueAsync(async () => target.Equals(await management.GetActivationAddress(stats)), Timeout, "the stats grain to move");
+        var moved = await StatsAsync(liveId);
+        Assert.Equal(40, moved.UniqueViewerCount);
+        Assert.Equal(40, moved.ViewerCount);
+        Assert.Equal(2, moved.LikeCount);
+
+        // And what the moved activation writes is complete too.
+        await Eventually.TrueAsync(
+            async () => await ReadStoredAsync(liveId) is { LikeCount: 2 } stored && HashSet64.FromBytes(stored.Unique).Count == 40,
+            Timeout, "the moved activation's write");
     }
 
     private IGrainStorage Storage => fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(LiveGrainsStorage.State);
