@@ -82,7 +82,7 @@ public sealed class LiveStatsGrain(
         S.Unique = [];
         AddStoredSilos(S.Silos);
         logger.LogDebug("Live {LiveId}: stats activated (stored: {Unique} unique, {Present} present, {Views} views, frozen {Frozen}, {Silos} silos, etag {ETag})",
-            LiveId, _presence.UniqueCount, _presence.ViewerCount, S.ViewCount, S.Frozen, _silos.Count, state.Etag);
+            LiveId, S.Frozen ? _frozenUnique.Length / 8 : _presence.UniqueCount, _presence.ViewerCount, S.ViewCount, S.Frozen, _silos.Count, state.Etag);
         await LoadSubjectAsync(S.Tenant);
         EnsureTicking();
 
