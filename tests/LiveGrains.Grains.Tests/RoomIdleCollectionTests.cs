@@ -4,19 +4,26 @@ using LiveGrains.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Configuration;
+using Orleans.Serialization;
+using Orleans.Storage;
 using Orleans.TestingHost;
 
 namespace LiveGrains.Grains.Tests;
 
 /// <summary>
 /// A cluster of its own where idle rooms are collected after 2 s (<c>Rooms:IdleCollectionSeconds</c>, checked every
-/// second) instead of the production 2 minutes, so the tests see an on-air room leave memory and come back.
+/// second) instead of the production 2 minutes, so the tests see an on-air room leave memory and come back. Its
+/// "live-state" storage can be told to fail writes.
 /// </summary>
 public sealed class IdleRoomsCluster : IAsyncLifetime
 {
+    private const string InnerStorage = "live-state-inner";
+
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 5, 1, 12, 0, 0, TimeSpan.Zero));
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public FaultInjectingStorage Faults { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
@@ -25,7 +32,9 @@ public sealed class IdleRoomsCluster : IAsyncLifetime
             1,
             silo =>
             {
-                silo.AddMemoryGrainStorage(LiveGrainsStorage.State);
+                silo.AddMemoryGrainStorage(InnerStorage);
+                silo.Services.AddKeyedSingleton<IGrainStorage>(LiveGrainsStorage.State, (sp, _) =>
+                    Faults = new FaultInjectingStorage(sp.GetRequiredKeyedService<IGrainStorage>(InnerStorage), sp.GetRequiredService<Serializer>()));
                 silo.Services.AddSingleton(clock);
                 silo.Services.AddSingleton<LiveGrains.Grains.Streams.IMediaServerControl>(Ingest.RecordingMediaServerControl.Instance);
                 silo.Configure<GrainCollectionOptions>(o => o.CollectionQuantum = TimeSpan.FromSeconds(1));
@@ -126,6 +135,34 @@ public sealed class RoomIdleCollectionTests(IdleRoomsCluster fixture) : IClassFi
     }
 
     [Fact]
+    public async Task ARoomWhosePumpKeepsFailingStaysInMemoryUntilItsWorkIsDone()
+    {
+        var (_, room) = await NewRoomAsync();
+        var live = (await room.GoLiveAsync(new GoLiveCommand("Short", "alice"))).Value().Live;
+        const int failures = 4;
+        for (var i = 0; i < failures; i++)
+        {
+            // The ended live's archive write, behind the end's answer, retried by the pump every 2 s.
+            fixture.Faults.FailNextWrite((id, _) => id.Type.ToString() == "live" && id.Key.ToString() == live.LiveId);
+        }
+
+        var failedBefore = fixture.Faults.FailedWrites;
+        var readsBefore = RoomReads(room);
+        (await room.TransitionLiveAsync(live.LiveId, new LiveCommand(LiveCommandKind.End, "alice"))).Value();
+
+        // About 6 s of failures, well past the 2 s idle age: the retrying room is still in memory at the last one. It
+        // would otherwise be collected, and nothing would archive the live until someone called the room again.
+        await Eventually.TrueAsync(() => Task.FromResult(fixture.Faults.FailedWrites - failedBefore >= failures), Timeout, "the archive writes to fail");
+        Assert.True(await ActiveAsync(room), "the room retrying its archive write was collected");
+
+        await Eventually.TrueAsync(
+            async () => await Grains.Live(live.LiveId).GetArchivedAsync(Tenant) is { Status: LiveStatus.Ended },
+            Timeout,
+            "the ended live to reach the archive without another call on its room");
+        Assert.Equal(readsBefore, RoomReads(room));
+    }
+
+    [Fact]
     public async Task AFullAuditPageLeavesMemoryOnceStoredAndIsStillRead()
     {
         var tenant = "t-" + Guid.NewGuid().ToString("N")[..8];
@@ -152,6 +189,8 @@ public sealed class RoomIdleCollectionTests(IdleRoomsCluster fixture) : IClassFi
 
     private async Task<bool> ActiveAsync(IAddressable grain) =>
         (await Grains.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics()).Any(s => s.GrainId.Equals(grain.GetGrainId()));
+
+    private int RoomReads(IRoomGrain room) => fixture.Faults.Reads.Count(id => id.Equals(room.GetGrainId()));
 
     private async Task<LiveDto> LiveAsync(string liveId) => (await Grains.Live(liveId).GetAsync(Tenant)).Value!;
 

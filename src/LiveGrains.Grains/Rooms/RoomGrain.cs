@@ -117,6 +117,7 @@ public sealed partial class RoomGrain(
         {
             Relay.Kick();
         }
+
         if (HasPumpWork())
         {
             Pump.Notify();
