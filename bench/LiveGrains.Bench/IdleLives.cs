@@ -7,13 +7,19 @@ namespace LiveGrains.Bench;
 /// <summary>One idle window: the gateway's CPU over it and its RSS at its end.</summary>
 public sealed record IdleWindow(string Run, int Lives, double Seconds, double? CpuPercent, long? RssKiB);
 
-/// <summary>What idle-lives measured: the windows before and after the set-up, and the memory each live added.</summary>
+/// <summary>
+/// What idle-lives measured: the window before the set-up, one right after it, the steady-state windows after the settle
+/// period, and the memory each live added right after the set-up and in the steady state.
+/// </summary>
 public sealed record IdleResult(
     int Lives,
     double SetupSeconds,
     IdleWindow Before,
+    IdleWindow AfterSetup,
+    double SettleSeconds,
     IReadOnlyList<IdleWindow> Runs,
     HeapReading? HeapBefore,
+    HeapReading? HeapAfterSetup,
     HeapReading? HeapAfter,
     string? Note)
 {
@@ -32,6 +38,9 @@ public sealed record HeapReading(long LiveBytes, long? RssKiB);
 /// idle-lives (issue 10, item 3): puts <see cref="BenchOptions.Lives"/> lives on air through go-live on as many rooms,
 /// then sends nothing and measures the gateway's CPU over <see cref="BenchOptions.Idle"/> seconds and its memory
 /// growth per live. The same window is measured first before the set-up, so the idle cost of the process itself shows.
+/// A live costs more right after its go-live (its room is still activated) than once its room was collected, so it is
+/// measured twice: right after the set-up (one window and a heap reading) and, the steady state, the
+/// <see cref="BenchOptions.Runs"/> windows from <see cref="BenchOptions.Settle"/> after the set-up on.
 /// </summary>
 public static partial class IdleLives
 {
@@ -67,6 +76,19 @@ public static partial class IdleLives
         Console.Error.WriteLine($"   set up in {setupSeconds:F1} s; settling {options.Warmup.TotalSeconds:0} s");
         await Task.Delay(options.Warmup, cancellationToken);
 
+        var afterSetup = await WindowAsync("right after set-up", options.Lives, metrics, options.Idle, cancellationToken);
+        Console.Error.WriteLine(
+            $"   right after set-up: CPU {Format(afterSetup.CpuPercent, "0.0")}% of a core, RSS {Format(afterSetup.RssKiB / 1024.0, "0")} MiB");
+        var heapAfterSetup = gcdump is null ? null : await ReadHeapAsync(gcdump, metrics, cancellationToken);
+
+        // The steady state: idle rooms are collected once their age (plus up to one collection quantum) has passed.
+        var settle = options.Settle - setup.Elapsed + TimeSpan.FromSeconds(setupSeconds);
+        if (settle > TimeSpan.Zero)
+        {
+            Console.Error.WriteLine($"   waiting {settle.TotalSeconds:0} s more, to {options.Settle.TotalSeconds:0} s after the set-up (idle rooms' collection)");
+            await Task.Delay(settle, cancellationToken);
+        }
+
         var runs = new List<IdleWindow>();
         for (var run = 1; run <= options.Runs; run++)
         {
@@ -77,12 +99,14 @@ public static partial class IdleLives
         }
 
         var heapAfter = gcdump is null ? null : await ReadHeapAsync(gcdump, metrics, cancellationToken);
-        if (gcdump is not null && (heapBefore is null || heapAfter is null))
+        if (gcdump is not null && (heapBefore is null || heapAfterSetup is null || heapAfter is null))
         {
             notes.Add("dotnet-gcdump failed: no GC heap reading");
         }
 
-        return new IdleResult(options.Lives, setupSeconds, before, runs, heapBefore, heapAfter, notes.Count == 0 ? null : string.Join("; ", notes));
+        return new IdleResult(
+            options.Lives, setupSeconds, before, afterSetup, options.Settle.TotalSeconds, runs, heapBefore, heapAfterSetup, heapAfter,
+            notes.Count == 0 ? null : string.Join("; ", notes));
     }
 
     private static async Task<IdleWindow> WindowAsync(string run, int lives, ProcessMetrics metrics, TimeSpan window, CancellationToken cancellationToken)
@@ -123,7 +147,18 @@ public static partial class IdleLives
         }
         finally
         {
-            File.Delete(file);
+            // BENCH_GCDUMP_DIR keeps each dump (for `dotnet-gcdump report` by type); otherwise it goes.
+            if (Environment.GetEnvironmentVariable("BENCH_GCDUMP_DIR") is { Length: > 0 } keep && File.Exists(file))
+            {
+                Directory.CreateDirectory(keep);
+                var kept = Path.Combine(keep, $"{DateTime.UtcNow:HHmmss}-{Path.GetFileName(file)}");
+                File.Move(file, kept);
+                Console.Error.WriteLine($"   gcdump kept: {kept}");
+            }
+            else
+            {
+                File.Delete(file);
+            }
         }
     }
 

@@ -261,6 +261,8 @@ public sealed record BenchOptions
           --target URL[,URL...]   several gateways (repeat, or comma-separated): workers are bound to them
                             round-robin, one connection pool each; setups go through the first
           --lives N         idle-lives: lives put on air (100000)  --idle S     idle-lives: measured idle seconds (30)
+          --settle S        idle-lives: seconds from the end of the set-up to the steady-state windows (200: a room's
+                            idle collection age, 120 s, plus Orleans' collection quantum, 60 s, and a margin)
           --rooms N         scale: rooms created (1000000 when not given)   --lives N  scale: lives on air (100000)
           --join-rate N     scale: joins a second beside the measured windows (500)
           --list-concurrency N  scale: workers sampling the listing and /alive (4)
@@ -322,6 +324,13 @@ public sealed record BenchOptions
 
     /// <summary>idle-lives: the window without traffic in which the gateway's CPU is measured.</summary>
     public TimeSpan Idle { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// idle-lives: from the end of the set-up to the steady-state windows. Idle rooms leave memory after their collection
+    /// age (<c>Rooms:IdleCollectionSeconds</c>, 120 s) plus up to one collection quantum (60 s), so the cost of a live
+    /// right after its go-live and in the steady state differ; both are reported.
+    /// </summary>
+    public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(200);
 
     public string ApiKey { get; init; } = "benchkey";
 
@@ -402,6 +411,7 @@ public sealed record BenchOptions
             Hold = Seconds("hold", defaults.Hold),
             Lives = Int("lives", defaults.Lives),
             Idle = Seconds("idle", defaults.Idle),
+            Settle = Seconds("settle", defaults.Settle),
             ApiKey = Text("api-key", defaults.ApiKey),
             Note = values.Remove("note", out var note) ? note : null,
             Secret = Text("secret", defaults.Secret),

@@ -163,6 +163,7 @@ public sealed class Report(BenchOptions options)
             rows.Add(median with { Run = "median (by CPU)" });
         }
 
+        rows.Insert(0, idle.AfterSetup);
         foreach (var window in rows.Prepend(idle.Before))
         {
             var perLive = window.Lives > 0 ? idle.KiBPerLive(window) : null;
@@ -171,18 +172,25 @@ public sealed class Report(BenchOptions options)
         }
 
         output.WriteLine();
-        if (idle.HeapBefore is { } hb && idle.HeapAfter is { } ha)
+        if (idle.HeapBefore is { } hb && idle.HeapAfterSetup is { } hs && idle.HeapAfter is { } ha)
         {
-            var heapPerLive = (ha.LiveBytes - hb.LiveBytes) / 1000.0 / idle.Lives;
-            var rssPerLive = ha.RssKiB is { } after && hb.RssKiB is { } before ? Invariant($"{(after - before) * 1.024 / idle.Lives:0.00} KB") : "-";
-            output.WriteLine(Invariant(
-                $"After a full GC (forced by dotnet-gcdump, before the set-up and after the last window): live managed heap {hb.LiveBytes / 1048576.0:0.0} -> {ha.LiveBytes / 1048576.0:0.0} MiB, **{heapPerLive:0.00} KB per live**; RSS right after each GC {MiB(hb.RssKiB)} -> {MiB(ha.RssKiB)} MiB, {rssPerLive} per live."));
+            output.WriteLine(
+                Invariant($"After a full GC (forced by dotnet-gcdump) before the set-up, right after it and after the last window: live managed heap {hb.LiveBytes / 1048576.0:0.0} -> {hs.LiveBytes / 1048576.0:0.0} -> {ha.LiveBytes / 1048576.0:0.0} MiB: ")
+                + Invariant($"**{PerLive(hs, hb, idle.Lives)} KB per live right after the set-up, {PerLive(ha, hb, idle.Lives)} KB per live from {idle.SettleSeconds:0} s after it on (steady state)**; ")
+                + Invariant($"RSS right after each GC {MiB(hb.RssKiB)} -> {MiB(hs.RssKiB)} -> {MiB(ha.RssKiB)} MiB, {RssPerLive(hs, hb, idle.Lives)} and {RssPerLive(ha, hb, idle.Lives)} KB per live."));
         }
 
-        output.WriteLine("RSS growth per live: RSS at the end of the window minus RSS at the end of the window before the set-up, over the lives " +
+        output.WriteLine(Invariant($"Rows: the window before the set-up, one right after it (rooms still activated), then the runs from {idle.SettleSeconds:0} s after the set-up on (idle rooms collected: the steady state). ")
+            + "RSS growth per live: RSS at the end of the window minus RSS at the end of the window before the set-up, over the lives " +
             "(KB = 1,000 bytes; it includes what the set-up's garbage left in the server GC's heaps). CPU is the gateway process's over the window." +
             (idle.Note is null ? string.Empty : " Note: " + idle.Note + "."));
     }
+
+    private static string PerLive(HeapReading reading, HeapReading before, int lives) =>
+        ((reading.LiveBytes - before.LiveBytes) / 1000.0 / lives).ToString("0.00", CultureInfo.InvariantCulture);
+
+    private static string RssPerLive(HeapReading reading, HeapReading before, int lives) =>
+        reading.RssKiB is { } after && before.RssKiB is { } start ? ((after - start) * 1.024 / lives).ToString("0.00", CultureInfo.InvariantCulture) : "-";
 
     private static string PeerCells(RunResult? row, RunResult? peer, RunResult? peerBaseline, string? missing)
     {

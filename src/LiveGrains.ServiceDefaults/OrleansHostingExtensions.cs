@@ -243,6 +243,13 @@ public static class OrleansHostingExtensions
         // up to a minute late; ingest windows are seconds (docs/ingest.md).
         services.Configure<Orleans.Hosting.ReminderOptions>(o =>
             o.MinimumReminderPeriod = TimeSpan.FromSeconds(configuration.GetValue("Orleans:MinimumReminderPeriodSeconds", 5.0)));
+
+        // An idle room leaves memory after Rooms:IdleCollectionSeconds (2 min), not Orleans' 15: its state is all it
+        // needs to carry on, and a live on air with no traffic should cost its room nothing (docs/benchmarks.md, run M).
+        // Orleans refuses an age not above GrainCollectionOptions.CollectionQuantum (1 min) at start.
+        var roomAge = configuration.GetValue("Rooms:IdleCollectionSeconds", LiveGrains.Grains.Rooms.RoomGrain.DefaultIdleCollectionAge.TotalSeconds);
+        services.Configure<GrainCollectionOptions>(o =>
+            o.ClassSpecificCollectionAge[typeof(LiveGrains.Grains.Rooms.RoomGrain).FullName!] = TimeSpan.FromSeconds(roomAge));
         return services;
     }
 

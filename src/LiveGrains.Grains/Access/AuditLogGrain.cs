@@ -54,6 +54,13 @@ public sealed class AuditLogGrain(
             {
                 // Storing a page is idempotent, so a failed write below just stores it again on the next append.
                 await Page(log.FullPages).StoreAsync(log.Current);
+                if (log.FullPages == log.FirstPage)
+                {
+                    // Expiry needs the first page's newest time: known now, so the stored page is not read back
+                    // (which would reactivate it for the idle collection age).
+                    _firstPageNewest = (log.FirstPage, log.Current.Count == 0 ? DateTimeOffset.MinValue : log.Current.Max(e => e.At));
+                }
+
                 log.FullPages++;
                 log.Current = [];
                 log.CurrentDropped = 0;
@@ -179,6 +186,10 @@ public sealed class AuditPageGrain(
     {
         state.State.Entries = [.. entries];
         await state.WriteStateAsync();
+
+        // Written once and read only by audit queries: 200 entries need not stay in memory for Orleans' idle
+        // collection age (a busy tenant fills a page every 200 requests; docs/benchmarks.md, run M).
+        DeactivateOnIdle();
     }
 
     public Task<IReadOnlyList<AuditEntry>> GetAsync() => Task.FromResult<IReadOnlyList<AuditEntry>>(state.State.Entries);

@@ -11,7 +11,7 @@ namespace LiveGrains.Grains.Rooms;
 public sealed partial class RoomGrain
 {
     /// <summary>Pending detaches the pump delivered; they leave the state with the next write.</summary>
-    private readonly HashSet<IngestDetach> _detached = [];
+    private HashSet<IngestDetach>? _detached;
 
     public async Task<Result<IngestLiveResult>> IngestPublishAsync(IngestPublishCommand command)
     {
@@ -180,12 +180,12 @@ public sealed partial class RoomGrain
         return live with { Feeds = null };
     }
 
-    private bool HasDetachWork() => S.PendingDetaches.Count > _detached.Count;
+    private bool HasDetachWork() => S.PendingDetaches.Count > (_detached?.Count ?? 0);
 
     /// <summary>Tells each stream whose live closed (stored decisions only); idempotent on the stream's side.</summary>
     private async Task DeliverDetachesAsync()
     {
-        var due = S.PendingDetaches.Where(d => d.Decision <= _storedDecisions && !_detached.Contains(d)).ToList();
+        var due = S.PendingDetaches.Where(d => d.Decision <= _storedDecisions && _detached?.Contains(d) != true).ToList();
         if (due.Count == 0)
         {
             return;
@@ -194,17 +194,17 @@ public sealed partial class RoomGrain
         await Task.WhenAll(due.Select(async detach =>
         {
             await GrainFactory.Get<IStreamGrain>(detach.StreamId).LiveClosedAsync(detach.LiveId);
-            _detached.Add(detach);
+            (_detached ??= []).Add(detach);
         }));
         MarkUnsaved();
     }
 
     private void ForgetDeliveredDetaches()
     {
-        if (_detached.Count > 0)
+        if (_detached is { Count: > 0 } detached)
         {
-            S.PendingDetaches.RemoveAll(_detached.Contains);
-            _detached.Clear();
+            S.PendingDetaches.RemoveAll(detached.Contains);
+            detached.Clear();
         }
     }
 

@@ -35,20 +35,36 @@ public sealed partial class RoomGrain(
     private const int ArchiveBatch = 64;
     private static readonly TimeSpan StatsPushWait = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long a room stays activated after its last call when nothing else is configured (<c>Rooms:IdleCollectionSeconds</c>,
+    /// applied as Orleans' class-specific collection age; Orleans' default for other grains is 15 minutes). Everything a
+    /// room decides is in its stored state, and an on-air live needs nothing from its room while nobody calls it (the
+    /// reconnect window is the stream's reminder, webhooks the outbox's reminder, audiences the statistics grains'), so
+    /// 100,000 idle lives need not hold 100,000 activations (docs/benchmarks.md, run M); the next call reactivates the
+    /// room with one storage read. Long enough that a busy room (a go-live every few seconds) never pays that read.
+    /// </summary>
+    public static readonly TimeSpan DefaultIdleCollectionAge = TimeSpan.FromMinutes(2);
+
+    /// <summary>While the pump retries failed work, the room is not collected for at least this long after each try.</summary>
+    private static readonly TimeSpan PumpKeepAlive = TimeSpan.FromMinutes(1);
+
+    // The in-memory bookkeeping below is created when first needed: most activations of a room (an idle live on air,
+    // a read) never need it, and an activation's empty collections are a few hundred bytes each of 100,000 rooms.
+
     /// <summary>Lives whose statistics grain may be active: it pulled the live from this activation, or may have before.</summary>
-    private readonly HashSet<string> _watched = new(StringComparer.Ordinal);
+    private HashSet<string>? _watched;
 
     /// <summary>Committed transitions the statistics have not heard yet, in order.</summary>
-    private readonly Queue<LiveStatsSubject> _statsPushes = new();
+    private Queue<LiveStatsSubject>? _statsPushes;
 
     /// <summary>The last statistics each watched live's stats grain reported (they go into events and the archive).</summary>
-    private readonly Dictionary<string, StatsDto> _lastStats = new(StringComparer.Ordinal);
+    private Dictionary<string, StatsDto>? _lastStats;
 
     /// <summary>Ended lives whose end is stored and whose final record is not in the archive yet, in order.</summary>
-    private readonly Queue<string> _toArchive = new();
+    private Queue<string>? _toArchive;
 
     /// <summary>Lives whose final record is in the archive: they leave the state with the next write.</summary>
-    private readonly HashSet<string> _archived = new(StringComparer.Ordinal);
+    private HashSet<string>? _archived;
 
     /// <summary>History positions below this are stored (in the room's state or pages).</summary>
     private long _storedHistory;
@@ -84,12 +100,12 @@ public sealed partial class RoomGrain(
         {
             if (live.Lifecycle.Status is not LiveStatus.Scheduled)
             {
-                _watched.Add(live.LiveId);
+                Watch(live.LiveId);
             }
 
             if (live.Lifecycle.Status is LiveStatus.Ended)
             {
-                _toArchive.Enqueue(live.LiveId);
+                (_toArchive ??= new()).Enqueue(live.LiveId);
             }
         }
 
@@ -97,7 +113,11 @@ public sealed partial class RoomGrain(
         _pagesSaved = S.HistorySaved;
         _storedDecisions = S.Decisions;
 
-        Relay.Kick();
+        if (S.Outbox.Pending.Count > 0)
+        {
+            Relay.Kick();
+        }
+
         if (HasPumpWork())
         {
             Pump.Notify();
@@ -476,7 +496,7 @@ public sealed partial class RoomGrain(
             return Task.FromResult<LiveStatsSubject?>(null);
         }
 
-        _watched.Add(liveId);
+        Watch(liveId);
         return Task.FromResult<LiveStatsSubject?>(Subject(live));
     }
 
@@ -615,14 +635,14 @@ public sealed partial class RoomGrain(
         foreach (var (live, eventType) in changed)
         {
             RecordMetrics(live, eventType);
-            if (_watched.Contains(live.LiveId))
+            if (IsWatched(live.LiveId))
             {
-                _statsPushes.Enqueue(Subject(live));
+                (_statsPushes ??= new()).Enqueue(Subject(live));
             }
 
             if (live.Lifecycle.Status == LiveStatus.Ended)
             {
-                _toArchive.Enqueue(live.LiveId);
+                (_toArchive ??= new()).Enqueue(live.LiveId);
             }
         }
 
@@ -649,10 +669,10 @@ public sealed partial class RoomGrain(
     private async Task WriteAsync()
     {
         // What the pump finished leaves the state with this write (never while one is in flight).
-        if (_archived.Count > 0)
+        if (_archived is { Count: > 0 } archived)
         {
-            S.Lives.RemoveAll(l => _archived.Contains(l.LiveId));
-            _archived.Clear();
+            S.Lives.RemoveAll(l => archived.Contains(l.LiveId));
+            archived.Clear();
         }
 
         ForgetDeliveredDetaches();
@@ -682,7 +702,8 @@ public sealed partial class RoomGrain(
     }
 
     private bool HasPumpWork() =>
-        HasDetachWork() || _statsPushes.Count > 0 || S.IndexedDecisions < _storedDecisions || _toArchive.Count > 0 || _pagesSaved + PageSize <= _storedHistory;
+        HasDetachWork() || _statsPushes is { Count: > 0 } || S.IndexedDecisions < _storedDecisions || _toArchive is { Count: > 0 }
+        || _pagesSaved + PageSize <= _storedHistory;
 
     /// <summary>
     /// The room's background work, run by Orleans' <see cref="BatchWorker"/> on this activation between its requests'
@@ -699,20 +720,20 @@ public sealed partial class RoomGrain(
             await DeliverDetachesAsync();
             if (!await PushStatsAsync())
             {
-                Pump.Notify(DateTime.UtcNow + PumpRetryDelay);
+                RetryPump();
                 return;
             }
 
             // Before the archive: an ended live leaves this state only once the index holds its end.
             await IndexLivesAsync();
 
-            while (_toArchive.Count > 0)
+            while (_toArchive is { Count: > 0 } toArchive)
             {
                 // In parallel, so a room that decides fast never builds a backlog of ended lives in its state.
                 var batch = new List<RoomLive>();
-                while (batch.Count < ArchiveBatch && _toArchive.TryDequeue(out var liveId))
+                while (batch.Count < ArchiveBatch && toArchive.TryDequeue(out var liveId))
                 {
-                    if (Find(liveId) is { Lifecycle.Status: LiveStatus.Ended } ended && !_archived.Contains(liveId))
+                    if (Find(liveId) is { Lifecycle.Status: LiveStatus.Ended } ended && _archived?.Contains(liveId) != true)
                     {
                         batch.Add(ended);
                     }
@@ -726,7 +747,7 @@ public sealed partial class RoomGrain(
                 {
                     foreach (var ended in batch)
                     {
-                        _toArchive.Enqueue(ended.LiveId); // the ones that made it are skipped by their grain
+                        toArchive.Enqueue(ended.LiveId); // the ones that made it are skipped by their grain
                     }
 
                     throw;
@@ -734,9 +755,9 @@ public sealed partial class RoomGrain(
 
                 foreach (var ended in batch)
                 {
-                    _archived.Add(ended.LiveId);
-                    _watched.Remove(ended.LiveId);
-                    _lastStats.Remove(ended.LiveId);
+                    (_archived ??= new(StringComparer.Ordinal)).Add(ended.LiveId);
+                    _watched?.Remove(ended.LiveId);
+                    _lastStats?.Remove(ended.LiveId);
                 }
 
                 MarkUnsaved();
@@ -762,8 +783,19 @@ public sealed partial class RoomGrain(
         catch (Exception ex)
         {
             LogPumpFailed(ex);
-            Pump.Notify(DateTime.UtcNow + PumpRetryDelay);
+            RetryPump();
         }
+    }
+
+    /// <summary>
+    /// Tries the pump's work again shortly, and keeps the activation from idle collection meanwhile: the work is
+    /// durable and would resume on the next activation, but a room nobody calls might not get one for a long time
+    /// (an ended live not archived, the listing not told).
+    /// </summary>
+    private void RetryPump()
+    {
+        DelayDeactivation(PumpKeepAlive);
+        Pump.Notify(DateTime.UtcNow + PumpRetryDelay);
     }
 
     /// <summary>
@@ -805,7 +837,7 @@ public sealed partial class RoomGrain(
             }
         }
 
-        if (_statsPushes.Count == 0)
+        if (_statsPushes is not { Count: > 0 })
         {
             return true;
         }
@@ -823,11 +855,11 @@ public sealed partial class RoomGrain(
 
     private async Task<bool> PushQueuedStatsAsync()
     {
-        while (_statsPushes.TryPeek(out var subject))
+        while (_statsPushes is { } pushes && pushes.TryPeek(out var subject))
         {
             try
             {
-                _lastStats[subject.Live.LiveId] = await Stats(subject.Live.LiveId).OnLifecycleAsync(subject);
+                (_lastStats ??= new(StringComparer.Ordinal))[subject.Live.LiveId] = await Stats(subject.Live.LiveId).OnLifecycleAsync(subject);
             }
             catch (Exception ex)
             {
@@ -835,7 +867,7 @@ public sealed partial class RoomGrain(
                 return false;
             }
 
-            _statsPushes.Dequeue();
+            pushes.Dequeue();
         }
 
         return true;
@@ -932,6 +964,10 @@ public sealed partial class RoomGrain(
     private string LiveIdOf(string liveKey) => liveKey + "." + RoomId;
 
 
+    private void Watch(string liveId) => (_watched ??= new(StringComparer.Ordinal)).Add(liveId);
+
+    private bool IsWatched(string liveId) => _watched?.Contains(liveId) == true;
+
     private ILiveStatsGrain Stats(string liveId) => GrainFactory.Get<ILiveStatsGrain>(liveId);
 
     private IRoomHistoryPageGrain HistoryPage(long page) =>
@@ -947,7 +983,7 @@ public sealed partial class RoomGrain(
     {
         var l = live.Lifecycle;
         var duration = (long)l.OnAir(clock.UtcNow).TotalSeconds;
-        var stats = _lastStats.TryGetValue(live.LiveId, out var last) ? last : StatsDto.Empty;
+        var stats = _lastStats is { } lastStats && lastStats.TryGetValue(live.LiveId, out var last) ? last : StatsDto.Empty;
         var details = live.Details;
         var effective = live.Settings?.Effective ?? PresetSettings.Defaults;
 
@@ -1063,12 +1099,12 @@ public sealed partial class RoomGrain(
     /// </summary>
     private async Task PushSettingsAsync(RoomLive live)
     {
-        if (!_watched.Contains(live.LiveId) || live.Lifecycle.Status is LiveStatus.Scheduled or LiveStatus.Ended)
+        if (!IsWatched(live.LiveId) || live.Lifecycle.Status is LiveStatus.Scheduled or LiveStatus.Ended)
         {
             return;
         }
 
-        _statsPushes.Enqueue(Subject(live));
+        (_statsPushes ??= new()).Enqueue(Subject(live));
         try
         {
             await PushStatsAsync().WaitAsync(StatsPushWait);
