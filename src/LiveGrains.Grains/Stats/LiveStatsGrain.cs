@@ -38,6 +38,11 @@ public sealed class LiveStatsGrain(
     // One timer, and only while there is something to sweep or write: a quiet live costs no timer turns (with
     // 10,000 lives, a sweep and a persist timer each were 15,000 turns a second; docs/profiling-joins.md).
     private IGrainTimer? _tick;
+
+    // The tick sleeps while nothing changes: a live whose viewers only wait to expire needs no turn a second until the
+    // first of them does (10,000s of lives with one join each ticked every second before; docs/benchmarks.md, run N).
+    private static readonly TimeSpan MaxQuietTick = TimeSpan.FromSeconds(30);
+    private bool _tickQuiet;
     private long _lastPersistMs = Environment.TickCount64;
 
     // The audience as the tenant's lives index last took it (the "live now" order): pushed from the tick when it
@@ -479,21 +484,37 @@ public sealed class LiveStatsGrain(
         _dirty = true;
     }
 
-    /// <summary>Starts the tick when there are viewers who may expire or changes to write; the tick stops itself.</summary>
+    /// <summary>
+    /// Starts the tick when there are viewers who may expire or changes to write, and wakes a sleeping one when a change
+    /// waits; the tick stops itself, or sleeps until the next expiry while nothing changes.
+    /// </summary>
     private void EnsureTicking()
     {
-        if (_tick is null && NeedsTicking)
+        if (!NeedsTicking)
         {
-            var period = TimeSpan.FromSeconds(Math.Min(1, Math.Max(0.1, options.Value.PersistIntervalSeconds)));
-            _tick = this.RegisterGrainTimer(static (grain, _) => grain.TickAsync(), this, new GrainTimerCreationOptions(period, period));
+            return;
+        }
+
+        if (_tick is null)
+        {
+            _tick = this.RegisterGrainTimer(static (grain, _) => grain.TickAsync(), this, new GrainTimerCreationOptions(TickPeriod, TickPeriod));
+            _tickQuiet = false;
+        }
+        else if (_tickQuiet && _dirty)
+        {
+            _tick.Change(TickPeriod, TickPeriod);
+            _tickQuiet = false;
         }
     }
+
+    private TimeSpan TickPeriod => TimeSpan.FromSeconds(Math.Min(1, Math.Max(0.1, options.Value.PersistIntervalSeconds)));
 
     private bool NeedsTicking => _dirty || (!_released && !S.Frozen && _presence.ViewerCount > 0);
 
     /// <summary>Expiry once a real second; a write behind every <see cref="StatsOptions.PersistIntervalSeconds"/> when changed.</summary>
     private async Task TickAsync()
     {
+        _tickQuiet = false; // a sleeping timer that fires runs at the period again
         Sweep();
         try
         {
@@ -511,10 +532,25 @@ public sealed class LiveStatsGrain(
             await PersistIfChangedAsync();
         }
 
-        if (!NeedsTicking && _tick is { } tick)
+        if (_tick is not { } tick)
+        {
+            return;
+        }
+
+        if (!NeedsTicking)
         {
             _tick = null;
             tick.Dispose();
+        }
+        else if (!_dirty)
+        {
+            // Only expiries to wait for (and the lifecycle refresh, at most MaxQuietTick apart): sleep until the first.
+            var due = _presence.NextExpiry() is { } expiry ? TimeSpan.FromSeconds(expiry - NowSecond) : TickPeriod;
+            if (due > TickPeriod)
+            {
+                tick.Change(due < MaxQuietTick ? due : MaxQuietTick, TickPeriod);
+                _tickQuiet = true;
+            }
         }
     }
 

@@ -95,6 +95,30 @@ public sealed class PresenceTracker(int timeoutSeconds)
     }
 
     /// <summary>
+    /// The unix second at which the earliest present viewer expires unless seen again (the oldest unswept bucket plus
+    /// the timeout), or null when nobody is present or nothing was swept yet. Lets a quiet live sleep until then.
+    /// </summary>
+    public long? NextExpiry()
+    {
+        if (_present.Count == 0 || _sweptThrough == long.MinValue)
+        {
+            return null;
+        }
+
+        // The unswept seconds are fewer than the wheel's buckets, so each has a bucket of its own.
+        for (var second = _sweptThrough + 1; second <= _sweptThrough + _wheel.Length; second++)
+        {
+            var index = (int)(((second % _wheel.Length) + _wheel.Length) % _wheel.Length);
+            if (_wheel[index] is { Count: > 0 })
+            {
+                return second + timeoutSeconds;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// Merges a set persisted by another activation of the same live (a duplicate left by a directory handoff
     /// while a silo stopped, or an activation that read before the previous one's last write): the unique sets
     /// are united, and a viewer present there and not expired is present here with the later second. A leave

@@ -4,6 +4,38 @@ namespace LiveGrains.Grains.Tests.Stats;
 
 public sealed class PresenceTrackerTests
 {
+    /// <summary>A quiet live's tick sleeps until <see cref="PresenceTracker.NextExpiry"/>: it must be the first real expiry.</summary>
+    [Fact]
+    public void TheNextExpiryIsWhenTheEarliestPresentViewerTimesOutAndFollowsHeartbeatsAndLeaves()
+    {
+        const long t0 = 1_000_000;
+        var tracker = PresenceTracker.Restore(60, null, null, t0);
+        Assert.Null(tracker.NextExpiry());
+
+        var a = ViewerOps.Hash("a");
+        var b = ViewerOps.Hash("b");
+        tracker.Sweep(t0);
+        tracker.Apply(ViewerOps.Join | a, t0);
+        tracker.Sweep(t0 + 5);
+        tracker.Apply(ViewerOps.Join | b, t0 + 5);
+        Assert.Equal(t0 + 60, tracker.NextExpiry());
+
+        // a's heartbeat moves its expiry: the stale bucket may still name t0 + 60 (a sweep then finds nobody to drop),
+        // never later than the real first expiry.
+        tracker.Sweep(t0 + 30);
+        tracker.Apply(ViewerOps.Heartbeat | a, t0 + 30);
+        Assert.Equal(t0 + 60, tracker.NextExpiry());
+        Assert.Equal(0, tracker.Sweep(t0 + 60));
+        Assert.Equal(t0 + 65, tracker.NextExpiry());
+
+        Assert.Equal(1, tracker.Sweep(t0 + 65));
+        Assert.Equal(1, tracker.ViewerCount);
+        Assert.Equal(t0 + 90, tracker.NextExpiry());
+
+        tracker.Apply(ViewerOps.Leave | a, t0 + 70);
+        Assert.Null(tracker.NextExpiry());
+    }
+
     [Fact]
     public void TheOpenAddressingMapAgreesWithADictionaryUnderRandomSetsAndRemoves()
     {
