@@ -111,15 +111,7 @@ public sealed class LiveStatsGrain(
     /// </summary>
     public void OnDehydrate(IDehydrationContext dehydrationContext)
     {
-        if (!_released)
-        {
-            S.ViewerCount = _presence.ViewerCount;
-            S.UniqueViewerCount = Math.Max(S.UniqueViewerCount, _presence.UniqueCount);
-        }
-
-        S.Silos = S.Frozen ? [] : [.. _silos.Select(silo => silo.GetGrainId().ToString())];
-        S.Present = S.Frozen ? [] : _presence.PresentBytes();
-        S.Unique = _released ? _frozenUnique : _presence.UniqueBytes();
+        FillState();
         dehydrationContext.TryAddValue(UnsavedMigrationKey, new[] { _unsavedViews, _unsavedLikes, _unsavedChatMessages, _dirty ? 1L : 0L });
         logger.LogDebug("Live {LiveId}: stats migrating ({Unique} unique, {Views} views, etag {ETag})", LiveId, S.Unique.Length / 8, S.ViewCount, state.Etag);
     }
@@ -675,15 +667,7 @@ public sealed class LiveStatsGrain(
             {
                 _dirty = false;
                 var (views, likes, chatMessages) = (_unsavedViews, _unsavedLikes, _unsavedChatMessages);
-                if (!_released)
-                {
-                    S.ViewerCount = _presence.ViewerCount;
-                    S.UniqueViewerCount = Math.Max(S.UniqueViewerCount, _presence.UniqueCount);
-                }
-
-                S.Silos = S.Frozen ? [] : [.. _silos.Select(silo => silo.GetGrainId().ToString())];
-                S.Present = S.Frozen ? [] : _presence.PresentBytes();
-                S.Unique = _released ? _frozenUnique : _presence.UniqueBytes();
+                FillState();
                 try
                 {
                     var (presentBytes, uniqueBytes, readEtag) = (S.Present.Length, S.Unique.Length, state.Etag);
@@ -730,6 +714,23 @@ public sealed class LiveStatsGrain(
         {
             _persisting.Release();
         }
+    }
+
+    /// <summary>
+    /// Puts what the tracker and the silo list hold into the state, for a write or a migration: the audience, the
+    /// silos to close at the end and the viewer sets (the present map only while the live is open).
+    /// </summary>
+    private void FillState()
+    {
+        if (!_released)
+        {
+            S.ViewerCount = _presence.ViewerCount;
+            S.UniqueViewerCount = Math.Max(S.UniqueViewerCount, _presence.UniqueCount);
+        }
+
+        S.Silos = S.Frozen ? [] : [.. _silos.Select(silo => silo.GetGrainId().ToString())];
+        S.Present = S.Frozen ? [] : _presence.PresentBytes();
+        S.Unique = _released ? _frozenUnique : _presence.UniqueBytes();
     }
 
     /// <summary>
