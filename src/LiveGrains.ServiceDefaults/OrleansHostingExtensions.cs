@@ -187,6 +187,16 @@ public static class OrleansHostingExtensions
     /// Redis or Azure, so a keyed request never waits on the grain directory after a silo dies (docs/chaos.md,
     /// "Session 7"); in a grain in the single-process memory mode.
     /// </summary>
+    /// <summary>
+    /// The process's one Redis connection outside Orleans' own (Redis mode): the idempotency records and the health
+    /// check share it, opened on first use and reconnecting by itself while Redis is down.
+    /// </summary>
+    public static IServiceCollection AddLazyRedisConnection(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton<ILazyRedisConnection>(_ => new LazyRedisConnection(ParseRedis(configuration.Storage().RedisConnectionString!)));
+        return services;
+    }
+
     public static IServiceCollection AddLiveGrainsIdempotencyStore(this IServiceCollection services, IConfiguration configuration)
     {
         var storage = configuration.Storage();
@@ -194,10 +204,9 @@ public static class OrleansHostingExtensions
         switch (storage.Provider)
         {
             case StorageProvider.Redis:
-                var redisOptions = ParseRedis(storage.RedisConnectionString!);
-                services.TryAddSingleton<IRedisIdempotencyConnection>(_ => new RedisIdempotencyConnection(redisOptions.Clone()));
+                services.AddLazyRedisConnection(configuration);
                 services.TryAddSingleton<IIdempotencyStore>(sp => new RedisIdempotencyStore(
-                    sp.GetRequiredService<IRedisIdempotencyConnection>(), ServiceId(configuration), sp.GetRequiredService<TimeProvider>()));
+                    sp.GetRequiredService<ILazyRedisConnection>(), ServiceId(configuration), sp.GetRequiredService<TimeProvider>()));
                 break;
             case StorageProvider.Azure:
                 services.TryAddSingleton<IIdempotencyStore>(sp => new AzureBlobIdempotencyStore(

@@ -42,6 +42,7 @@ public static class ServiceDefaultsExtensions
         var storage = builder.Configuration.Storage();
         if (storage.Provider == StorageProvider.Redis)
         {
+            builder.Services.AddLazyRedisConnection(builder.Configuration);
             builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis");
         }
         else if (storage.Provider == StorageProvider.Azure)

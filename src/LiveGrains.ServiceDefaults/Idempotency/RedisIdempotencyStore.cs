@@ -8,7 +8,7 @@ namespace LiveGrains.ServiceDefaults.Idempotency;
 /// script, so a claim is atomic across gateways; the key expires 24 h after its first use. Redis runs with
 /// <c>appendfsync always</c> (docs/consistency.md): a claim or an answer Redis acknowledged survives a Redis kill.
 /// </summary>
-public sealed class RedisIdempotencyStore(IRedisIdempotencyConnection connection, string serviceId, TimeProvider time) : IIdempotencyStore
+public sealed class RedisIdempotencyStore(ILazyRedisConnection connection, string serviceId, TimeProvider time) : IIdempotencyStore
 {
     // Fields: fp (fingerprint), first (ms), lease (ms, until), then once answered: status, ctype, loc, body.
     // Replies: {0} proceed, {1, status, ctype, loc, body} replay, {2} in progress, {3} mismatch.
@@ -82,46 +82,4 @@ public sealed class RedisIdempotencyStore(IRedisIdempotencyConnection connection
     private RedisKey Key(string tenant, string keyHash) => $"{serviceId}/idempotency/{tenant}/{keyHash}";
 
     private static string? EmptyAsNull(string? value) => string.IsNullOrEmpty(value) ? null : value;
-}
-
-/// <summary>The gateway's one Redis connection for idempotency records, opened on first use.</summary>
-public interface IRedisIdempotencyConnection
-{
-    Task<IDatabase> DatabaseAsync();
-}
-
-/// <summary>
-/// Connects lazily and never fails the start: with <c>AbortOnConnectFail=false</c> the multiplexer keeps reconnecting
-/// while Redis is down, and each command meanwhile fails (a 503 the client retries with its key).
-/// </summary>
-public sealed class RedisIdempotencyConnection(ConfigurationOptions options) : IRedisIdempotencyConnection, IAsyncDisposable
-{
-    private readonly Lock _lock = new();
-    private Task<ConnectionMultiplexer>? _connection;
-
-    public async Task<IDatabase> DatabaseAsync()
-    {
-        Task<ConnectionMultiplexer> connection;
-        lock (_lock)
-        {
-            // A connect that failed outright (not merely "Redis down", which the multiplexer rides out) is not
-            // remembered: the next request connects again.
-            if (_connection is null || _connection.IsFaulted || _connection.IsCanceled)
-            {
-                _connection = ConnectionMultiplexer.ConnectAsync(options);
-            }
-
-            connection = _connection;
-        }
-
-        return (await connection).GetDatabase();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_connection is { IsCompletedSuccessfully: true } connection)
-        {
-            await (await connection).DisposeAsync();
-        }
-    }
 }

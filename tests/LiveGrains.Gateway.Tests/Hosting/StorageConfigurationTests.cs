@@ -147,6 +147,37 @@ public sealed class StorageConfigurationTests
     }
 
     [Fact]
+    public async Task TheRedisHealthCheckAndTheIdempotencyRecordsShareOneConnectionThatFollowsRedis()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "redis",
+            ["ConnectionStrings:redis"] = redis.ConnectionString,
+        }).Build();
+        var services = new ServiceCollection().AddSingleton(TimeProvider.System).AddLogging();
+        services.AddLiveGrainsIdempotencyStore(configuration).AddLazyRedisConnection(configuration);
+        services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis");
+        await using var provider = services.BuildServiceProvider();
+
+        // One lazy connection: registered by both, resolved once.
+        Assert.Single(services, d => d.ServiceType == typeof(ILazyRedisConnection));
+        var health = provider.GetRequiredService<HealthCheckService>();
+        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
+        var records = provider.GetRequiredService<LiveGrains.ServiceDefaults.Idempotency.IIdempotencyStore>();
+        Assert.Equal(LiveGrains.Abstractions.IdempotencyOutcome.Proceed, (await records.BeginAsync("acme", "k1", "fp")).Outcome);
+
+        await redis.StopAsync(RedisStopMode.Kill);
+        Assert.Equal(HealthStatus.Unhealthy, (await health.CheckHealthAsync()).Status);
+
+        // The connection reconnects by itself once Redis is back.
+        await redis.StartAsync();
+        await Eventually.TrueAsync(
+            async () => (await health.CheckHealthAsync()).Status == HealthStatus.Healthy, TimeSpan.FromSeconds(20), "the check to follow Redis back");
+        Assert.Equal(LiveGrains.Abstractions.IdempotencyOutcome.Proceed, (await records.BeginAsync("acme", "k2", "fp")).Outcome);
+    }
+
+    [Fact]
     public async Task TheStorageHealthCheckFollowsAzurite()
     {
         // The check alone: a silo on an Azurite that is killed would lose its unsaved membership row and stop itself.
