@@ -405,14 +405,7 @@ public sealed class LiveStatsGrain(
         if (_released)
         {
             var unique = HashSet64.FromBytes(_frozenUnique);
-            foreach (var op in batch.Ops)
-            {
-                if ((op & ~ViewerOps.HashMask) != ViewerOps.Leave && unique.Add(op & ViewerOps.HashMask))
-                {
-                    S.UniqueViewerCount++;
-                }
-            }
-
+            S.UniqueViewerCount += ViewerOps.AddViewers(unique, batch.Ops);
             _frozenUnique = unique.ToBytes();
         }
         else

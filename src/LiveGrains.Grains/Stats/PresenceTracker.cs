@@ -72,7 +72,7 @@ public sealed class PresenceTracker(int timeoutSeconds)
         var from = Math.Max(_sweptThrough + 1, through - _wheel.Length + 1);
         for (var second = from; second <= through; second++)
         {
-            var index = (int)(((second % _wheel.Length) + _wheel.Length) % _wheel.Length);
+            var index = WheelIndex(second);
             if (_wheel[index] is not { } bucket)
             {
                 continue;
@@ -108,7 +108,7 @@ public sealed class PresenceTracker(int timeoutSeconds)
         // The unswept seconds are fewer than the wheel's buckets, so each has a bucket of its own.
         for (var second = _sweptThrough + 1; second <= _sweptThrough + _wheel.Length; second++)
         {
-            var index = (int)(((second % _wheel.Length) + _wheel.Length) % _wheel.Length);
+            var index = WheelIndex(second);
             if (_wheel[index] is { Count: > 0 })
             {
                 return second + timeoutSeconds;
@@ -143,16 +143,7 @@ public sealed class PresenceTracker(int timeoutSeconds)
     }
 
     /// <summary>Adds the viewers of these ops (leaves aside) to the unique set only: activity of an ended live.</summary>
-    public void AddUnique(IEnumerable<ulong> ops)
-    {
-        foreach (var op in ops)
-        {
-            if ((op & ~ViewerOps.HashMask) != ViewerOps.Leave)
-            {
-                _unique.Add(op & ViewerOps.HashMask);
-            }
-        }
-    }
+    public void AddUnique(IEnumerable<ulong> ops) => ViewerOps.AddViewers(_unique, ops);
 
     public byte[] PresentBytes() => _present.ToBytes();
 
@@ -192,9 +183,11 @@ public sealed class PresenceTracker(int timeoutSeconds)
         _sweptThrough = now - timeoutSeconds;
     }
 
+    private int WheelIndex(long second) => (int)(((second % _wheel.Length) + _wheel.Length) % _wheel.Length);
+
     private List<ulong> Bucket(long second)
     {
-        var index = (int)(((second % _wheel.Length) + _wheel.Length) % _wheel.Length);
+        var index = WheelIndex(second);
         return _wheel[index] ??= [];
     }
 }

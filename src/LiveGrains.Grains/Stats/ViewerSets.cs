@@ -35,6 +35,21 @@ public static class ViewerOps
         return h == 0 ? 1 : h;
     }
 
+    /// <summary>Adds the viewer of each op that is not a leave to <paramref name="set"/>; returns how many were new.</summary>
+    public static int AddViewers(HashSet64 set, IEnumerable<ulong> ops)
+    {
+        var added = 0;
+        foreach (var op in ops)
+        {
+            if ((op & ~HashMask) != Leave && set.Add(op & HashMask))
+            {
+                added++;
+            }
+        }
+
+        return added;
+    }
+
     /// <summary>Joins, then heartbeats, then leaves of one request, in that order.</summary>
     public static ulong[] Encode(ActivityRequest request)
     {

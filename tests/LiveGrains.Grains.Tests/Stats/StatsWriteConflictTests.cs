@@ -26,7 +26,6 @@ public sealed class StatsWriteConflictTests(ClusterFixture fixture)
     public async Task AWriteConflictWithAnotherActivationMergesBothViewerSetsAndCountersInsteadOfLosingOne()
     {
         var liveId = await GoLiveAsync();
-        string[] Viewers(string prefix) => [.. Enumerable.Range(0, 20).Select(i => $"{prefix}{i}")];
 
         Assert.True((await RecordAsync(liveId, new ActivityRequest(Joins: Viewers("a"), Likes: 1))).IsSuccess);
         await StatsWhenAsync(liveId, s => s.UniqueViewerCount == 20);
@@ -62,7 +61,6 @@ public sealed class StatsWriteConflictTests(ClusterFixture fixture)
     public async Task AWriteOfAPreviousActivationThatLandsAfterThisOneReadIsTakenInWithoutAnyNewActivity()
     {
         var liveId = await GoLiveAsync();
-        string[] Viewers(string prefix) => [.. Enumerable.Range(0, 20).Select(i => $"{prefix}{i}")];
 
         Assert.True((await RecordAsync(liveId, new ActivityRequest(Joins: Viewers("a")))).IsSuccess);
         await StatsWhenAsync(liveId, s => s.UniqueViewerCount == 20);
@@ -88,7 +86,6 @@ public sealed class StatsWriteConflictTests(ClusterFixture fixture)
     public async Task AWriteThatLandsAfterAnotherActivationFrozeTheLiveUnitesBothViewerSetsAndLateViewersCountOnce()
     {
         var liveId = await GoLiveAsync();
-        string[] Viewers(string prefix) => [.. Enumerable.Range(0, 20).Select(i => $"{prefix}{i}")];
 
         Assert.True((await RecordAsync(liveId, new ActivityRequest(Joins: Viewers("a")))).IsSuccess);
         await StatsWhenAsync(liveId, s => s.UniqueViewerCount == 20);
@@ -137,7 +134,6 @@ public sealed class StatsWriteConflictTests(ClusterFixture fixture)
     public async Task AMigratedStatsActivationKeepsItsViewersAndItsUnsavedActivity()
     {
         var liveId = await GoLiveAsync();
-        string[] Viewers(string prefix) => [.. Enumerable.Range(0, 20).Select(i => $"{prefix}{i}")];
         Assert.True((await RecordAsync(liveId, new ActivityRequest(Joins: Viewers("a")))).IsSuccess);
         await StatsWhenAsync(liveId, s => s.UniqueViewerCount == 20);
 
@@ -171,6 +167,8 @@ public sealed class StatsWriteConflictTests(ClusterFixture fixture)
             async () => await ReadStoredAsync(liveId) is { LikeCount: 2 } stored && HashSet64.FromBytes(stored.Unique).Count == 40,
             Timeout, "the moved activation's write");
     }
+
+    private static string[] Viewers(string prefix) => [.. Enumerable.Range(0, 20).Select(i => $"{prefix}{i}")];
 
     private IGrainStorage Storage => fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(LiveGrainsStorage.State);
 
