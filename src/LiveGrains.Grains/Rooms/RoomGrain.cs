@@ -105,7 +105,7 @@ public sealed partial class RoomGrain(
 
             if (live.Lifecycle.Status is LiveStatus.Ended)
             {
-                (_toArchive ??= new()).Enqueue(live.LiveId);
+                QueueArchive(live.LiveId);
             }
         }
 
@@ -637,12 +637,12 @@ public sealed partial class RoomGrain(
             RecordMetrics(live, eventType);
             if (IsWatched(live.LiveId))
             {
-                (_statsPushes ??= new()).Enqueue(Subject(live));
+                QueueStatsPush(live);
             }
 
             if (live.Lifecycle.Status == LiveStatus.Ended)
             {
-                (_toArchive ??= new()).Enqueue(live.LiveId);
+                QueueArchive(live.LiveId);
             }
         }
 
@@ -755,7 +755,7 @@ public sealed partial class RoomGrain(
 
                 foreach (var ended in batch)
                 {
-                    (_archived ??= new(StringComparer.Ordinal)).Add(ended.LiveId);
+                    MarkArchived(ended.LiveId);
                     _watched?.Remove(ended.LiveId);
                     _lastStats?.Remove(ended.LiveId);
                 }
@@ -963,10 +963,16 @@ public sealed partial class RoomGrain(
 
     private string LiveIdOf(string liveKey) => liveKey + "." + RoomId;
 
-
     private void Watch(string liveId) => (_watched ??= new(StringComparer.Ordinal)).Add(liveId);
 
     private bool IsWatched(string liveId) => _watched?.Contains(liveId) == true;
+
+    // The pump's queues are created when first needed: most rooms never have a watched live or an ended one in memory.
+    private void QueueStatsPush(RoomLive live) => (_statsPushes ??= new()).Enqueue(Subject(live));
+
+    private void QueueArchive(string liveId) => (_toArchive ??= new()).Enqueue(liveId);
+
+    private void MarkArchived(string liveId) => (_archived ??= new(StringComparer.Ordinal)).Add(liveId);
 
     private ILiveStatsGrain Stats(string liveId) => GrainFactory.Get<ILiveStatsGrain>(liveId);
 
@@ -1104,7 +1110,7 @@ public sealed partial class RoomGrain(
             return;
         }
 
-        (_statsPushes ??= new()).Enqueue(Subject(live));
+        QueueStatsPush(live);
         try
         {
             await PushStatsAsync().WaitAsync(StatsPushWait);

@@ -1,0 +1,72 @@
+using LiveGrains.ServiceDefaults.Failover;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+namespace LiveGrains.Gateway.Tests.Hosting;
+
+/// <summary>
+/// The fence and the directory hold are what keep a grain from running twice after a false death declaration; the
+/// validator refuses settings under which a declared-dead silo could still serve after the hold (docs/scale-out.md).
+/// </summary>
+public sealed class FailoverOptionsTests
+{
+    [Fact]
+    public void TheDefaultsAreValidAndTheHoldOutlastsTheFenceWhichSpansTwoChecks()
+    {
+        var options = new FailoverOptions();
+
+        Assert.True(new FailoverOptionsValidator().Validate(null, options).Succeeded);
+        Assert.Equal(TimeSpan.FromSeconds(1.5), options.DirectoryHold);
+        Assert.Equal(TimeSpan.FromSeconds(1.2), options.MembershipFence);
+        Assert.Equal(TimeSpan.FromSeconds(0.3), options.MembershipCheckInterval);
+    }
+
+    [Theory]
+    [InlineData(1.2, 1.2, 0.3, "DirectoryHoldSeconds must be longer")]
+    [InlineData(1.0, 1.2, 0.3, "DirectoryHoldSeconds must be longer")]
+    [InlineData(3.0, 0.5, 0.3, "at least twice Orleans:MembershipCheckIntervalSeconds")]
+    [InlineData(3.0, 2.0, 0.0, "MembershipCheckIntervalSeconds must be positive")]
+    public void SettingsUnderWhichADeclaredDeadSiloCouldServeAfterTheHoldAreRefused(double hold, double fence, double interval, string message)
+    {
+        var result = new FailoverOptionsValidator().Validate(null, new FailoverOptions
+        {
+            DirectoryHoldSeconds = hold,
+            MembershipFenceSeconds = fence,
+            MembershipCheckIntervalSeconds = interval,
+        });
+
+        Assert.True(result.Failed);
+        Assert.Contains(message, result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheSettingsBindFromTheOrleansSectionAndAreCheckedWhenFirstRead()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Orleans:DirectoryHoldSeconds"] = "1",
+            ["Orleans:MembershipFenceSeconds"] = "2",
+        }).Build();
+        using var services = new ServiceCollection()
+            .AddSingleton<IValidateOptions<FailoverOptions>, FailoverOptionsValidator>()
+            .Configure<FailoverOptions>(configuration.GetSection(FailoverOptions.Section))
+            .BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<FailoverOptions>>().Value);
+        Assert.Contains("DirectoryHoldSeconds must be longer", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OrleansRangeLeaseIsTheDetectionWindowPlusTheHold()
+    {
+        // Orleans counts the lease from the estimated time of death (the declaration minus the detection window), so
+        // the window is added back: the hold after the declaration is exactly DirectoryHold.
+        var membership = new ClusterMembershipOptions { ProbeTimeout = TimeSpan.FromSeconds(2), NumMissedProbesLimit = 2 };
+
+        var lease = new FailoverOptions().RangeLeaseDuration(membership);
+
+        Assert.Equal(membership.MaxProbeTimeout * 2 + TimeSpan.FromSeconds(1.5), lease);
+    }
+}
