@@ -74,7 +74,7 @@ public sealed class ClusterTests
 
     // Azurite is one Node.js process, about 10x slower per decision than Redis (docs/benchmarks.md, run I): 500 decisions
     // queued on one room take 30-40 s there, so the last calls reach the 30 s grain-call timeout, are sent again, and in
-    // 2 of 5 runs one never drained within the client's timeout (session 9; not yet understood, see docs/chaos.md). The
+    // 4 of 12 runs one never drained within the client's timeout (session 9; not yet understood, see docs/chaos.md). The
     // race on Azure is 200 wide until that is fixed; on Redis it stays 500.
     [Theory]
     [InlineData(StorageBackend.Redis, 500)]
