@@ -29,11 +29,6 @@ namespace LiveGrains.ServiceDefaults;
 /// </summary>
 public static class OrleansHostingExtensions
 {
-    public const string RedisConnectionName = StorageOptions.RedisConnectionName;
-
-    public static string? RedisConnectionString(this IConfiguration configuration) =>
-        configuration.GetConnectionString(RedisConnectionName) is { Length: > 0 } cs ? cs : null;
-
     /// <summary>The validated storage settings; throws at host build time when they are wrong.</summary>
     public static StorageOptions Storage(this IConfiguration configuration) => StorageOptions.Resolve(configuration);
 
@@ -183,11 +178,6 @@ public static class OrleansHostingExtensions
     }
 
     /// <summary>
-    /// Where the gateway keeps <c>Idempotency-Key</c> records (<see cref="IIdempotencyStore"/>): in the store itself with
-    /// Redis or Azure, so a keyed request never waits on the grain directory after a silo dies (docs/chaos.md,
-    /// "Session 7"); in a grain in the single-process memory mode.
-    /// </summary>
-    /// <summary>
     /// The process's one Redis connection outside Orleans' own (Redis mode): the idempotency records and the health
     /// check share it, opened on first use and reconnecting by itself while Redis is down.
     /// </summary>
@@ -197,6 +187,11 @@ public static class OrleansHostingExtensions
         return services;
     }
 
+    /// <summary>
+    /// Where the gateway keeps <c>Idempotency-Key</c> records (<see cref="IIdempotencyStore"/>): in the store itself with
+    /// Redis or Azure, so a keyed request never waits on the grain directory after a silo dies (docs/chaos.md,
+    /// "Session 7"); in a grain in the single-process memory mode.
+    /// </summary>
     public static IServiceCollection AddLiveGrainsIdempotencyStore(this IServiceCollection services, IConfiguration configuration)
     {
         var storage = configuration.Storage();
