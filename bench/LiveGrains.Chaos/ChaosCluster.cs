@@ -98,6 +98,10 @@ public sealed partial class ChaosCluster : IAsyncDisposable
         ["Logging__LogLevel__Default"] = "Warning",
         ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
 
+        // Every log line carries its UTC time, so a node's log can be laid against the harness's timeline.
+        ["Logging__Console__TimestampFormat"] = "HH:mm:ss.fff ",
+        ["Logging__Console__UseUtcTimestamp"] = "true",
+
         // A live's statistics log their activation, freeze and last write (Debug): a shortfall found by the checker can be traced.
         ["Logging__LogLevel__LiveGrains.Grains.Stats.LiveStatsGrain"] = "Debug",
         ["OTEL_EXPORTER_OTLP_ENDPOINT"] = null,

@@ -34,7 +34,7 @@ Console.CancelKeyPress += (_, e) =>
 var clock = System.Diagnostics.Stopwatch.StartNew();
 try
 {
-    var report = await ChaosRun.RunAsync(options, line => Console.Error.WriteLine($"[{clock.Elapsed.TotalSeconds,6:0.0}] {line}"), cancel.Token);
+    var report = await ChaosRun.RunAsync(options, line => Console.Error.WriteLine($"[{clock.Elapsed.TotalSeconds,6:0.0} {DateTime.UtcNow:HH:mm:ss.fff}] {line}"), cancel.Token);
     Console.WriteLine(report.Summary);
     return report.Violations.Count == 0 ? 0 : 1;
 }

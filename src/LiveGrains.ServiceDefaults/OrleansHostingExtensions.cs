@@ -82,8 +82,13 @@ public static class OrleansHostingExtensions
             silo.ConfigureEndpoints(AdvertisedAddress(configuration), siloPort, gatewayPort, listenOnAnyHostAddress: true);
             silo.Configure<ClusterMembershipOptions>(o =>
             {
-                // Detect a killed silo in seconds, not the 30 s+ default (docs/scale-out.md).
-                o.ProbeTimeout = TimeSpan.FromSeconds(orleans.GetValue("ProbeTimeoutSeconds", 2.0));
+                // Detect a killed silo in about a second, not the 30 s+ default (docs/scale-out.md). Orleans probes every
+                // MinProbeTimeout (ProbeTimeout / 2, 0.5 s) while answers are fast, and stretches the period and timeout
+                // up to MaxProbeTimeout when answers slow down or this silo is degraded. The ceiling stays 8 s (it was 4 x the
+                // old 2 s ProbeTimeout), so a stalled silo is given as long as before. ProbeTimeout is also how long a
+                // joining silo waits before it re-pings the Active rows of a cluster that crashed (cold start).
+                o.ProbeTimeout = TimeSpan.FromSeconds(orleans.GetValue("ProbeTimeoutSeconds", 1.0));
+                o.MaxProbeTimeout = TimeSpan.FromSeconds(orleans.GetValue("MaxProbeTimeoutSeconds", 8.0));
                 o.NumMissedProbesLimit = orleans.GetValue("NumMissedProbesLimit", 2);
 
                 // A silo reads its own death within 2 s (the membership fence below bounds it regardless).

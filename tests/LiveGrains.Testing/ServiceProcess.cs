@@ -104,7 +104,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
 
         _starts++;
-        Output.Add($"[test harness] starting {Name} (run {_starts}): dotnet {DllPath} {string.Join(' ', Arguments)}");
+        Output.Add($"[test harness] {DateTime.UtcNow:HH:mm:ss.fff} starting {Name} (run {_starts}): dotnet {DllPath} {string.Join(' ', Arguments)}");
         _current = ChildProcess.Start(
             DotnetHost(),
             [DllPath, .. Arguments],
@@ -173,7 +173,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         if (_current is not null)
         {
-            Output.Add($"[test harness] killing {Name} (pid {_current.Id})");
+            Output.Add($"[test harness] {DateTime.UtcNow:HH:mm:ss.fff} killing {Name} (pid {_current.Id})");
             _current.Kill();
         }
     }
@@ -189,7 +189,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             return true;
         }
 
-        Output.Add($"[test harness] sending SIGTERM to {Name} (pid {_current.Id})");
+        Output.Add($"[test harness] {DateTime.UtcNow:HH:mm:ss.fff} sending SIGTERM to {Name} (pid {_current.Id})");
         return await _current.StopAsync(timeout ?? TimeSpan.FromSeconds(30));
     }
 
