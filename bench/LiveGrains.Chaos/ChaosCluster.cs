@@ -86,6 +86,15 @@ public sealed partial class ChaosCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The node's entry assembly: the Release build, or with <c>CHAOS_NODES_DIRECTORY</c> (bench/chaos.sh --ready-to-run)
+    /// the ReadyToRun publish in <c>{directory}/{project}/</c>.
+    /// </summary>
+    private static string NodeDll(string project) =>
+        Environment.GetEnvironmentVariable("CHAOS_NODES_DIRECTORY") is { Length: > 0 } directory
+            ? Path.Combine(directory, project, project + ".dll")
+            : RepoPaths.ProjectDll(project);
+
     private Dictionary<string, string?> CommonEnvironment(int httpPort) => new()
     {
         ["ConnectionStrings__redis"] = Redis.ConnectionString,
@@ -119,7 +128,7 @@ public sealed partial class ChaosCluster : IAsyncDisposable
         }
 
         var name = $"silo{index}";
-        return new ClusterNode(name, new ServiceProcess(RepoPaths.ProjectDll("LiveGrains.Silo"), env, name: name), http, silo, gateway);
+        return new ClusterNode(name, new ServiceProcess(NodeDll("LiveGrains.Silo"), env, name: name), http, silo, gateway);
     }
 
     private ClusterNode CreateGateway(int index, string mode, IReadOnlyDictionary<string, string?>? siloEnvironment)
@@ -146,7 +155,7 @@ public sealed partial class ChaosCluster : IAsyncDisposable
         }
 
         var name = $"gateway{index}";
-        return new ClusterNode(name, new ServiceProcess(RepoPaths.ProjectDll("LiveGrains.Gateway"), env, name: name), http, silo, gateway);
+        return new ClusterNode(name, new ServiceProcess(NodeDll("LiveGrains.Gateway"), env, name: name), http, silo, gateway);
     }
 
     /// <summary>

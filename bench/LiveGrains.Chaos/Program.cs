@@ -4,6 +4,7 @@ using LiveGrains.Chaos;
 // bench/chaos.sh [--duration 120] [--mode kill|rolling|pause|coldstart|none] [--directory default|distributed]
 //                [--gateway-mode cohosted|client] [--concurrency 16]
 //                [--rooms 8] [--kill-interval 20] [--no-redis-kill] [--silos 3] [--gateways 2]
+//                [--ready-to-run] (handled by chaos.sh: the nodes run from a ReadyToRun publish, CHAOS_NODES_DIRECTORY)
 var options = new ChaosOptions();
 for (var i = 0; i < args.Length; i++)
 {

@@ -1,6 +1,8 @@
+using LiveGrains.ServiceDefaults;
 using LiveGrains.ServiceDefaults.Failover;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
@@ -68,5 +70,43 @@ public sealed class FailoverOptionsTests
         var lease = new FailoverOptions().RangeLeaseDuration(membership);
 
         Assert.Equal(membership.MaxProbeTimeout * 2 + TimeSpan.FromSeconds(1.5), lease);
+    }
+
+    [Fact]
+    public void ADurableSiloProbesEveryHalfSecondWhileAnswersAreFastAndKeepsTheEightSecondCeiling()
+    {
+        // Session 10 (docs/chaos.md): ProbeTimeout 1 s makes Orleans probe every MinProbeTimeout (0.5 s) on a healthy
+        // cluster, so a killed silo is declared dead about half a second sooner; the ceiling for a slow or stalled silo,
+        // and with it the directory lease's detection window, stays 8 s x 2.
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration["ConnectionStrings:redis"] = "127.0.0.1:6379";
+        builder.UseOrleans(silo => silo.UseLiveGrainsSilo(builder.Configuration));
+        using var host = builder.Build();
+
+        var membership = host.Services.GetRequiredService<IOptions<ClusterMembershipOptions>>().Value;
+        var directory = host.Services.GetRequiredService<IOptions<GrainDirectoryOptions>>().Value;
+
+        Assert.Equal(TimeSpan.FromSeconds(1), membership.ProbeTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(0.5), membership.MinProbeTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(8), membership.MaxProbeTimeout);
+        Assert.Equal(2, membership.NumMissedProbesLimit);
+        Assert.Equal(TimeSpan.FromSeconds(8 * 2 + 1.5), directory.RangeLeaseDuration);
+    }
+
+    [Fact]
+    public void TheProbeSettingsComeFromTheOrleansSection()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration["ConnectionStrings:redis"] = "127.0.0.1:6379";
+        builder.Configuration["Orleans:ProbeTimeoutSeconds"] = "5";
+        builder.Configuration["Orleans:MaxProbeTimeoutSeconds"] = "20";
+        builder.UseOrleans(silo => silo.UseLiveGrainsSilo(builder.Configuration));
+        using var host = builder.Build();
+
+        var membership = host.Services.GetRequiredService<IOptions<ClusterMembershipOptions>>().Value;
+
+        Assert.Equal(TimeSpan.FromSeconds(5), membership.ProbeTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2.5), membership.MinProbeTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(20), membership.MaxProbeTimeout);
     }
 }
