@@ -261,6 +261,32 @@ public sealed class HistoryChecker(ChaosClient client, History history, IReadOnl
                     summary.AppendLine(CultureInfo.InvariantCulture, $"  after t={from,6:0.0}s {what}: {top.Wait:0.00} s (room {top.Room}, from t={top.At:0.0}s)");
                 }
             }
+
+            // The issue's figure, per silo kill: the longest wait of an attempt in flight at the kill or started after it,
+            // before the next kill -9 (of a silo or Redis). Unlike the per-event lines above, this counts the attempt
+            // that started just before the kill, and what started after the killed silo's restart (which often follows
+            // the kill by under a second) is still counted against the kill.
+            var kills = events.Where(e => e.What.StartsWith("kill -9 ", StringComparison.Ordinal) && !e.What.StartsWith("kill -9 every", StringComparison.Ordinal)).ToList();
+            var perKill = new List<(double At, string What, double Wait)>();
+            for (var k = 0; k < kills.Count; k++)
+            {
+                var (at, what) = kills[k];
+                if (what.Contains("redis", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var until = k + 1 < kills.Count ? kills[k + 1].At : double.MaxValue;
+                var affected = waits.Where(w => w.At < until && w.At + w.Wait > at).ToList();
+                perKill.Add((at, what, affected.Count == 0 ? 0 : affected.Max(w => w.Wait)));
+            }
+
+            if (perKill.Count > 0)
+            {
+                var sorted = perKill.Select(p => p.Wait).Order().ToArray();
+                var within = sorted.Count(w => w <= 3.0);
+                summary.AppendLine(CultureInfo.InvariantCulture, $"longest wait per silo kill (in flight at the kill or started before the next kill): median {sorted[sorted.Length / 2]:0.00} s; {within} of {sorted.Length} <= 3 s; worst {string.Join(", ", perKill.OrderByDescending(p => p.Wait).Take(5).Select(p => $"{p.Wait:0.00} s (t={p.At:0.0}s {p.What})"))}");
+            }
         }
         foreach (var note in notes)
         {
