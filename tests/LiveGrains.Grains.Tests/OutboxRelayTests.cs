@@ -133,6 +133,24 @@ public sealed class OutboxRelayTests(GatedSinkClusterFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task ARoomDecidingBackToBackRegistersTheOutboxReminderInsteadOfWaitingForItsHandOffs()
+    {
+        // The first go-live waits for its hand-off (the sink answers); the one right behind it does not wait, so the
+        // reminder must cover its events until they are handed off.
+        var (roomId, room) = await fixture.Client.NewRoomAsync();
+        (await room.GoLiveAsync(new GoLiveCommand("first", null))).Value();
+        var live = (await room.GoLiveAsync(new GoLiveCommand("right behind", null))).Value().Live;
+
+        var reminders = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<IReminderTable>();
+        var rows = await reminders.ReadRows(GrainId.Create("room", TenantKey.Compose(GrainTestKit.Acme, roomId)));
+        Assert.Contains(rows.Reminders, r => r.ReminderName == OutboxRelay.ReminderName);
+        await Eventually.TrueAsync(
+            () => GatedSinkClusterFixture.Sink.Taken.Any(e => e.ResourceId == live.LiveId && e.Type == EventTypes.LiveStarted),
+            TimeSpan.FromSeconds(10),
+            "the go-live's event handed off behind the answer");
+    }
+
+    [Fact]
     public async Task AStalledHandOffRegistersTheOutboxReminderSoThatACrashCannotStrandTheEvents()
     {
         var sink = GatedSinkClusterFixture.Sink;
