@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace LiveGrains.Grains.Events;
@@ -10,15 +12,23 @@ namespace LiveGrains.Grains.Events;
 /// <remarks>
 /// <para>
 /// <see cref="HandOffAsync"/> waits for the hand-off for at most <see cref="HandOffWait"/>. Normally it takes a few
-/// milliseconds, and the caller answers only once the events are in the log, as before. When the sink is slow or
-/// unreachable (after a silo kill the tenant's registry grain can be unreachable for many seconds, and waiting made
+/// milliseconds, and the caller answers only once the events are in the log, as before. When the sink is slow,
+/// unreachable or failing (after a silo kill the tenant's registry grain can be unreachable for many seconds, and waiting made
 /// every transition of the tenant stall a whole call timeout: docs/chaos.md), the caller goes on, and the grain
 /// registers an outbox reminder first, so that a crash before the hand-off completes cannot strand the events in
-/// the grain's state: the reminder reactivates the grain, whose activation hands them off.
+/// the grain's state: the reminder reactivates the grain, whose activation hands them off. A busy grain does not wait
+/// at all: once a wait has run out (until the outbox drains), or when it is asked within <see cref="HandOffWait"/> of
+/// its last hand-off, it makes sure of the reminder and goes on, and its events follow in the running hand-off's next
+/// batch. A room's decisions queue behind each wait: a stalled sink cost every queued decision the whole second, and
+/// even a healthy one doubled the time a burst of go-lives on one room takes (docs/chaos.md, "Session 10"). A grain
+/// called now and then still answers only once its events are in the log, and registers no reminder.
 /// </para>
 /// <para>
-/// One hand-off runs at a time, on an interleaving grain timer, and loops until the outbox is empty, so events leave
-/// in sequence order; a failed hand-off is retried every 2 s while the activation lives (the timer keeps it alive).
+/// The hand-off is one Orleans <see cref="BatchWorker"/> per grain, running on the activation between its turns: one
+/// hand-off at a time, looping until the outbox is empty, so events leave in sequence order. A failed hand-off ends
+/// the callers' wait at once (waiting longer cannot help) and is retried every 2 s while the activation lives (each
+/// retry keeps it from idle collection for a minute). Not a grain timer: a timer's tick is a message to the grain, which
+/// an incoming call filter can refuse, and Orleans never re-arms a timer whose tick was refused (docs/chaos.md, "Session 10").
 /// The sink tolerates an event twice.
 /// </para>
 /// </remarks>
@@ -31,72 +41,71 @@ public sealed class OutboxRelay(IGrainBase grain, Func<EventOutbox> outbox, IRes
     public static readonly TimeSpan HandOffWait = TimeSpan.FromSeconds(1);
 
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan RetryKeepAlive = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
-    private IGrainTimer? _timer;
-    private TaskCompletionSource? _drained;
-    private bool _running;
+    private BatchWorkerFromDelegate? _worker;
     private bool _reminderRegistered;
+
+    /// <summary>A caller's wait ran out and the outbox has not been empty since: the hand-off is stuck on the sink.</summary>
+    private bool _stalled;
+
+    /// <summary>When <see cref="HandOffAsync"/> was last called (a <see cref="Stopwatch"/> timestamp; 0: never).</summary>
+    private long _lastHandOff;
+
+    private BatchWorkerFromDelegate Worker => _worker ??= new BatchWorkerFromDelegate(RelayAsync);
 
     /// <summary>Starts handing off the pending events, if any, and returns at once.</summary>
     public void Kick()
     {
-        if (outbox().Pending.Count == 0 || _running)
+        if (outbox().Pending.Count > 0)
         {
             // A running hand-off picks up what was recorded meanwhile before it stops.
-            return;
-        }
-
-        if (_timer is null)
-        {
-            _timer = grain.RegisterGrainTimer(
-                static (relay, _) => relay.RelayAsync(),
-                this,
-                new GrainTimerCreationOptions(TimeSpan.Zero, RetryDelay) { Interleave = true, KeepAlive = true });
-        }
-        else
-        {
-            _timer.Change(TimeSpan.Zero, RetryDelay);
+            Worker.Notify();
         }
     }
 
     /// <summary>
-    /// Hands off the pending events, waiting up to <see cref="HandOffWait"/>; past that, makes sure a reminder will
-    /// resume the hand-off after a crash, and returns with the hand-off still running in the background.
+    /// Hands off the pending events, waiting up to <see cref="HandOffWait"/>; past that, or when the hand-off failed,
+    /// makes sure a reminder will resume it after a crash, and returns with the hand-off still retried in the background.
+    /// A grain that is busy (asked again within <see cref="HandOffWait"/> of its last hand-off, or stalled) makes sure of
+    /// the reminder first and does not wait at all.
     /// </summary>
     public async Task HandOffAsync()
     {
-        Kick();
+        var previous = _lastHandOff;
+        _lastHandOff = Stopwatch.GetTimestamp();
         if (outbox().Pending.Count == 0)
         {
             return;
         }
 
+        // Every caller of a grain queues behind this wait: a room deciding back to back spent half of each decision on
+        // it (500 go-lives on one room on Azurite: 14 ms write and 14-30 ms hand-off per decision, one decision at a
+        // time). With the reminder registered a crash cannot strand the events, and a running hand-off takes everything
+        // recorded meanwhile in its next batch.
+        var busy = _stalled || (previous != 0 && Stopwatch.GetElapsedTime(previous) < HandOffWait);
+        if (busy && await EnsureReminderAsync())
+        {
+            Kick();
+            return;
+        }
+
+        var waiting = outbox().Pending.Select(e => e.EventId).ToHashSet(StringComparer.Ordinal);
         try
         {
             // WaitAsync drops its timer when the hand-off completes (a Task.Delay would stay armed for the whole second).
-            await (_drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(HandOffWait);
-            return;
+            await Worker.NotifyAndWaitForWorkToBeServiced().WaitAsync(HandOffWait);
         }
         catch (TimeoutException)
         {
             // Slow or unreachable sink: make sure a crash cannot strand the events, then go on.
+            _stalled = true;
         }
 
-        if (_reminderRegistered)
+        // By event id: the state (and its outbox) may have been reloaded meanwhile, and later events may have been recorded.
+        if (outbox().Pending.Exists(e => waiting.Contains(e.EventId)))
         {
-            return;
-        }
-
-        try
-        {
-            await grain.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
-            _reminderRegistered = true;
-        }
-        catch (Exception ex)
-        {
-            // Still durable in the grain's state, and retried while this activation lives; only a crash before that
-            // succeeds leaves the events waiting for the grain's next activation.
-            logger.LogWarning(ex, "Could not register the outbox reminder of {GrainId}", grain.GrainContext.GrainId);
+            await EnsureReminderAsync();
         }
     }
 
@@ -118,14 +127,31 @@ public sealed class OutboxRelay(IGrainBase grain, Func<EventOutbox> outbox, IRes
         _reminderRegistered = false;
     }
 
-    private async Task RelayAsync()
+    /// <summary>Registers the outbox reminder unless this activation did; false when that failed.</summary>
+    private async Task<bool> EnsureReminderAsync()
     {
-        if (_running)
+        if (_reminderRegistered)
         {
-            return;
+            return true;
         }
 
-        _running = true;
+        try
+        {
+            await grain.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
+            _reminderRegistered = true;
+            return true;
+        }
+        catch (Exception ex)
+        {
+            // Still durable in the grain's state, and retried while this activation lives; only a crash before that
+            // succeeds leaves the events waiting for the grain's next activation.
+            logger.LogWarning(ex, "Could not register the outbox reminder of {GrainId}", grain.GrainContext.GrainId);
+            return false;
+        }
+    }
+
+    private async Task RelayAsync()
+    {
         try
         {
             while (outbox().Pending is { Count: > 0 } pending)
@@ -138,18 +164,13 @@ public sealed class OutboxRelay(IGrainBase grain, Func<EventOutbox> outbox, IRes
                 outbox().Pending.RemoveAll(e => handed.Contains(e.EventId));
             }
 
-            _timer?.Dispose();
-            _timer = null;
-            _drained?.TrySetResult();
-            _drained = null;
+            _stalled = false;
         }
         catch (Exception ex)
         {
             logger.LogWarning(ex, "Could not hand {Count} events of {GrainId} to the event sink; retrying", outbox().Pending.Count, grain.GrainContext.GrainId);
-        }
-        finally
-        {
-            _running = false;
+            grain.GrainContext.ActivationServices.GetRequiredService<IGrainRuntime>().DelayDeactivation(grain.GrainContext, RetryKeepAlive);
+            Worker.Notify(DateTime.UtcNow + RetryDelay);
         }
     }
 }

@@ -43,6 +43,15 @@ public sealed partial class MembershipFence(
         || !Volatile.Read(ref _readOnce)
         || Stopwatch.GetElapsedTime(Interlocked.Read(ref _confirmedAt)) < _options.MembershipFence;
 
+    /// <summary>Completes once <see cref="MayServe"/> holds again, checked at the fence's own interval.</summary>
+    public async Task WhenMayServeAsync()
+    {
+        while (!MayServe)
+        {
+            await Task.Delay(_options.MembershipCheckInterval);
+        }
+    }
+
     /// <summary>How long ago the silo last confirmed its membership.</summary>
     public TimeSpan SinceConfirmation => Stopwatch.GetElapsedTime(Interlocked.Read(ref _confirmedAt));
 
@@ -156,19 +165,48 @@ public sealed partial class MembershipFence(
     private static partial void LogCheckFailed(ILogger logger, Exception exception, double seconds);
 }
 
-/// <summary>Refuses grain calls while the silo's <see cref="MembershipFence"/> is not confirmed; the call does not run.</summary>
+/// <summary>
+/// Refuses grain calls while the silo's <see cref="MembershipFence"/> is not confirmed; the call does not run. A grain
+/// timer's tick is held until the fence lifts instead: Orleans never re-arms a grain timer whose tick a filter refused
+/// (the code that re-arms it, and ends the "firing" state that defers every later Change, runs inside the refused
+/// invocation), so one refused tick stopped that timer for the rest of the activation. A room's outbox relay ran on
+/// such a timer: after one refusal, every later decision of the room waited the whole hand-off wait, and the 500-way
+/// race on Azurite stopped draining (docs/chaos.md, "Session 10").
+/// </summary>
 public sealed partial class MembershipFenceFilter(MembershipFence fence, ILogger<MembershipFenceFilter> logger) : IIncomingGrainCallFilter
 {
+    /// <summary>The (internal) interface through which Orleans delivers a grain timer's tick to its activation.</summary>
+    private const string TimerTickInterface = "Orleans.Runtime.IGrainTimerInvoker";
+
     public Task Invoke(IIncomingGrainCallContext context)
     {
-        if (!fence.MayServe)
+        if (fence.MayServe)
         {
-            LogRefused(logger, context.InterfaceName, context.MethodName, fence.SinceConfirmation.TotalSeconds);
-            throw fence.Refusal();
+            return context.Invoke();
         }
 
-        return context.Invoke();
+        if (IsTimerTick(context.Request.GetInterfaceType()))
+        {
+            return InvokeOnceConfirmedAsync(context);
+        }
+
+        LogRefused(logger, context.InterfaceName, context.MethodName, fence.SinceConfirmation.TotalSeconds);
+        throw fence.Refusal();
     }
+
+    internal static bool IsTimerTick(Type? interfaceType) => interfaceType?.FullName == TimerTickInterface;
+
+    private async Task InvokeOnceConfirmedAsync(IIncomingGrainCallContext context)
+    {
+        LogTickHeld(logger, context.TargetId, fence.SinceConfirmation.TotalSeconds);
+
+        // Nothing runs for a grain of a fenced silo, ticks included; a silo read as dead stops, one stopping may serve.
+        await fence.WhenMayServeAsync();
+        await context.Invoke();
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Fenced: holding a timer tick of {Grain} until the membership is confirmed (last confirmed {Seconds:0.0} s ago)")]
+    private static partial void LogTickHeld(ILogger logger, GrainId grain, double seconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fenced: refused {Interface}.{Method}, membership last confirmed {Seconds:0.0} s ago")]
     private static partial void LogRefused(ILogger logger, string @interface, string method, double seconds);
