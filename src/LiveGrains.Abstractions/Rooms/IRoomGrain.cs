@@ -97,7 +97,15 @@ public partial interface IRoomGrain : IGrainWithStringKey
     /// Stats-only, through <see cref="ILiveGrain"/>: a live the room still owns, as its statistics need it; the room
     /// then tells that live's <see cref="ILiveStatsGrain"/> about every later transition.
     /// </summary>
-    [Alias("GetStatsSubject"), ReadOnly]
+    /// <remarks>
+    /// Interleaves with everything, answering from the lives as stored. A room's decision waits (up to 2 s) for its
+    /// push to the live's statistics, and a statistics grain that the push activates pulls its subject from here
+    /// while it activates: room -> stats -> live -> room. As a read-only call this waited behind the decision that
+    /// waited for it, and behind every queued decision after that one, each waiting on the stuck push. After a silo kill
+    /// (statistics grains reactivating on a push) that held a room 10 s, until the push's call timed out and the
+    /// activation failed (docs/chaos.md, session 10).
+    /// </remarks>
+    [Alias("GetStatsSubject"), AlwaysInterleave]
     Task<LiveStatsSubject?> GetStatsSubjectAsync(string liveId);
 }
 

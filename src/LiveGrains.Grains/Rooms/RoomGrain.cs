@@ -57,6 +57,12 @@ public sealed partial class RoomGrain(
     /// <summary>Committed transitions the statistics have not heard yet, in order.</summary>
     private Queue<LiveStatsSubject>? _statsPushes;
 
+    /// <summary>
+    /// The lives as storage holds them: taken at activation and after every write (or reload). The statistics' pull,
+    /// <see cref="GetStatsSubjectAsync"/>, answers from it because it interleaves with the room's own turns.
+    /// </summary>
+    private RoomLive[] _committedLives = [];
+
     /// <summary>The last statistics each watched live's stats grain reported (they go into events and the archive).</summary>
     private Dictionary<string, StatsDto>? _lastStats;
 
@@ -112,6 +118,7 @@ public sealed partial class RoomGrain(
         _storedHistory = S.HistoryCount;
         _pagesSaved = S.HistorySaved;
         _storedDecisions = S.Decisions;
+        _committedLives = [.. S.Lives];
 
         if (S.Outbox.Pending.Count > 0)
         {
@@ -491,7 +498,9 @@ public sealed partial class RoomGrain(
 
     public Task<LiveStatsSubject?> GetStatsSubjectAsync(string liveId)
     {
-        if (!S.Exists || Find(liveId) is not { } live)
+        // This call interleaves with the room's decisions (IRoomGrain): it may run while one awaits its write, so it
+        // reads the lives as stored, never a change storage has not taken yet.
+        if (!S.Exists || Array.Find(_committedLives, l => l.LiveId == liveId) is not { } live)
         {
             return Task.FromResult<LiveStatsSubject?>(null);
         }
@@ -690,6 +699,7 @@ public sealed partial class RoomGrain(
             _unsaved = false;
             _storedHistory = history;
             _storedDecisions = decisions;
+            _committedLives = [.. S.Lives];
         }
         catch
         {
@@ -697,6 +707,7 @@ public sealed partial class RoomGrain(
             _pagesSaved = S.HistorySaved;
             _storedHistory = S.HistoryCount;
             _storedDecisions = S.Decisions;
+            _committedLives = [.. S.Lives];
             throw;
         }
     }

@@ -169,6 +169,42 @@ public sealed class LiveStatsGrainTests(ClusterFixture fixture)
         Assert.Equal(3, stats.ChatMessageCount);
     }
 
+    /// <summary>
+    /// A push that activates a live's statistics (their silo died, or they were collected) makes them pull their
+    /// subject while they activate, while the room's decision waits for that push: room -> stats -> live -> room. The
+    /// pull interleaves with the room's turns, so neither that decision nor the ones queued behind it wait out the push
+    /// (docs/chaos.md, session 10: after a silo kill this held a room for 10 s, until the push's call timed out).
+    /// </summary>
+    [Fact]
+    public async Task APushThatActivatesTheStatisticsDoesNotHoldTheRoomsQueuedDecisions()
+    {
+        var roomId = await CreateRoomAsync();
+        var first = (await Room(roomId).GoLiveAsync(new GoLiveCommand(null, null))).Value!.Live.LiveId;
+        Assert.True((await RecordAsync(first, new ActivityRequest(Joins: ["viewer"]))).IsSuccess);
+        await StatsWhenAsync(first, s => s.ViewerCount == 1);
+
+        // Everything idle goes: the next decision reactivates the room, which watches its live again, and its push of
+        // the superseded live activates that live's statistics.
+        await Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(i =>
+            Room(roomId).GoLiveAsync(new GoLiveCommand(null, null, $"queued-{i}"))));
+        clock.Stop();
+
+        Assert.All(results, r => Assert.True(r.IsSuccess, r.Error?.Detail));
+
+        // With the pull queued behind them, every decision waited up to 2 s for the stuck push, and the push's call
+        // itself ran into its 10 s timeout: 6 decisions took 10-12 s. Now they take milliseconds.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(6), $"6 queued go-lives took {clock.Elapsed.TotalSeconds:0.0} s");
+
+        // And the push reached the statistics: the superseded live takes no more activity.
+        await Eventually.TrueAsync(
+            async () => (await RecordAsync(first, new ActivityRequest(Joins: ["late"]))).Error?.Code == DomainErrorCode.LiveEnded,
+            Timeout,
+            "the superseded live's statistics to be frozen");
+    }
+
     private Task<Result<ActivityReceipt>> RecordAsync(string liveId, ActivityRequest activity) =>
         Grains.GetGrain<ILiveActivityGrain>(liveId).RecordAsync(Tenant, activity);
 
