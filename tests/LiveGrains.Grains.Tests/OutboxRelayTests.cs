@@ -39,9 +39,9 @@ public sealed class GatedEventSink : IResourceEventSink
 }
 
 /// <summary>A one-silo cluster whose event sink a test can stop answering.</summary>
-public sealed class GatedSinkClusterFixture : IAsyncLifetime
+public class GatedSinkClusterFixture : IAsyncLifetime
 {
-    public static GatedEventSink Sink { get; } = new();
+    public GatedEventSink Sink { get; } = new();
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
@@ -53,7 +53,13 @@ public sealed class GatedSinkClusterFixture : IAsyncLifetime
         {
             silo.AddMemoryGrainStorage(LiveGrainsStorage.State);
             silo.Services.AddSingleton<IResourceEventSink>(Sink);
+            ConfigureSilo(silo);
         });
+    }
+
+    /// <summary>What a derived fixture adds to the silo.</summary>
+    protected virtual void ConfigureSilo(ISiloBuilder silo)
+    {
     }
 
     public async Task DisposeAsync()
@@ -70,7 +76,7 @@ public sealed class OutboxRelayTests(GatedSinkClusterFixture fixture) : IClassFi
     [Fact]
     public async Task RoomsAndLivesAnswerWhileTheEventSinkHangsAndTheirEventsFollowInOrderOnceItAnswers()
     {
-        var sink = GatedSinkClusterFixture.Sink;
+        var sink = fixture.Sink;
         sink.Close();
         try
         {
@@ -104,7 +110,7 @@ public sealed class OutboxRelayTests(GatedSinkClusterFixture fixture) : IClassFi
     [Fact]
     public async Task DecisionsBehindAStalledHandOffAnswerWithoutWaitingForIt()
     {
-        var sink = GatedSinkClusterFixture.Sink;
+        var sink = fixture.Sink;
         sink.Close();
         try
         {
@@ -145,7 +151,7 @@ public sealed class OutboxRelayTests(GatedSinkClusterFixture fixture) : IClassFi
         var rows = await reminders.ReadRows(GrainId.Create("room", TenantKey.Compose(GrainTestKit.Acme, roomId)));
         Assert.Contains(rows.Reminders, r => r.ReminderName == OutboxRelay.ReminderName);
         await Eventually.TrueAsync(
-            () => GatedSinkClusterFixture.Sink.Taken.Any(e => e.ResourceId == live.LiveId && e.Type == EventTypes.LiveStarted),
+            () => fixture.Sink.Taken.Any(e => e.ResourceId == live.LiveId && e.Type == EventTypes.LiveStarted),
             TimeSpan.FromSeconds(10),
             "the go-live's event handed off behind the answer");
     }
@@ -153,7 +159,7 @@ public sealed class OutboxRelayTests(GatedSinkClusterFixture fixture) : IClassFi
     [Fact]
     public async Task AStalledHandOffRegistersTheOutboxReminderSoThatACrashCannotStrandTheEvents()
     {
-        var sink = GatedSinkClusterFixture.Sink;
+        var sink = fixture.Sink;
         sink.Close();
         try
         {

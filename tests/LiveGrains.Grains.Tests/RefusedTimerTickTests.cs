@@ -1,9 +1,6 @@
 using LiveGrains.Abstractions;
-using LiveGrains.Grains.Events;
 using LiveGrains.ServiceDefaults.Failover;
 using LiveGrains.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.TestingHost;
 
 namespace LiveGrains.Grains.Tests;
 
@@ -20,31 +17,9 @@ public sealed class TimerTickRefusingFilter : IIncomingGrainCallFilter
 }
 
 /// <summary>A one-silo cluster that refuses every grain timer tick, with an event sink that records what it took.</summary>
-public sealed class TickRefusingClusterFixture : IAsyncLifetime
+public sealed class TickRefusingClusterFixture : GatedSinkClusterFixture
 {
-    public static GatedEventSink Sink { get; } = new();
-
-    public InProcessTestCluster Cluster { get; private set; } = null!;
-
-    public IClusterClient Client => Cluster.Client;
-
-    public async Task InitializeAsync()
-    {
-        Cluster = await TestClusters.DeployAsync(1, silo =>
-        {
-            silo.AddMemoryGrainStorage(LiveGrainsStorage.State);
-            silo.Services.AddSingleton<IResourceEventSink>(Sink);
-            silo.AddIncomingGrainCallFilter<TimerTickRefusingFilter>();
-        });
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (Cluster is not null)
-        {
-            await Cluster.DisposeAsync();
-        }
-    }
+    protected override void ConfigureSilo(ISiloBuilder silo) => silo.AddIncomingGrainCallFilter<TimerTickRefusingFilter>();
 }
 
 public sealed class RefusedTimerTickTests(TickRefusingClusterFixture fixture) : IClassFixture<TickRefusingClusterFixture>
@@ -55,7 +30,7 @@ public sealed class RefusedTimerTickTests(TickRefusingClusterFixture fixture) : 
         // The hand-off ran on a grain timer: one refused tick and it never ran again in that activation, so every later
         // decision waited the whole hand-off wait with its events stuck in the outbox (the 500-way race on Azurite).
         var (roomId, room) = await fixture.Client.NewRoomAsync();
-        Assert.Contains(TickRefusingClusterFixture.Sink.Taken, e => e.ResourceId == roomId && e.Type == EventTypes.RoomCreated);
+        Assert.Contains(fixture.Sink.Taken, e => e.ResourceId == roomId && e.Type == EventTypes.RoomCreated);
         var lives = new List<string>();
         for (var i = 0; i < 3; i++)
         {
@@ -63,7 +38,7 @@ public sealed class RefusedTimerTickTests(TickRefusingClusterFixture fixture) : 
         }
 
         await Eventually.TrueAsync(
-            () => lives.All(id => TickRefusingClusterFixture.Sink.Taken.Any(e => e.ResourceId == id && e.Type == EventTypes.LiveStarted)),
+            () => lives.All(id => fixture.Sink.Taken.Any(e => e.ResourceId == id && e.Type == EventTypes.LiveStarted)),
             TimeSpan.FromSeconds(10),
             "every go-live's event handed off");
     }

@@ -78,10 +78,7 @@ public sealed class FailoverOptionsTests
         // Session 10 (docs/chaos.md): ProbeTimeout 1 s makes Orleans probe every MinProbeTimeout (0.5 s) on a healthy
         // cluster, so a killed silo is declared dead about half a second sooner; the ceiling for a slow or stalled silo,
         // and with it the directory lease's detection window, stays 8 s x 2.
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration["ConnectionStrings:redis"] = "127.0.0.1:6379";
-        builder.UseOrleans(silo => silo.UseLiveGrainsSilo(builder.Configuration));
-        using var host = builder.Build();
+        using var host = DurableSilo();
 
         var membership = host.Services.GetRequiredService<IOptions<ClusterMembershipOptions>>().Value;
         var directory = host.Services.GetRequiredService<IOptions<GrainDirectoryOptions>>().Value;
@@ -96,17 +93,26 @@ public sealed class FailoverOptionsTests
     [Fact]
     public void TheProbeSettingsComeFromTheOrleansSection()
     {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration["ConnectionStrings:redis"] = "127.0.0.1:6379";
-        builder.Configuration["Orleans:ProbeTimeoutSeconds"] = "5";
-        builder.Configuration["Orleans:MaxProbeTimeoutSeconds"] = "20";
-        builder.UseOrleans(silo => silo.UseLiveGrainsSilo(builder.Configuration));
-        using var host = builder.Build();
+        using var host = DurableSilo(("Orleans:ProbeTimeoutSeconds", "5"), ("Orleans:MaxProbeTimeoutSeconds", "20"));
 
         var membership = host.Services.GetRequiredService<IOptions<ClusterMembershipOptions>>().Value;
 
         Assert.Equal(TimeSpan.FromSeconds(5), membership.ProbeTimeout);
         Assert.Equal(TimeSpan.FromSeconds(2.5), membership.MinProbeTimeout);
         Assert.Equal(TimeSpan.FromSeconds(20), membership.MaxProbeTimeout);
+    }
+
+    /// <summary>A silo host in Redis mode (built, not started: nothing connects), with <paramref name="settings"/>.</summary>
+    private static IHost DurableSilo(params (string Key, string Value)[] settings)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration["ConnectionStrings:redis"] = "127.0.0.1:6379";
+        foreach (var (key, value) in settings)
+        {
+            builder.Configuration[key] = value;
+        }
+
+        builder.UseOrleans(silo => silo.UseLiveGrainsSilo(builder.Configuration));
+        return builder.Build();
     }
 }
