@@ -226,6 +226,7 @@ public static class OrleansHostingExtensions
     {
         services.TryAddSingleton(LiveGrainsClock.System);
         services.TryAddSingleton<LiveGrains.Grains.Lives.LiveArchives>();
+        services.TryAddSingleton<LiveGrains.Grains.Listing.LiveIndexPushes>();
         services.TryAddSingleton<LiveGrains.Grains.Presets.PresetCache>();
         services.Configure<LiveGrains.Grains.Rooms.LiveLinksOptions>(o =>
         {
@@ -235,8 +236,9 @@ public static class OrleansHostingExtensions
             o.WhipBaseUrl = configuration["Ingest:WhipBaseUrl"] is { Length: > 0 } whip ? whip : o.WhipBaseUrl;
         });
 
-        // Version-tolerant binary state ([GenerateSerializer]/[Id]) instead of the JSON default.
-        services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
+        // Version-tolerant binary state ([GenerateSerializer]/[Id]) instead of the JSON default, written with one
+        // allocation per write (PooledGrainStorageSerializer).
+        services.AddSingleton<IGrainStorageSerializer, PooledGrainStorageSerializer>();
         services.AddLiveGrainsWebhooks(configuration);
         services.AddLiveStats(configuration);
         services.AddLiveGrainsAudit(configuration);

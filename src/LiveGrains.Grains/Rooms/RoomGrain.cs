@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using LiveGrains.Abstractions;
 using LiveGrains.Grains.Events;
+using LiveGrains.Grains.Listing;
 using LiveGrains.Grains.Lives;
 using LiveGrains.Grains.Presets;
 using Microsoft.Extensions.Logging;
@@ -21,6 +22,7 @@ public sealed partial class RoomGrain(
     [PersistentState("room", LiveGrainsStorage.State)] IPersistentState<RoomState> state,
     IResourceEventSink events,
     LiveArchives archives,
+    LiveIndexPushes indexPushes,
     PresetCache presets,
     Microsoft.Extensions.Options.IOptions<LiveLinksOptions> links,
     LiveGrainsClock clock,
@@ -810,8 +812,8 @@ public sealed partial class RoomGrain(
     }
 
     /// <summary>
-    /// Pushes the room's lives, as stored, to the tenant's lives index (the shard this room hashes to): one call, all
-    /// of them, idempotent by each live's event sequence. Only stored decisions are pushed: while a decision's write is
+    /// Pushes the room's lives, as stored, to the tenant's lives index (the shard this room hashes to; one call with the
+    /// silo's other rooms' pushes, <see cref="LiveIndexPushes"/>), all of them, idempotent by each live's event sequence. Only stored decisions are pushed: while a decision's write is
     /// in flight this waits for that decision's own notify. Done is remembered in memory and stored with the next write.
     /// </summary>
     private async Task IndexLivesAsync()
@@ -825,7 +827,7 @@ public sealed partial class RoomGrain(
         var entries = S.Lives.Select(l => new LiveIndexEntry(l.LiveId, l.Lifecycle.Status, l.Lifecycle.CreatedAt, l.Lifecycle.StartedAt, l.LastEventSequence)).ToArray();
         if (entries.Length > 0)
         {
-            await GrainFactory.LiveShard(Tenant, RoomId).UpsertAsync(entries);
+            await indexPushes.PushAsync(Tenant, RoomId, entries);
         }
 
         if (S.Decisions >= target && S.IndexedDecisions < target)
