@@ -12,7 +12,7 @@ namespace LiveGrains.Gateway.Tests;
 
 /// <summary>
 /// The real gateway pipeline (co-hosted silo, in-memory state) on free Orleans ports, with two tenants'
-/// keys and a fake LiveGrains clock. Shared per collection; tests use fresh ids.
+/// keys and a fake LiveGrains clock (unless <see cref="FakeClock"/> is turned off). Shared per collection; tests use fresh ids.
 /// </summary>
 public sealed class GatewayFactory : WebApplicationFactory<Program>
 {
@@ -23,6 +23,12 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     public const string PresetsKey = "key-presets-0123456789";
 
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
+
+    /// <summary>
+    /// Whether LiveGrains' rules run on <see cref="Time"/> (the default) or on the real clock, for tests that let real
+    /// time pass instead of advancing the clock (webhook retries against a failing receiver). Set before the host starts.
+    /// </summary>
+    public bool FakeClock { get; set; } = true;
 
     public Dictionary<string, string?> Settings { get; } = new();
 
@@ -45,7 +51,10 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureServices(services => services.AddSingleton(new LiveGrainsClock(Time)));
+        if (FakeClock)
+        {
+            builder.ConfigureServices(services => services.AddSingleton(new LiveGrainsClock(Time)));
+        }
     }
 
     public HttpClient CreateClient(string apiKey)

@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using LiveGrains.Abstractions;
 using LiveGrains.Grains.Events;
 using LiveGrains.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Orleans.TestingHost;
 
 namespace LiveGrains.Grains.Tests;
@@ -49,12 +51,15 @@ public class GatedSinkClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Cluster = await TestClusters.DeployAsync(1, silo =>
-        {
-            silo.AddMemoryGrainStorage(LiveGrainsStorage.State);
-            silo.Services.AddSingleton<IResourceEventSink>(Sink);
-            ConfigureSilo(silo);
-        });
+        Cluster = await TestClusters.DeployAsync(
+            1,
+            silo =>
+            {
+                silo.AddMemoryGrainStorage(LiveGrainsStorage.State);
+                silo.Services.AddSingleton<IResourceEventSink>(Sink);
+                ConfigureSilo(silo);
+            },
+            Settings);
     }
 
     /// <summary>What a derived fixture adds to the silo.</summary>
@@ -62,12 +67,77 @@ public class GatedSinkClusterFixture : IAsyncLifetime
     {
     }
 
+    /// <summary>The configuration a derived fixture gives the silo.</summary>
+    protected virtual IDictionary<string, string?>? Settings => null;
+
     public async Task DisposeAsync()
     {
         if (Cluster is not null)
         {
             await Cluster.DisposeAsync();
         }
+    }
+}
+
+/// <summary>
+/// The gated-sink cluster with LiveGrains' clock a fake one that stands still until a test advances it, and the
+/// statistics written behind once an hour of that clock: what the clock decides happens only when a test moves it.
+/// </summary>
+public sealed class FakeClockClusterFixture : GatedSinkClusterFixture
+{
+    public const int PersistIntervalSeconds = 3600;
+
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 4, 1, 12, 0, 0, TimeSpan.Zero));
+
+    protected override void ConfigureSilo(ISiloBuilder silo) => silo.Services.AddSingleton(new LiveGrainsClock(Time));
+
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Stats:PersistIntervalSeconds"] = PersistIntervalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+}
+
+[CollectionDefinition(Name)]
+public sealed class FakeClockCollection : ICollectionFixture<FakeClockClusterFixture>
+{
+    public const string Name = "fake-clock";
+}
+
+/// <summary>The busy check is a rule on LiveGrains' clock (issue 10): a fake clock decides when a grain is busy.</summary>
+[Collection(FakeClockCollection.Name)]
+public sealed class OutboxRelayClockTests(FakeClockClusterFixture fixture)
+{
+    [Fact]
+    public async Task AGrainAskedWithinAHandOffWaitOfTheClockIsBusyAndOneAskedAfterItWaitsForItsHandOff()
+    {
+        var sink = fixture.Sink;
+        var (_, room) = await fixture.Client.NewRoomAsync();
+        (await room.GoLiveAsync(new GoLiveCommand("first", null))).Value(); // its hand-off completes: the sink answers
+        sink.Close();
+        LiveDto later;
+        try
+        {
+            // The clock has not moved since that hand-off: busy, so the go-live does not wait for the stalled sink.
+            var watch = Stopwatch.StartNew();
+            (await room.GoLiveAsync(new GoLiveCommand("busy", null))).Value();
+            Assert.True(watch.Elapsed < OutboxRelay.HandOffWait, $"the busy room answered after {watch.Elapsed}, as if it waited for its hand-off");
+
+            // A hand-off wait of the clock later it is not busy (however little real time passed): it waits for its
+            // hand-off, for the whole (real-time) bound since the sink does not answer.
+            fixture.Time.Advance(OutboxRelay.HandOffWait);
+            watch.Restart();
+            later = (await room.GoLiveAsync(new GoLiveCommand("not busy", null))).Value().Live;
+            Assert.True(watch.Elapsed >= OutboxRelay.HandOffWait - TimeSpan.FromMilliseconds(50), $"the room answered after {watch.Elapsed}, without waiting for its hand-off");
+        }
+        finally
+        {
+            sink.Open();
+        }
+
+        await Eventually.TrueAsync(
+            () => sink.Taken.Any(e => e.ResourceId == later.LiveId && e.Type == EventTypes.LiveStarted),
+            TimeSpan.FromSeconds(30),
+            "the held-back events handed off once the sink answers");
     }
 }
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using LiveGrains.Abstractions;
 using LiveGrains.Gateway.Auth;
+using LiveGrains.Grains;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace LiveGrains.Gateway.Apis;
@@ -11,7 +12,8 @@ namespace LiveGrains.Gateway.Apis;
 /// <c>GET /v1/lives/{live_id}/events</c>: a server-sent event stream of the live's transitions (<c>status</c>,
 /// a Live) and its statistics (<c>stats</c>, at most once a second while they change). The current state comes
 /// first, so a late client needs nothing else. The stream long-polls the stats grain; nothing is pushed to a
-/// gateway that is not listening.
+/// gateway that is not listening. The once-a-second pace is on <see cref="LiveGrainsClock"/>; the long poll's wait
+/// bounds a grain call and stays on real time.
 /// </summary>
 public static class LiveEventsApi
 {
@@ -26,7 +28,8 @@ public static class LiveEventsApi
         return api;
     }
 
-    public static async Task<IResult> StreamEventsAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains, HttpContext http, CancellationToken cancellationToken)
+    public static async Task<IResult> StreamEventsAsync(
+        string liveId, ClaimsPrincipal user, IGrainFactory grains, LiveGrainsClock clock, HttpContext http, CancellationToken cancellationToken)
     {
         var check = new RequestValidator().LiveId("live_id", liveId);
         if (!check.IsValid)
@@ -58,7 +61,7 @@ public static class LiveEventsApi
         var version = first.Value.StatsVersion;
         await WriteAsync(response, "status", live.Value!, cancellationToken);
         await WriteAsync(response, "stats", first.Value.Stats ?? live.Value!.Stats, cancellationToken);
-        var lastStats = DateTimeOffset.UtcNow;
+        var lastStats = clock.Provider.GetTimestamp();
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -77,17 +80,17 @@ public static class LiveEventsApi
                 sequence = Math.Max(sequence, poll.Value.StatusSequence);
                 if (poll.Value.StatsVersion != version && poll.Value.Stats is { } current)
                 {
-                    var wait = StatsInterval - (DateTimeOffset.UtcNow - lastStats);
+                    var wait = StatsInterval - clock.Provider.GetElapsedTime(lastStats);
                     if (wait > TimeSpan.Zero)
                     {
                         // The next poll answers at once with the stats as they are then.
-                        await Task.Delay(wait, cancellationToken);
+                        await Task.Delay(wait, clock.Provider, cancellationToken);
                         continue;
                     }
 
                     await WriteAsync(response, "stats", current, cancellationToken);
                     version = poll.Value.StatsVersion;
-                    lastStats = DateTimeOffset.UtcNow;
+                    lastStats = clock.Provider.GetTimestamp();
                 }
             }
         }

@@ -13,8 +13,13 @@ namespace LiveGrains.Gateway.Audit;
 /// with backoff, and a gateway that stops drains its queue first. What a killed gateway had queued (at most one
 /// interval's worth) is lost; a full queue makes requests wait rather than drop entries.
 /// </para>
+/// <para>
+/// Its waits (the gathering interval, the retry backoff, the drain bound) are on the runtime's <see cref="TimeProvider"/>,
+/// not <see cref="LiveGrains.Grains.LiveGrainsClock"/>: they batch and retry calls and decide no rule an entry shows (its time is
+/// the request's, on LiveGrainsClock), and a test's frozen clock would hold every entry back.
+/// </para>
 /// </summary>
-public sealed partial class AuditBuffer(IGrainFactory grains, ILogger<AuditBuffer> logger) : BackgroundService
+public sealed partial class AuditBuffer(IGrainFactory grains, TimeProvider time, ILogger<AuditBuffer> logger) : BackgroundService
 {
     internal static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(50);
 
@@ -44,7 +49,7 @@ public sealed partial class AuditBuffer(IGrainFactory grains, ILogger<AuditBuffe
             {
                 // Let entries gather: one batch per tenant and interval, not one per request. A send under way is not
                 // cancelled by a stop: its entries have left the queue, so cancelling it would lose them.
-                await Task.Delay(FlushInterval, stoppingToken);
+                await Task.Delay(FlushInterval, time, stoppingToken);
                 await SendQueuedAsync(CancellationToken.None);
             }
         }
@@ -53,7 +58,7 @@ public sealed partial class AuditBuffer(IGrainFactory grains, ILogger<AuditBuffe
             // Stopping: hand over what is queued, below.
         }
 
-        using var drain = new CancellationTokenSource(DrainTimeout);
+        using var drain = new CancellationTokenSource(DrainTimeout, time);
         try
         {
             await SendQueuedAsync(drain.Token);
@@ -101,7 +106,7 @@ public sealed partial class AuditBuffer(IGrainFactory grains, ILogger<AuditBuffe
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && attempt < Backoff.Length)
             {
                 Log.Retrying(logger, e, records.Length, tenant);
-                await Task.Delay(Backoff[attempt], cancellationToken);
+                await Task.Delay(Backoff[attempt], time, cancellationToken);
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {

@@ -1,5 +1,6 @@
 using LiveGrains.Abstractions;
 using LiveGrains.Gateway.Auth;
+using LiveGrains.Grains;
 
 namespace LiveGrains.Gateway.Audit;
 
@@ -7,9 +8,10 @@ namespace LiveGrains.Gateway.Audit;
 /// Records every control action (a non-GET call by a key or token, viewer activity excepted) in the tenant's
 /// <see cref="IAuditLogGrain"/> once the answer is known, so refusals (403) and failures are recorded as well as
 /// successes. The gateway records it because only the gateway knows the caller for every kind of action; entries go
-/// through the gateway's <see cref="AuditBuffer"/>, so recording adds no round trip to the action's answer.
+/// through the gateway's <see cref="AuditBuffer"/>, so recording adds no round trip to the action's answer. An entry's
+/// time is on <see cref="LiveGrainsClock"/>, the clock the log's retention (<c>AuditLogGrain</c>) compares it with.
 /// </summary>
-public sealed class AuditRecorder(RequestDelegate next, TimeProvider time, AuditBuffer buffer)
+public sealed class AuditRecorder(RequestDelegate next, LiveGrainsClock clock, AuditBuffer buffer)
 {
     /// <summary>Route parameters naming the resource an action is about, most specific first.</summary>
     private static readonly (string Parameter, string Type)[] Resources =
@@ -56,7 +58,7 @@ public sealed class AuditRecorder(RequestDelegate next, TimeProvider time, Audit
         // Not the request's token: an action that happened is recorded even when its caller has gone away.
         return buffer.EnqueueAsync(
             caller.Tenant,
-            new AuditRecord(time.GetUtcNow(), new AuditActor(caller.ActorType, caller.ActorId), ActionOf(name), resource, type, outcome, status),
+            new AuditRecord(clock.UtcNow, new AuditActor(caller.ActorType, caller.ActorId), ActionOf(name), resource, type, outcome, status),
             CancellationToken.None);
     }
 

@@ -3,6 +3,7 @@ using LiveGrains.Gateway.Auth;
 using LiveGrains.Gateway.Errors;
 using LiveGrains.Gateway.Idempotency;
 using LiveGrains.Gateway.RateLimiting;
+using LiveGrains.Grains;
 using LiveGrains.ServiceDefaults;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -42,6 +43,9 @@ public static class GatewayHostingExtensions
         services.AddSingleton<Audit.AuditBuffer>();
         services.AddHostedService(sp => sp.GetRequiredService<Audit.AuditBuffer>());
         services.TryAddSingleton(TimeProvider.System);
+
+        // The clock of LiveGrains' rules, also in client mode (a co-hosted silo registers the same one).
+        services.TryAddSingleton(LiveGrainsClock.System);
         services.AddLiveGrainsIdempotencyStore(builder.Configuration);
         services.AddLiveGrainsRateLimits(builder.Configuration);
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)

@@ -20,7 +20,7 @@ namespace LiveGrains.Gateway.Hosting;
 /// 5xx was not stored there); the body is buffered once and each attempt reads a fresh copy, and the response (status,
 /// headers) is reset to what it was before the first attempt.
 /// </summary>
-public sealed class GrainCallRetryMiddleware(RequestDelegate next, ILogger<GrainCallRetryMiddleware> logger)
+public sealed class GrainCallRetryMiddleware(RequestDelegate next, TimeProvider time, ILogger<GrainCallRetryMiddleware> logger)
 {
     private static readonly TimeSpan[] Backoff = [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)];
 
@@ -72,7 +72,8 @@ public sealed class GrainCallRetryMiddleware(RequestDelegate next, ILogger<Grain
                     context.Response.Headers[name] = value;
                 }
 
-                await Task.Delay(Backoff[attempt], context.RequestAborted);
+                // The runtime's clock: a backoff for a cluster that is restarting, real time by nature.
+                await Task.Delay(Backoff[attempt], time, context.RequestAborted);
             }
         }
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -32,7 +31,7 @@ namespace LiveGrains.Grains.Events;
 /// The sink tolerates an event twice.
 /// </para>
 /// </remarks>
-public sealed class OutboxRelay(IGrainBase grain, Func<EventOutbox> outbox, IResourceEventSink sink, ILogger logger)
+public sealed class OutboxRelay(IGrainBase grain, Func<EventOutbox> outbox, IResourceEventSink sink, LiveGrainsClock clock, ILogger logger)
 {
     /// <summary>The reminder a grain with a stalled hand-off registers; the grain forwards its ticks to <see cref="ReceiveReminderAsync"/>.</summary>
     public const string ReminderName = "outbox-relay";
@@ -49,8 +48,8 @@ public sealed class OutboxRelay(IGrainBase grain, Func<EventOutbox> outbox, IRes
     /// <summary>A caller's wait ran out and the outbox has not been empty since: the hand-off is stuck on the sink.</summary>
     private bool _stalled;
 
-    /// <summary>When <see cref="HandOffAsync"/> was last called (a <see cref="Stopwatch"/> timestamp; 0: never).</summary>
-    private long _lastHandOff;
+    /// <summary>When <see cref="HandOffAsync"/> was last called (a timestamp of the clock; null: never).</summary>
+    private long? _lastHandOff;
 
     private BatchWorkerFromDelegate Worker => _worker ??= new BatchWorkerFromDelegate(RelayAsync);
 
@@ -73,7 +72,7 @@ public sealed class OutboxRelay(IGrainBase grain, Func<EventOutbox> outbox, IRes
     public async Task HandOffAsync()
     {
         var previous = _lastHandOff;
-        _lastHandOff = Stopwatch.GetTimestamp();
+        _lastHandOff = clock.Provider.GetTimestamp();
         if (outbox().Pending.Count == 0)
         {
             return;
@@ -83,7 +82,7 @@ public sealed class OutboxRelay(IGrainBase grain, Func<EventOutbox> outbox, IRes
         // it (500 go-lives on one room on Azurite: 14 ms write and 14-30 ms hand-off per decision, one decision at a
         // time). With the reminder registered a crash cannot strand the events, and a running hand-off takes everything
         // recorded meanwhile in its next batch.
-        var busy = _stalled || (previous != 0 && Stopwatch.GetElapsedTime(previous) < HandOffWait);
+        var busy = _stalled || (previous is { } last && clock.Provider.GetElapsedTime(last) < HandOffWait);
         if (busy && await EnsureReminderAsync())
         {
             Kick();
@@ -94,6 +93,7 @@ public sealed class OutboxRelay(IGrainBase grain, Func<EventOutbox> outbox, IRes
         try
         {
             // WaitAsync drops its timer when the hand-off completes (a Task.Delay would stay armed for the whole second).
+            // Real time, unlike the busy check: a bound on waiting for I/O, which a frozen test clock must not make endless.
             await Worker.NotifyAndWaitForWorkToBeServiced().WaitAsync(HandOffWait);
         }
         catch (TimeoutException)
@@ -170,6 +170,7 @@ public sealed class OutboxRelay(IGrainBase grain, Func<EventOutbox> outbox, IRes
         {
             logger.LogWarning(ex, "Could not hand {Count} events of {GrainId} to the event sink; retrying", outbox().Pending.Count, grain.GrainContext.GrainId);
             grain.GrainContext.ActivationServices.GetRequiredService<IGrainRuntime>().DelayDeactivation(grain.GrainContext, RetryKeepAlive);
+            // BatchWorker takes a DateTime and compares it with DateTime.UtcNow itself: a retry of a failed I/O, real time.
             Worker.Notify(DateTime.UtcNow + RetryDelay);
         }
     }

@@ -9,11 +9,11 @@ namespace LiveGrains.Grains.Presets;
 /// so a silo asks at most once per <see cref="Ttl"/> per tenant. A change made through this silo's registry is seen at
 /// once here; other silos see it within <see cref="Ttl"/>.
 /// </summary>
-public sealed class PresetCache(IGrainFactory grains)
+public sealed class PresetCache(IGrainFactory grains, LiveGrainsClock clock)
 {
     public static readonly TimeSpan Ttl = TimeSpan.FromSeconds(1);
 
-    private readonly ConcurrentDictionary<string, (long AtMs, Task<PresetDto[]> Presets)> _tenants = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (long ReadAt, Task<PresetDto[]> Presets)> _tenants = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The preset a new live of a room starts from: the room's own (<paramref name="presetId"/>) if it still exists, else
@@ -29,8 +29,9 @@ public sealed class PresetCache(IGrainFactory grains)
 
     private Task<PresetDto[]> GetAsync(string tenant)
     {
-        var now = Environment.TickCount64;
-        if (_tenants.TryGetValue(tenant, out var cached) && now - cached.AtMs < Ttl.TotalMilliseconds && !cached.Presets.IsFaulted && !cached.Presets.IsCanceled)
+        var now = clock.Provider.GetTimestamp();
+        if (_tenants.TryGetValue(tenant, out var cached) && clock.Provider.GetElapsedTime(cached.ReadAt, now) < Ttl
+            && !cached.Presets.IsFaulted && !cached.Presets.IsCanceled)
         {
             return cached.Presets;
         }

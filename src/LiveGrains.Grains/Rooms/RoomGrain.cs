@@ -91,7 +91,7 @@ public sealed partial class RoomGrain(
     /// <summary>The <see cref="RoomState.Decisions"/> storage holds: the pump indexes only stored decisions.</summary>
     private long _storedDecisions;
 
-    private OutboxRelay Relay => _relay ??= new OutboxRelay(this, () => S.Outbox, events, logger);
+    private OutboxRelay Relay => _relay ??= new OutboxRelay(this, () => S.Outbox, events, clock, logger);
 
     private BatchWorkerFromDelegate Pump => _pump ??= new BatchWorkerFromDelegate(PumpAsync);
 

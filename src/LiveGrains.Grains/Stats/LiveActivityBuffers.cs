@@ -16,7 +16,8 @@ namespace LiveGrains.Grains.Stats;
 /// 10,000 lives with a timer of 100 ms cost 100,000 timer turns a second on an idle silo (docs/profiling-joins.md).
 /// The pump only visits the buffers that received something since their last flush.
 /// </remarks>
-public sealed class LiveActivityBuffers(IGrainFactory grains, IOptions<StatsOptions> options, ILogger<LiveActivityBuffers> logger) : ILiveActivityObserver
+public sealed class LiveActivityBuffers(IGrainFactory grains, IOptions<StatsOptions> options, TimeProvider time, ILogger<LiveActivityBuffers> logger)
+    : ILiveActivityObserver
 {
     private readonly ConcurrentDictionary<string, LiveActivityBuffer> _lives = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<(string LiveId, LiveActivityBuffer Buffer)> _pending = new();
@@ -108,7 +109,9 @@ public sealed class LiveActivityBuffers(IGrainFactory grains, IOptions<StatsOpti
 
     private async Task PumpAsync()
     {
-        using var timer = new PeriodicTimer(FlushInterval);
+        // The runtime's clock (as grain timers), not LiveGrainsClock: the interval batches calls and decides no rule, and a
+        // test's frozen clock would stop every flush.
+        using var timer = new PeriodicTimer(FlushInterval, time);
         var flushes = new List<Task>();
         try
         {

@@ -43,13 +43,13 @@ public sealed class LiveStatsGrain(
     // first of them does (10,000s of lives with one join each ticked every second before; docs/benchmarks.md, run N).
     private static readonly TimeSpan MaxQuietTick = TimeSpan.FromSeconds(30);
     private bool _tickQuiet;
-    private long _lastPersistMs = Environment.TickCount64;
+    private long _lastPersistAt = clock.Provider.GetTimestamp();
 
     // The audience as the tenant's lives index last took it (the "live now" order): pushed from the tick when it
-    // changed, and again every IndexRefreshMs while non-zero, so an index shard that restarted catches up.
-    private const long IndexRefreshMs = 30_000;
+    // changed, and again every IndexRefresh while non-zero, so an index shard that restarted catches up.
+    private static readonly TimeSpan IndexRefresh = TimeSpan.FromSeconds(30);
     private long _indexedViewers = -1;
-    private long _indexedAtMs;
+    private long _indexedAt;
 
     // Activity applied in memory and not yet in storage. Another activation of this live (a duplicate left by a
     // directory handoff while a silo stops, or one that read before the previous activation's last write) may
@@ -65,7 +65,8 @@ public sealed class LiveStatsGrain(
     private byte[] _frozenUnique = [];
     private readonly SemaphoreSlim _persisting = new(1, 1);
 
-    // Sequences start at the activation's wall-clock ticks so that they only grow across reactivations.
+    // Sequences start at the activation's wall-clock ticks so that they only grow across reactivations (on any silo):
+    // the real clock, not LiveGrainsClock, which a test may hold still while the grain is reactivated.
     private long _statusSequence = DateTime.UtcNow.Ticks;
     private long _statsVersion = DateTime.UtcNow.Ticks;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -512,7 +513,7 @@ public sealed class LiveStatsGrain(
         }
 
         IndexViewers();
-        if (_dirty && Environment.TickCount64 - _lastPersistMs >= options.Value.PersistIntervalSeconds * 1000 - 1)
+        if (_dirty && clock.Provider.GetElapsedTime(_lastPersistAt) >= TimeSpan.FromSeconds(options.Value.PersistIntervalSeconds) - TimeSpan.FromMilliseconds(1))
         {
             await PersistIfChangedAsync();
         }
@@ -552,15 +553,15 @@ public sealed class LiveStatsGrain(
         }
 
         var count = _presence.ViewerCount;
-        var now = Environment.TickCount64;
-        if (count == _indexedViewers && (count == 0 || now - _indexedAtMs < IndexRefreshMs))
+        var now = clock.Provider.GetTimestamp();
+        if (count == _indexedViewers && (count == 0 || clock.Provider.GetElapsedTime(_indexedAt, now) < IndexRefresh))
         {
             return;
         }
 
         viewerCounts.Publish(subject.Tenant, roomId, LiveId, count);
         _indexedViewers = count;
-        _indexedAtMs = now;
+        _indexedAt = now;
     }
 
     private void Sweep()
@@ -655,7 +656,7 @@ public sealed class LiveStatsGrain(
                 return;
             }
 
-            _lastPersistMs = Environment.TickCount64;
+            _lastPersistAt = clock.Provider.GetTimestamp();
             for (var attempt = 1; ; attempt++)
             {
                 _dirty = false;

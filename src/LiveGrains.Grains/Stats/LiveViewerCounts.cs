@@ -16,7 +16,7 @@ namespace LiveGrains.Grains.Stats;
 /// newer one replaced it, and a failed call is sent again whole. The stats grain hands the count over again every
 /// 30 s while it is not zero, which repairs a shard that restarted.
 /// </remarks>
-public sealed class LiveViewerCounts(IGrainFactory grains, ILogger<LiveViewerCounts> logger) : ILifecycleParticipant<ISiloLifecycle>
+public sealed class LiveViewerCounts(IGrainFactory grains, TimeProvider time, ILogger<LiveViewerCounts> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
     internal static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
     private const int UnknownRounds = 30;
@@ -117,7 +117,8 @@ public sealed class LiveViewerCounts(IGrainFactory grains, ILogger<LiveViewerCou
 
     private async Task PumpAsync()
     {
-        using var timer = new PeriodicTimer(Interval);
+        // The runtime's clock, like the activity flush (LiveActivityBuffers): a batching interval, not a rule.
+        using var timer = new PeriodicTimer(Interval, time);
         try
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token))

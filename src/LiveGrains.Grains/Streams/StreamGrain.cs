@@ -30,7 +30,7 @@ public sealed partial class StreamGrain(
     private BatchWorkerFromDelegate? _dropper;
     private TimeSpan _dropBackoff;
 
-    private OutboxRelay Relay => _relay ??= new OutboxRelay(this, () => S.Outbox, events, logger);
+    private OutboxRelay Relay => _relay ??= new OutboxRelay(this, () => S.Outbox, events, clock, logger);
 
     private string StreamId => this.GetPrimaryKeyString();
 

@@ -58,7 +58,7 @@ public sealed class VideoGrain(
     private OutboxRelay? _relay;
     private BatchWorkerFromDelegate? _prober;
 
-    private OutboxRelay Relay => _relay ??= new OutboxRelay(this, () => S.Outbox, events, logger);
+    private OutboxRelay Relay => _relay ??= new OutboxRelay(this, () => S.Outbox, events, clock, logger);
 
     private BatchWorkerFromDelegate Prober => _prober ??= new BatchWorkerFromDelegate(ProbeAsync);
 

@@ -34,11 +34,14 @@ public sealed class ResourceEventLogState
 /// after n was acknowledged, while other resources (other grains) and other endpoints (parallel queues)
 /// proceed. Appends are durable before they return; delivery runs in an interleaved timer so the next
 /// append (the API's hot path) never waits for an HTTP round trip; a reminder resumes delivery after a crash.
+/// Retry times (backoff, the retry horizon) are on <see cref="LiveGrainsClock"/>, and so is the timer that wakes the
+/// pump when the next attempt is due: a test's fake clock reaches a backoff by advancing, without waiting it out.
 /// </summary>
 public sealed class ResourceEventLogGrain(
     [PersistentState("webhook-log", LiveGrainsStorage.State)] IPersistentState<ResourceEventLogState> state,
     WebhookSender sender,
     IOptions<WebhookOptions> options,
+    LiveGrainsClock clock,
     ILogger<ResourceEventLogGrain> logger) : Grain, IResourceEventLogGrain, IRemindable
 {
     private const string ReminderName = "webhook-delivery";
@@ -52,6 +55,7 @@ public sealed class ResourceEventLogGrain(
 
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private IGrainTimer? _timer;
+    private ITimer? _wake;
     private IGrainTimer? _saveTimer;
     private bool _unsaved;
     private bool _saveScheduled;
@@ -62,7 +66,7 @@ public sealed class ResourceEventLogGrain(
 
     private string Tenant => TenantKey.Split(this.GetPrimaryKeyString()).Tenant;
 
-    private static DateTimeOffset Now => TimeProvider.System.GetUtcNow();
+    private DateTimeOffset Now => clock.UtcNow;
 
     private Dictionary<string, EndpointQueueState> Queues => state.State.Queues;
 
@@ -72,6 +76,14 @@ public sealed class ResourceEventLogGrain(
             static (grain, _) => grain.PumpAsync(),
             this,
             new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { Interleave = true, KeepAlive = true });
+
+        // The next attempt falls due on the clock's own timer, which only wakes the pump (Wake). No async locals of the
+        // turn that arms it ride along.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _wake = clock.Provider.CreateTimer(static grain => ((ResourceEventLogGrain)grain!).Wake(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+
         _saveTimer = this.RegisterGrainTimer(
             static (grain, _) => grain.SaveUnsavedAsync(),
             this,
@@ -88,6 +100,7 @@ public sealed class ResourceEventLogGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        _wake?.Dispose();
         if (_unsaved)
         {
             try
@@ -229,6 +242,9 @@ public sealed class ResourceEventLogGrain(
         Kick();
         return Task.CompletedTask;
     }
+
+    /// <summary>The clock's timer fired (on the thread pool): kick the pump on this activation's scheduler.</summary>
+    private void Wake() => GrainContext.Scheduler.QueueAction(Kick);
 
     private void Kick()
     {
@@ -375,7 +391,7 @@ public sealed class ResourceEventLogGrain(
         if (next is { } at)
         {
             var delay = at - Now;
-            _timer?.Change(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan);
+            _wake?.Change(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan);
         }
     }
 

@@ -137,7 +137,7 @@ public sealed class WebhookDeliveryLogGrain(
     private async Task<WebhookDeliveryDto> SendNowAsync(WebhookTarget target, ResourceEvent @event, int attempts)
     {
         var attempt = await sender.SendAsync(target, @event);
-        var now = TimeProvider.System.GetUtcNow();
+        var now = clock.UtcNow;
         var record = ResourceEventLogGrain.Record(
             @event, attempt.Success ? DeliveryStatus.Delivered : DeliveryStatus.Retrying, attempts + 1, attempt, null, attempt.Success ? now : null, now);
         if (!attempt.Success)

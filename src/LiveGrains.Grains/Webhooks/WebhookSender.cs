@@ -34,6 +34,7 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhookOp
             }
 
             var body = Body(target, @event);
+            // The runtime's clock, not LiveGrainsClock: receivers check the signed timestamp against their own wall clock.
             var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
             using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ByteArrayContent(body) };
             request.Content.Headers.ContentType = new("application/json");

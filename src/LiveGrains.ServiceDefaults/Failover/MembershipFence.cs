@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using LiveGrains.Abstractions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -16,7 +16,8 @@ namespace LiveGrains.ServiceDefaults.Failover;
 /// death (at or after T) and keeps it for <see cref="FailoverOptions.DirectoryHold"/>, longer than the fence, so
 /// a grain of a falsely suspected silo (paused, cut off, starved) is never activated elsewhere while that silo can
 /// still answer for it. Durations are measured on one monotonic clock each (paused time counts), never compared across
-/// hosts.
+/// hosts: Orleans' membership clock (<see cref="TimeProviderNames.Membership"/>), which its failure detection and
+/// directory run on, not LiveGrains' clock of rules (a test's frozen LiveGrainsClock must not fence a silo).
 /// </para>
 /// </summary>
 public sealed partial class MembershipFence(
@@ -24,11 +25,12 @@ public sealed partial class MembershipFence(
     ILocalSiloDetails localSilo,
     IFatalErrorHandler fatalErrorHandler,
     IOptions<FailoverOptions> options,
+    [FromKeyedServices(TimeProviderNames.Membership)] TimeProvider time,
     ILogger<MembershipFence> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly FailoverOptions _options = options.Value;
     private readonly CancellationTokenSource _stopping = new();
-    private long _confirmedAt = Stopwatch.GetTimestamp();
+    private long _confirmedAt = time.GetTimestamp();
     private bool _seenOwnRow;
     private bool _readOnce;
     private Task _loop = Task.CompletedTask;
@@ -41,19 +43,19 @@ public sealed partial class MembershipFence(
     /// </summary>
     public bool MayServe => _stopping.IsCancellationRequested
         || !Volatile.Read(ref _readOnce)
-        || Stopwatch.GetElapsedTime(Interlocked.Read(ref _confirmedAt)) < _options.MembershipFence;
+        || time.GetElapsedTime(Interlocked.Read(ref _confirmedAt)) < _options.MembershipFence;
 
     /// <summary>Completes once <see cref="MayServe"/> holds again, checked at the fence's own interval.</summary>
     public async Task WhenMayServeAsync()
     {
         while (!MayServe)
         {
-            await Task.Delay(_options.MembershipCheckInterval);
+            await Task.Delay(_options.MembershipCheckInterval, time);
         }
     }
 
     /// <summary>How long ago the silo last confirmed its membership.</summary>
-    public TimeSpan SinceConfirmation => Stopwatch.GetElapsedTime(Interlocked.Read(ref _confirmedAt));
+    public TimeSpan SinceConfirmation => time.GetElapsedTime(Interlocked.Read(ref _confirmedAt));
 
     public void Participate(ISiloLifecycle lifecycle) =>
         // After the membership table is initialized (RuntimeInitialize) and before the silo joins; stopped before the
@@ -62,7 +64,7 @@ public sealed partial class MembershipFence(
 
     private Task StartAsync(CancellationToken cancellationToken)
     {
-        Interlocked.Exchange(ref _confirmedAt, Stopwatch.GetTimestamp());
+        Interlocked.Exchange(ref _confirmedAt, time.GetTimestamp());
         _loop = Task.Run(LoopAsync, CancellationToken.None);
         return Task.CompletedTask;
     }
@@ -80,7 +82,7 @@ public sealed partial class MembershipFence(
             await CheckOnceAsync();
             try
             {
-                await Task.Delay(_options.MembershipCheckInterval, _stopping.Token);
+                await Task.Delay(_options.MembershipCheckInterval, time, _stopping.Token);
             }
             catch (OperationCanceledException)
             {
@@ -91,12 +93,12 @@ public sealed partial class MembershipFence(
 
     private async Task CheckOnceAsync()
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = time.GetTimestamp();
         try
         {
             // The whole table (a few rows), not ReadRowAsync: the Redis provider throws on a row that does not exist yet
             // (the Azure one does not); one code path for both.
-            var data = await table.ReadAllAsync(_stopping.Token).WaitAsync(_options.MembershipFence, _stopping.Token);
+            var data = await table.ReadAllAsync(_stopping.Token).WaitAsync(_options.MembershipFence, time, _stopping.Token);
             if (_stopping.IsCancellationRequested)
             {
                 return;

@@ -19,7 +19,7 @@ public sealed class AuditBufferTests
     public async Task AnAppendCancelledInsideTheClusterIsRetriedAndTheBufferKeepsRunning()
     {
         var log = new FlakyAuditLog(failures: 2);
-        using var buffer = new AuditBuffer(GrainFactoryProxy.Serving(log), NullLogger<AuditBuffer>.Instance);
+        using var buffer = new AuditBuffer(GrainFactoryProxy.Serving(log), TimeProvider.System, NullLogger<AuditBuffer>.Instance);
         await buffer.StartAsync(CancellationToken.None);
 
         await buffer.EnqueueAsync("acme", Record("first"), CancellationToken.None);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Orleans.Configuration;
 
 namespace LiveGrains.Gateway.Tests.Hosting;
@@ -102,10 +103,26 @@ public sealed class FailoverOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(20), membership.MaxProbeTimeout);
     }
 
+    [Fact]
+    public void TheMembershipFenceMeasuresOnTheClockOfOrleansMembership()
+    {
+        // The fence must agree with Orleans' failure detection and directory hold, which run on the membership clock.
+        var membershipClock = new FakeTimeProvider();
+        using var host = DurableSilo(services => services.AddKeyedSingleton<TimeProvider>(TimeProviderNames.Membership, membershipClock));
+
+        var fence = host.Services.GetRequiredService<MembershipFence>();
+        membershipClock.Advance(TimeSpan.FromMinutes(5));
+
+        Assert.Equal(TimeSpan.FromMinutes(5), fence.SinceConfirmation);
+    }
+
     /// <summary>A silo host in Redis mode (built, not started: nothing connects), with <paramref name="settings"/>.</summary>
-    private static IHost DurableSilo(params (string Key, string Value)[] settings)
+    private static IHost DurableSilo(params (string Key, string Value)[] settings) => DurableSilo(_ => { }, settings);
+
+    private static IHost DurableSilo(Action<IServiceCollection> services, params (string Key, string Value)[] settings)
     {
         var builder = Host.CreateApplicationBuilder();
+        services(builder.Services);
         builder.Configuration["ConnectionStrings:redis"] = "127.0.0.1:6379";
         foreach (var (key, value) in settings)
         {

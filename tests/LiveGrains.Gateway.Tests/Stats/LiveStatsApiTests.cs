@@ -121,6 +121,7 @@ public sealed class LiveStatsApiTests(GatewayFactory factory)
     [Fact]
     public async Task TheEventStreamStartsWithTheCurrentStateThenShowsStatsAndTransitions()
     {
+        await using var running = new RunningClock(factory.Time); // stats follow each other a second of the clock apart
         var liveId = await GoLiveAsync();
         await _acme.PostAsync($"/v1/lives/{liveId}/viewers/early/join", null);
 

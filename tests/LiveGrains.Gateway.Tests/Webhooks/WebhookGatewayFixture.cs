@@ -7,7 +7,8 @@ namespace LiveGrains.Gateway.Tests.Webhooks;
 
 /// <summary>
 /// A gateway with short webhook backoff and a tenant per test (so one test's endpoints never see another's
-/// events). <see cref="AllowPrivateNetworks"/> is false only for the SSRF fixture.
+/// events). <see cref="AllowPrivateNetworks"/> is false only for the SSRF fixture. Its rules run on the real clock:
+/// these tests let retries happen as real time passes (<see cref="FakeClockWebhookGatewayFixture"/> advances a fake one).
 /// </summary>
 public class WebhookGatewayFixture : IAsyncLifetime
 {
@@ -16,6 +17,9 @@ public class WebhookGatewayFixture : IAsyncLifetime
 
     protected virtual bool AllowPrivateNetworks => true;
 
+    /// <summary>Whether LiveGrains' clock is the factory's fake one (<see cref="GatewayFactory.Time"/>).</summary>
+    protected virtual bool FakeClock => false;
+
     /// <summary>The per-attempt webhook timeout: short, so tests of failing endpoints run fast.</summary>
     protected virtual string AttemptTimeoutSeconds => "1";
 
@@ -23,6 +27,7 @@ public class WebhookGatewayFixture : IAsyncLifetime
 
     public Task InitializeAsync()
     {
+        Factory.FakeClock = FakeClock;
         Factory.Settings["Webhooks:AllowPrivateNetworks"] = AllowPrivateNetworks ? "true" : "false";
         Factory.Settings["Webhooks:InitialBackoffMilliseconds"] = "50";
         Factory.Settings["Webhooks:MaxBackoffMilliseconds"] = "1000";
@@ -57,6 +62,23 @@ public class WebhookGatewayFixture : IAsyncLifetime
 public sealed class PublicOnlyWebhookGatewayFixture : WebhookGatewayFixture
 {
     protected override bool AllowPrivateNetworks => false;
+}
+
+/// <summary>
+/// Webhook retry times on the factory's fake clock, with a backoff of a minute and more: a retry can only come from
+/// advancing the clock, never from waiting.
+/// </summary>
+public sealed class FakeClockWebhookGatewayFixture : WebhookGatewayFixture
+{
+    public const int InitialBackoffSeconds = 60;
+
+    protected override bool FakeClock => true;
+
+    protected override void ConfigureSettings(Dictionary<string, string?> settings)
+    {
+        settings["Webhooks:InitialBackoffMilliseconds"] = (InitialBackoffSeconds * 1000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["Webhooks:MaxBackoffMilliseconds"] = "600000";
+    }
 }
 
 /// <summary>

@@ -305,3 +305,39 @@ public sealed class WebhookCallTimeoutTests(ShortCallTimeoutWebhookGatewayFixtur
         Assert.Contains("Timed out after 2 s", delivery.GetProperty("last_error").GetString(), StringComparison.Ordinal);
     }
 }
+
+/// <summary>
+/// Webhook retry times are on LiveGrains' clock (issue 10): a fake clock reaches a failed delivery's backoff by advancing.
+/// The backoff is a minute or so, the test a few seconds: only the clock can have brought the retry.
+/// </summary>
+public sealed class WebhookBackoffClockTests(FakeClockWebhookGatewayFixture fixture) : IClassFixture<FakeClockWebhookGatewayFixture>
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task AFailedDeliveryIsRetriedOnceTheClockReachesItsBackoff()
+    {
+        var client = fixture.NewTenantClient();
+        await using var receiver = await WebhookTestApi.StartReceiverAsync();
+        receiver.Mode = ReceiverMode.Fail500;
+        var id = await client.SubscribeAsync(receiver);
+        var attemptedAt = fixture.Factory.Time.GetUtcNow();
+        var roomId = await client.CreateRoomAsync();
+
+        // The first attempt fails; the delivery log shows the next one a backoff (half the initial one to all of it) later on the clock.
+        var delivery = await Eventually.ValueAsync(
+            async () => (await client.DeliveriesAsync(id)).EnumerateArray()
+                .FirstOrDefault(d => d.GetProperty("resource_id").GetString() == roomId && d.GetProperty("status").GetString() == "retrying"),
+            d => d.ValueKind == JsonValueKind.Object,
+            Deadline,
+            "the failed first attempt in the delivery log");
+        var backoff = delivery.GetProperty("next_attempt_at").GetDateTimeOffset() - attemptedAt;
+        var initial = TimeSpan.FromSeconds(FakeClockWebhookGatewayFixture.InitialBackoffSeconds);
+        Assert.InRange(backoff, initial / 2 - TimeSpan.FromMilliseconds(1), initial + TimeSpan.FromMilliseconds(1));
+
+        receiver.Mode = ReceiverMode.Ack;
+        fixture.Factory.Time.Advance(initial);
+        await Eventually.TrueAsync(() => receiver.Acked.Any(r => r.Resource == "room:" + roomId), Deadline, "the retry once the clock passed the backoff");
+        Assert.Single(receiver.Received, r => r.Resource == "room:" + roomId && !r.Acked);
+    }
+}

@@ -1,4 +1,5 @@
 using LiveGrains.Abstractions;
+using LiveGrains.Grains.Presets;
 using LiveGrains.Testing;
 
 namespace LiveGrains.Grains.Tests.Presets;
@@ -30,8 +31,9 @@ public sealed class PresetsAndLimitsTests(ClusterFixture fixture)
         var fallback = (await registry.CreateAsync(new CreatePresetCommand("default", false, 50, true, IsDefault: true))).Value();
         var own = (await registry.CreateAsync(new CreatePresetCommand("own", true, 7, false, IsDefault: false))).Value();
 
-        // A room without a preset takes the tenant's default (the registry's silo sees the change at once; the other
-        // silo's cache within a second).
+        // A room without a preset takes the tenant's default: the registry's silo sees the change at once, the other
+        // silo's cache once it is PresetCache.Ttl old on the clock.
+        fixture.Time.Advance(PresetCache.Ttl);
         var (_, defaulted) = await Grains.NewRoomAsync(tenant: tenant);
         var fromDefault = await Eventually.ValueAsync(
             async () => (await defaulted.ScheduleLiveAsync(new ScheduleLiveCommand("s", null))).Value(),

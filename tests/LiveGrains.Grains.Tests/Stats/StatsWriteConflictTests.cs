@@ -20,6 +20,9 @@ public sealed class StatsWriteConflictTests(ClusterFixture fixture)
     private const string Tenant = "acme";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
+    /// <summary>The write-behind is due once this much of LiveGrains' clock (the fixture's fake one) has passed.</summary>
+    private static readonly TimeSpan PersistInterval = TimeSpan.FromSeconds(new StatsOptions().PersistIntervalSeconds);
+
     private IGrainFactory Grains => fixture.Client;
 
     [Fact]
@@ -38,6 +41,7 @@ public sealed class StatsWriteConflictTests(ClusterFixture fixture)
 
         // The write-behind runs into the conflict and merges: storage then holds all three viewer sets. Then
         // deactivate everything: the next activation reads storage.
+        fixture.Time.Advance(PersistInterval);
         await Eventually.TrueAsync(
             async () => HashSet64.FromBytes((await ReadStoredAsync(liveId)).Unique).Count == 60,
             Timeout, "the merged write to hold the viewers of both activations");
@@ -95,6 +99,7 @@ public sealed class StatsWriteConflictTests(ClusterFixture fixture)
 
         // This activation still takes activity; its next write conflicts and merges into the frozen record.
         Assert.True((await RecordAsync(liveId, new ActivityRequest(Joins: Viewers("c")))).IsSuccess);
+        fixture.Time.Advance(PersistInterval);
         var merged = await Eventually.ValueAsync(
             () => ReadStoredAsync(liveId), s => s.Frozen && s.UniqueViewerCount >= 60, Timeout, "the merged frozen record");
         Assert.Equal(60, merged.UniqueViewerCount);
@@ -102,6 +107,7 @@ public sealed class StatsWriteConflictTests(ClusterFixture fixture)
 
         // Late activity: a viewer already counted and a new one.
         Assert.True((await RecordAsync(liveId, new ActivityRequest(Joins: ["a0", "d0"]))).IsSuccess);
+        fixture.Time.Advance(PersistInterval);
         await Eventually.TrueAsync(async () => (await ReadStoredAsync(liveId)).UniqueViewerCount == 61, Timeout, "the late viewer to be stored");
 
         await Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
@@ -138,6 +144,7 @@ public sealed class StatsWriteConflictTests(ClusterFixture fixture)
         await StatsWhenAsync(liveId, s => s.UniqueViewerCount == 20);
 
         // Written behind once: from here on the sets are only in the tracker, not in the state object.
+        fixture.Time.Advance(PersistInterval);
         await Eventually.TrueAsync(async () => HashSet64.FromBytes((await ReadStoredAsync(liveId)).Unique).Count == 20, Timeout, "the write-behind");
         Assert.True((await RecordAsync(liveId, new ActivityRequest(Joins: Viewers("b"), Likes: 2))).IsSuccess);
         await StatsWhenAsync(liveId, s => s.UniqueViewerCount == 40);
@@ -163,6 +170,7 @@ public sealed class StatsWriteConflictTests(ClusterFixture fixture)
         Assert.Equal(2, moved.LikeCount);
 
         // And what the moved activation writes is complete too.
+        fixture.Time.Advance(PersistInterval);
         await Eventually.TrueAsync(
             async () => await ReadStoredAsync(liveId) is { LikeCount: 2 } stored && HashSet64.FromBytes(stored.Unique).Count == 40,
             Timeout, "the moved activation's write");
