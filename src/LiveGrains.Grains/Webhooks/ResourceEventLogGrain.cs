@@ -100,7 +100,9 @@ public sealed class ResourceEventLogGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        // A callback already running may still queue its Wake: it finds no timer and does nothing.
         _wake?.Dispose();
+        _wake = null;
         if (_unsaved)
         {
             try
@@ -244,7 +246,13 @@ public sealed class ResourceEventLogGrain(
     }
 
     /// <summary>The clock's timer fired (on the thread pool): kick the pump on this activation's scheduler.</summary>
-    private void Wake() => GrainContext.Scheduler.QueueAction(Kick);
+    private void Wake() => GrainContext.Scheduler.QueueAction(() =>
+    {
+        if (_wake is not null)
+        {
+            Kick();
+        }
+    });
 
     private void Kick()
     {
