@@ -133,8 +133,10 @@ public sealed class BatchedCallsTests
         var seen = new ConcurrentBag<int>();
         var batched = new BatchedCalls<int, int>(async (_, items) =>
         {
+            // Long enough that callers queue behind each call even on a loaded host (2,000 calls of 20 ms would also
+            // run past the test's wait).
             Interlocked.Increment(ref calls);
-            await Task.Delay(5);
+            await Task.Delay(20);
             foreach (var item in items)
             {
                 seen.Add(item);

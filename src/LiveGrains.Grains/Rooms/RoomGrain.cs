@@ -813,8 +813,9 @@ public sealed partial class RoomGrain(
 
     /// <summary>
     /// Pushes the room's lives, as stored, to the tenant's lives index (the shard this room hashes to; one call with the
-    /// silo's other rooms' pushes, <see cref="LiveIndexPushes"/>), all of them, idempotent by each live's event sequence. Only stored decisions are pushed: while a decision's write is
-    /// in flight this waits for that decision's own notify. Done is remembered in memory and stored with the next write.
+    /// silo's other rooms' pushes, <see cref="LiveIndexPushes"/>), all of them, idempotent by each live's event sequence.
+    /// Only stored decisions are pushed: while a decision's write is in flight this waits for that decision's own notify.
+    /// Done is remembered in memory and stored with the next write.
     /// </summary>
     private async Task IndexLivesAsync()
     {
