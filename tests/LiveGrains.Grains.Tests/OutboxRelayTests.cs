@@ -217,9 +217,7 @@ public sealed class OutboxRelayTests(GatedSinkClusterFixture fixture) : IClassFi
         (await room.GoLiveAsync(new GoLiveCommand("first", null))).Value();
         var live = (await room.GoLiveAsync(new GoLiveCommand("right behind", null))).Value().Live;
 
-        var reminders = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<IReminderTable>();
-        var rows = await reminders.ReadRows(GrainId.Create("room", TenantKey.Compose(GrainTestKit.Acme, roomId)));
-        Assert.Contains(rows.Reminders, r => r.ReminderName == OutboxRelay.ReminderName);
+        Assert.Contains(OutboxRelay.ReminderName, await RoomRemindersAsync(roomId));
         await Eventually.TrueAsync(
             () => fixture.Sink.Taken.Any(e => e.ResourceId == live.LiveId && e.Type == EventTypes.LiveStarted),
             TimeSpan.FromSeconds(10),
@@ -240,13 +238,19 @@ public sealed class OutboxRelayTests(GatedSinkClusterFixture fixture) : IClassFi
             // The call answered within the bounded hand-off, not a call timeout (without waiting at all: the room's create
             // had already waited it out and registered the reminder).
             Assert.InRange(DateTime.UtcNow - started, TimeSpan.Zero, TimeSpan.FromSeconds(4.5));
-            var reminders = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<IReminderTable>();
-            var rows = await reminders.ReadRows(GrainId.Create("room", TenantKey.Compose(GrainTestKit.Acme, roomId)));
-            Assert.Contains(rows.Reminders, r => r.ReminderName == OutboxRelay.ReminderName);
+            Assert.Contains(OutboxRelay.ReminderName, await RoomRemindersAsync(roomId));
         }
         finally
         {
             sink.Open();
         }
+    }
+
+    /// <summary>The names of the reminders a room of the test tenant has registered, as the reminder table holds them.</summary>
+    private async Task<string[]> RoomRemindersAsync(string roomId)
+    {
+        var reminders = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<IReminderTable>();
+        var rows = await reminders.ReadRows(GrainId.Create("room", TenantKey.Compose(GrainTestKit.Acme, roomId)));
+        return [.. rows.Reminders.Select(r => r.ReminderName)];
     }
 }

@@ -161,8 +161,11 @@ public static class IndexShards
     public static string Key(string tenant, string index, int shard) =>
         TenantKey.Compose(tenant, index + "#" + shard.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
+    /// <summary>The key of the lives index shard that holds the lives of <paramref name="roomId"/>.</summary>
+    public static string LiveShardKey(string tenant, string roomId) => Key(tenant, Lives, Of(roomId));
+
     public static ILiveIndexShardGrain LiveShard(this IGrainFactory grains, string tenant, string roomId) =>
-        grains.Get<ILiveIndexShardGrain>(Key(tenant, Lives, Of(roomId)));
+        grains.Get<ILiveIndexShardGrain>(LiveShardKey(tenant, roomId));
 
     public static IResourceIndexShardGrain ResourceShard(this IGrainFactory grains, string tenant, string index, string roomId) =>
         grains.Get<IResourceIndexShardGrain>(Key(tenant, index, Of(roomId)));

@@ -20,7 +20,7 @@ public sealed class BatchedCalls<TItem, TResult>(Func<string, IReadOnlyList<TIte
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Target> _targets = new(StringComparer.Ordinal);
 
-    /// <summary>Calls in flight or queued, for tests and metrics.</summary>
+    /// <summary>Targets with a call in flight or queued (for tests).</summary>
     internal int Targets
     {
         get

@@ -17,5 +17,5 @@ public sealed class LiveIndexPushes(IGrainFactory grains)
 
     /// <summary>Returns once the shard of <paramref name="roomId"/> holds <paramref name="entries"/>.</summary>
     public Task PushAsync(string tenant, string roomId, IReadOnlyList<LiveIndexEntry> entries) =>
-        _calls.CallAsync(IndexShards.Key(tenant, IndexShards.Lives, IndexShards.Of(roomId)), entries);
+        _calls.CallAsync(IndexShards.LiveShardKey(tenant, roomId), entries);
 }

@@ -117,10 +117,7 @@ public sealed partial class RoomGrain(
             }
         }
 
-        _storedHistory = S.HistoryCount;
-        _pagesSaved = S.HistorySaved;
-        _storedDecisions = S.Decisions;
-        _committedLives = [.. S.Lives];
+        TakeStoredView();
 
         if (S.Outbox.Pending.Count > 0)
         {
@@ -706,12 +703,18 @@ public sealed partial class RoomGrain(
         catch
         {
             // The state is what storage holds again (and this activation is going): nothing of memory's view stands.
-            _pagesSaved = S.HistorySaved;
-            _storedHistory = S.HistoryCount;
-            _storedDecisions = S.Decisions;
-            _committedLives = [.. S.Lives];
+            TakeStoredView();
             throw;
         }
+    }
+
+    /// <summary>Memory's view of what storage holds, taken from the state when the two are the same (activation, reload).</summary>
+    private void TakeStoredView()
+    {
+        _pagesSaved = S.HistorySaved;
+        _storedHistory = S.HistoryCount;
+        _storedDecisions = S.Decisions;
+        _committedLives = [.. S.Lives];
     }
 
     private bool HasPumpWork() =>

@@ -32,7 +32,7 @@ public sealed class LiveViewerCounts(IGrainFactory grains, TimeProvider time, IL
     /// <summary>The live's current audience, for its room's shard of the tenant's lives index (replaces any count not sent yet).</summary>
     public void Publish(string tenant, string roomId, string liveId, long viewerCount)
     {
-        var shard = IndexShards.Key(tenant, IndexShards.Lives, IndexShards.Of(roomId));
+        var shard = IndexShards.LiveShardKey(tenant, roomId);
         lock (_lock)
         {
             if (!_pending.TryGetValue(shard, out var lives))
