@@ -140,7 +140,22 @@ for trx in "$results_dir"/**/*.trx; do
   # A skipped xunit test is counted in total but not executed.
   skipped=$((skipped + $(attr total "$counters") - $(attr executed "$counters")))
 done
-shopt -u nullglob globstar
+
+# The failed tests by name, with the first lines of their messages, so the end of the log says what broke.
+if [ "$failed" -gt 0 ]; then
+  echo
+  echo "Failed tests:"
+  for trx in "$results_dir"/**/*.trx; do
+    # One UnitTestResult element per test; a failed one carries <ErrorInfo><Message>.
+    tr -d '\r' <"$trx" | awk '
+      /<UnitTestResult / { failedTest = ($0 ~ /outcome="Failed"/); name = $0; sub(/.*testName="/, "", name); sub(/".*/, "", name)
+                           if (failedTest) { print "  " name; shown = 0 } }
+      failedTest && /<Message>/ { inMessage = 1; sub(/.*<Message>/, "") }
+      failedTest && inMessage { line = $0; done = sub(/<\/Message>.*/, "", line)
+                                if (shown < 6) { print "      " line; shown++ }
+                                if (done) { inMessage = 0; failedTest = 0 } }'
+  done
+fi
 
 echo
 echo "Test results: $files test assemblies, $total tests (TRX files in $results_dir)"
@@ -156,5 +171,6 @@ fi
 if [ "$failed" -gt 0 ]; then
   status=1
 fi
+shopt -u nullglob globstar
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"
