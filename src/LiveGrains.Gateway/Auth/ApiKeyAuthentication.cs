@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -50,7 +51,7 @@ public sealed class CredentialValidator(ApiKeyDirectory keys, ApiKeyCredentialCa
 
         // A configured key may itself contain dots, so a JWT-shaped credential that is no valid token is tried as one.
         var caller = credential.Count(c => c == '.') == 2 ? await TokenAsync(credential) : null;
-        return caller ?? (keys.Find(credential) is { } tenant ? Caller.ForConfiguredKey(tenant, keys.ActorIdOf(credential)) : null);
+        return caller ?? keys.Find(credential);
     }
 
     private async Task<Caller?> ManagedKeyAsync(string keyId, string secret)
@@ -144,10 +145,13 @@ public sealed class ApiKeyAuthenticationHandler(
         Problems.Write(Context, StatusCodes.Status403Forbidden, "forbidden", "This credential does not allow this request.");
 }
 
-/// <summary>The configured keys, as digests.</summary>
+/// <summary>
+/// The configured keys, as digests of the whole key, each with the caller it stands for: a request costs one digest
+/// and one lookup, and every request with the same key shares one immutable <see cref="Caller"/>.
+/// </summary>
 public sealed class ApiKeyDirectory
 {
-    private readonly Dictionary<string, string> _tenantByDigest = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Caller> _callerByDigest = new(StringComparer.Ordinal);
 
     public ApiKeyDirectory(IOptions<ApiKeyOptions> options, IHostEnvironment environment)
     {
@@ -155,32 +159,52 @@ public sealed class ApiKeyDirectory
         {
             if (!string.IsNullOrEmpty(key) && Ids.IsValidClientId(tenant))
             {
-                _tenantByDigest[Digest(key)] = tenant;
+                Add(key, tenant);
             }
         }
 
         if (environment.IsDevelopment() && !string.IsNullOrEmpty(options.Value.DevApiKey))
         {
             DevApiKey = options.Value.DevApiKey;
-            _tenantByDigest[Digest(DevApiKey)] = options.Value.DevTenant;
+            Add(DevApiKey, options.Value.DevTenant);
         }
     }
 
     public string? DevApiKey { get; }
 
-    public int Count => _tenantByDigest.Count;
+    public int Count => _callerByDigest.Count;
+
+    /// <summary>The caller a configured key stands for, or null.</summary>
+    public Caller? Find(ReadOnlySpan<char> key) =>
+        key.IsEmpty ? null : _callerByDigest.GetValueOrDefault(Digest(key));
 
     /// <summary>How the audit log names a configured key: a prefix of its digest, which says nothing about the key.</summary>
-    public string ActorIdOf(ReadOnlySpan<char> key) => "cfg_" + Digest(key)[..12].ToLowerInvariant();
+    private static string ActorIdOf(string digest) => "cfg_" + digest[..12].ToLowerInvariant();
 
-    public string? Find(ReadOnlySpan<char> key) =>
-        key.IsEmpty ? null : _tenantByDigest.GetValueOrDefault(Digest(key));
+    private void Add(string key, string tenant)
+    {
+        var digest = Digest(key);
+        _callerByDigest[digest] = Caller.ForConfiguredKey(tenant, ActorIdOf(digest));
+    }
 
+    /// <summary>SHA-256 of the whole key's UTF-8 bytes, in hex.</summary>
     private static string Digest(ReadOnlySpan<char> key)
     {
-        Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(Math.Min(key.Length, 512))];
-        var length = Encoding.UTF8.GetBytes(key[..Math.Min(key.Length, 512)], utf8);
-        return Convert.ToHexString(SHA256.HashData(utf8[..length]));
+        var size = Encoding.UTF8.GetMaxByteCount(key.Length);
+        byte[]? rented = null;
+        Span<byte> utf8 = size <= 1024 ? stackalloc byte[size] : (rented = ArrayPool<byte>.Shared.Rent(size));
+        try
+        {
+            var length = Encoding.UTF8.GetBytes(key, utf8);
+            return Convert.ToHexString(SHA256.HashData(utf8[..length]));
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 }
 
