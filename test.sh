@@ -45,12 +45,19 @@ if [ "${#missing[@]}" -gt 0 ]; then
     "${sudo[@]}" chmod 755 "$policy"
     created_policy=1
   fi
-  install_rc=0
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq || install_rc=$?
-  if [ "$install_rc" -eq 0 ]; then
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 RUNLEVEL=1 apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
-      "${missing[@]}" >/dev/null || install_rc=$?
-  fi
+  # A mirror hiccup fails an update or a download now and then: apt retries each download, and the whole is run up to
+  # three times.
+  for attempt in 1 2 3; do
+    install_rc=0
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3 update -qq || install_rc=$?
+    if [ "$install_rc" -eq 0 ]; then
+      "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 RUNLEVEL=1 apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3 \
+        install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || install_rc=$?
+    fi
+    [ "$install_rc" -ne 0 ] && [ "$attempt" -lt 3 ] || break
+    log "apt-get failed (exit $install_rc); attempt $((attempt + 1)) of 3 in 10 s"
+    sleep 10
+  done
   if [ "$created_policy" -eq 1 ]; then
     "${sudo[@]}" rm -f "$policy"
   fi
@@ -74,7 +81,13 @@ if ! command -v azurite >/dev/null 2>&1; then
   if [ "$(id -u)" -ne 0 ] && [ ! -w "$(npm prefix -g)/lib" ]; then
     npm_sudo=(sudo)
   fi
-  "${npm_sudo[@]}" npm install -g --no-audit --no-fund --loglevel=error "azurite@$azurite_version"
+  # A registry hiccup fails an install now and then: npm retries each fetch, and the install is run up to three times.
+  for attempt in 1 2 3; do
+    "${npm_sudo[@]}" npm install -g --no-audit --no-fund --loglevel=error --fetch-retries=5 "azurite@$azurite_version" && break
+    [ "$attempt" -lt 3 ] || { echo "test.sh: npm install -g azurite@$azurite_version failed 3 times" >&2; exit 1; }
+    log "npm install failed; attempt $((attempt + 1)) of 3 in 10 s"
+    sleep 10
+  done
 fi
 
 # --- Deployment files: docker-compose config -q, offline Kubernetes schema check, nginx-rtmp/promtool checks ---

@@ -136,6 +136,49 @@ public sealed class AzuriteServerTests
         }
     }
 
+    [Theory]
+    [InlineData(2, true)]
+    [InlineData(3, false)]
+    public async Task AFailedNpmInstallIsRunAgainUpToThreeTimes(int failures, bool installs)
+    {
+        var installDirectory = TestDirectories.Create("azurite-install");
+        try
+        {
+            // An npm that fails its first `failures` runs (as a registry hiccup does) and then installs a stand-in azurite.
+            var npm = Path.Combine(installDirectory, "fake-npm");
+            await File.WriteAllTextAsync(npm, $$"""
+                #!/bin/sh
+                prefix="$3"
+                runs=$(cat "$prefix/runs" 2>/dev/null || echo 0)
+                echo $((runs + 1)) > "$prefix/runs"
+                if [ "$runs" -lt {{failures}} ]; then echo "npm error code ECONNRESET" >&2; exit 1; fi
+                mkdir -p "$prefix/node_modules/.bin" && printf '#!/bin/sh\n' > "$prefix/node_modules/.bin/azurite"
+                """);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(npm, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+
+            var options = new AzuriteServerOptions { SearchPath = false, InstallDirectory = installDirectory, NpmPath = npm, InstallRetryDelay = TimeSpan.FromMilliseconds(50) };
+
+            if (installs)
+            {
+                Assert.Equal(Path.Combine(installDirectory, "node_modules", ".bin", "azurite"), await AzuriteServer.FindOrInstallAsync(options));
+            }
+            else
+            {
+                var error = await Assert.ThrowsAsync<InvalidOperationException>(() => AzuriteServer.FindOrInstallAsync(options));
+                Assert.Contains("npm install azurite failed 3 times", error.Message);
+            }
+
+            Assert.Equal(installs ? failures + 1 : 3, int.Parse((await File.ReadAllTextAsync(Path.Combine(installDirectory, "runs"))).Trim()));
+        }
+        finally
+        {
+            TestDirectories.TryDelete(installDirectory);
+        }
+    }
+
     [Fact]
     public async Task WithoutNpmAMissingAzuriteFailsWithAClearMessage()
     {

@@ -51,6 +51,9 @@ public sealed record AzuriteServerOptions
     /// <summary>How long the npm install of a missing azurite may take.</summary>
     public TimeSpan InstallTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>The pause before a failed npm install is run again.</summary>
+    public TimeSpan InstallRetryDelay { get; init; } = TimeSpan.FromSeconds(5);
+
     private static string DefaultInstallDirectory()
     {
         var root = Environment.GetEnvironmentVariable("LIVEGRAINS_TOOLS");
@@ -79,6 +82,8 @@ public class AzuriteServer : IAsyncLifetime, IAsyncDisposable
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private static readonly SemaphoreSlim InstallGate = new(1, 1);
+    private const int InstallAttempts = 3;
+
     private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
     private readonly AzuriteServerOptions _options;
     private ChildProcess? _process;
@@ -182,21 +187,36 @@ public class AzuriteServer : IAsyncLifetime, IAsyncDisposable
                 + $"which installs it, or `apt-get install nodejs npm && npm install -g azurite@{AzuriteServerOptions.PinnedVersion}`.");
             var output = log ?? new OutputBuffer(200);
             output.Add($"[test harness] azurite is missing: npm install --prefix {options.InstallDirectory} azurite@{AzuriteServerOptions.PinnedVersion}");
-            await using var install = ChildProcess.Start(
-                npm,
-                ["install", "--prefix", options.InstallDirectory, "--no-audit", "--no-fund", "--loglevel=error", "azurite@" + AzuriteServerOptions.PinnedVersion],
-                null,
-                options.InstallDirectory,
-                output,
-                "npm install azurite");
-            if (!await install.WaitForExitAsync(options.InstallTimeout))
+            // A registry hiccup (a reset connection, a 5xx) fails an install now and then: npm retries each fetch, and a
+            // failed install is run again, up to InstallAttempts times, before the test is failed.
+            for (var attempt = 1; ; attempt++)
             {
-                throw new TimeoutException($"npm install azurite did not finish within {options.InstallTimeout.TotalMinutes:0} min. {install.Describe()}");
-            }
+                await using var install = ChildProcess.Start(
+                    npm,
+                    ["install", "--prefix", options.InstallDirectory, "--no-audit", "--no-fund", "--loglevel=error", "--fetch-retries=5",
+                        "azurite@" + AzuriteServerOptions.PinnedVersion],
+                    null,
+                    options.InstallDirectory,
+                    output,
+                    "npm install azurite");
+                if (!await install.WaitForExitAsync(options.InstallTimeout))
+                {
+                    throw new TimeoutException($"npm install azurite did not finish within {options.InstallTimeout.TotalMinutes:0} min. {install.Describe()}");
+                }
 
-            if (install.ExitCode != 0 || !File.Exists(local))
-            {
-                throw new InvalidOperationException($"npm install azurite failed (exit {install.ExitCode}); {local} is missing. {install.Describe()}");
+                if (install.ExitCode == 0 && File.Exists(local))
+                {
+                    break;
+                }
+
+                if (attempt >= InstallAttempts)
+                {
+                    throw new InvalidOperationException(
+                        $"npm install azurite failed {attempt} times (last exit {install.ExitCode}); {local} is missing. {install.Describe()}");
+                }
+
+                output.Add($"[test harness] npm install azurite failed (exit {install.ExitCode}); attempt {attempt + 1} of {InstallAttempts} in {options.InstallRetryDelay.TotalSeconds:0.#} s");
+                await Task.Delay(options.InstallRetryDelay);
             }
 
             return local;
