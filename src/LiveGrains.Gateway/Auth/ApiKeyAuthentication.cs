@@ -202,7 +202,7 @@ public sealed class ApiKeyDirectory
         {
             if (rented is not null)
             {
-                ArrayPool<byte>.Shared.Return(rented);
+                ArrayPool<byte>.Shared.Return(rented, clearArray: true); // it held the key
             }
         }
     }
