@@ -81,9 +81,9 @@ public class AzuriteServer : IAsyncLifetime, IAsyncDisposable
     public const string AccountName = "devstoreaccount1";
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-    private static readonly SemaphoreSlim InstallGate = new(1, 1);
     private const int InstallAttempts = 3;
 
+    private static readonly SemaphoreSlim InstallGate = new(1, 1);
     private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
     private readonly AzuriteServerOptions _options;
     private ChildProcess? _process;
