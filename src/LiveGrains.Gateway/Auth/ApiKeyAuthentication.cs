@@ -1,7 +1,5 @@
-using System.Buffers;
 using System.Security.Claims;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
 using LiveGrains.Abstractions;
 using Microsoft.AspNetCore.Authentication;
@@ -187,25 +185,8 @@ public sealed class ApiKeyDirectory
         _callerByDigest[digest] = Caller.ForConfiguredKey(tenant, ActorIdOf(digest));
     }
 
-    /// <summary>SHA-256 of the whole key's UTF-8 bytes, in hex.</summary>
-    private static string Digest(ReadOnlySpan<char> key)
-    {
-        var size = Encoding.UTF8.GetMaxByteCount(key.Length);
-        byte[]? rented = null;
-        Span<byte> utf8 = size <= 1024 ? stackalloc byte[size] : (rented = ArrayPool<byte>.Shared.Rent(size));
-        try
-        {
-            var length = Encoding.UTF8.GetBytes(key, utf8);
-            return Convert.ToHexString(SHA256.HashData(utf8[..length]));
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rented, clearArray: true); // it held the key
-            }
-        }
-    }
+    /// <summary>SHA-256 of the whole key's UTF-8 bytes (as a managed key's secret is digested), in hex.</summary>
+    private static string Digest(ReadOnlySpan<char> key) => Convert.ToHexString(ApiKeySecrets.Digest(key));
 }
 
 public static class TenantExtensions
