@@ -9,6 +9,22 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 log() { printf '==> %s\n' "$*"; }
 
+# retry WHAT COMMAND...: runs COMMAND up to three times, 10 s apart, as a registry or mirror hiccup fails an install now
+# and then (apt and npm also retry each download themselves); returns COMMAND's last status.
+retry() {
+  local what=$1 attempt rc
+  shift
+  for attempt in 1 2 3; do
+    rc=0
+    "$@" || rc=$?
+    if [ "$rc" -eq 0 ] || [ "$attempt" -eq 3 ]; then
+      return "$rc"
+    fi
+    log "$what failed (exit $rc); attempt $((attempt + 1)) of 3 in 10 s"
+    sleep 10
+  done
+}
+
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "test.sh: the .NET SDK (dotnet) is not on PATH; install the SDK that global.json names." >&2
   exit 1
@@ -45,19 +61,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
     "${sudo[@]}" chmod 755 "$policy"
     created_policy=1
   fi
-  # A mirror hiccup fails an update or a download now and then: apt retries each download, and the whole is run up to
-  # three times.
-  for attempt in 1 2 3; do
-    install_rc=0
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3 update -qq || install_rc=$?
-    if [ "$install_rc" -eq 0 ]; then
-      "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 RUNLEVEL=1 apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3 \
-        install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || install_rc=$?
-    fi
-    [ "$install_rc" -ne 0 ] && [ "$attempt" -lt 3 ] || break
-    log "apt-get failed (exit $install_rc); attempt $((attempt + 1)) of 3 in 10 s"
-    sleep 10
-  done
+  apt_install() {
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3 update -qq \
+      && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 RUNLEVEL=1 apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3 \
+        install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  }
+  install_rc=0
+  retry "apt-get" apt_install || install_rc=$?
   if [ "$created_policy" -eq 1 ]; then
     "${sudo[@]}" rm -f "$policy"
   fi
@@ -81,13 +91,9 @@ if ! command -v azurite >/dev/null 2>&1; then
   if [ "$(id -u)" -ne 0 ] && [ ! -w "$(npm prefix -g)/lib" ]; then
     npm_sudo=(sudo)
   fi
-  # A registry hiccup fails an install now and then: npm retries each fetch, and the install is run up to three times.
-  for attempt in 1 2 3; do
-    "${npm_sudo[@]}" npm install -g --no-audit --no-fund --loglevel=error --fetch-retries=5 "azurite@$azurite_version" && break
-    [ "$attempt" -lt 3 ] || { echo "test.sh: npm install -g azurite@$azurite_version failed 3 times" >&2; exit 1; }
-    log "npm install failed; attempt $((attempt + 1)) of 3 in 10 s"
-    sleep 10
-  done
+  retry "npm install -g azurite@$azurite_version" \
+    "${npm_sudo[@]}" npm install -g --no-audit --no-fund --loglevel=error --fetch-retries=5 "azurite@$azurite_version" \
+    || { echo "test.sh: npm install -g azurite@$azurite_version failed 3 times" >&2; exit 1; }
 fi
 
 # --- Deployment files: docker-compose config -q, offline Kubernetes schema check, nginx-rtmp/promtool checks ---
