@@ -22,5 +22,7 @@ public static class LiveGrainsMetrics
 
     public static readonly UpDownCounter<long> Viewers = Meter.CreateUpDownCounter<long>("livegrains.viewers", description: "Viewers present across lives.");
 
+    public static readonly Counter<long> StatsWritesDeferred = Meter.CreateCounter<long>("livegrains.stats.writes_deferred", description: "Statistics write-behinds put off to a later tick: the silo's write budget was spent (Stats:WriteBehindBytesInFlight).");
+
     public static readonly UpDownCounter<long> WebhookBacklog = Meter.CreateUpDownCounter<long>("livegrains.webhook.backlog", description: "Webhook deliveries waiting to be acknowledged.");
 }

@@ -16,6 +16,7 @@ public sealed class LiveStatsGrain(
     LiveGrainsClock clock,
     IOptions<StatsOptions> options,
     LiveViewerCounts viewerCounts,
+    StatsWriteBudget writeBudget,
     ILogger<LiveStatsGrain> logger) : Grain, ILiveStatsGrain, IGrainMigrationParticipant
 {
     private const string UnsavedMigrationKey = "livegrains.stats.unsaved";
@@ -483,7 +484,7 @@ public sealed class LiveStatsGrain(
 
         if (_tick is null)
         {
-            _tick = this.RegisterGrainTimer(static (grain, _) => grain.TickAsync(), this, new GrainTimerCreationOptions(TickPeriod, TickPeriod));
+            _tick = this.RegisterGrainTimer(static (grain, ct) => grain.TickAsync(ct), this, new GrainTimerCreationOptions(TickPeriod, TickPeriod));
             _tickQuiet = false;
         }
         else if (_tickQuiet && _dirty)
@@ -498,7 +499,7 @@ public sealed class LiveStatsGrain(
     private bool NeedsTicking => _dirty || (!_released && !S.Frozen && _presence.ViewerCount > 0);
 
     /// <summary>Expiry once a real second; a write behind every <see cref="StatsOptions.PersistIntervalSeconds"/> when changed.</summary>
-    private async Task TickAsync()
+    private async Task TickAsync(CancellationToken cancellationToken)
     {
         _tickQuiet = false; // a sleeping timer that fires runs at the period again
         Sweep();
@@ -515,7 +516,7 @@ public sealed class LiveStatsGrain(
         IndexViewers();
         if (_dirty && clock.Provider.GetElapsedTime(_lastPersistAt) >= TimeSpan.FromSeconds(options.Value.PersistIntervalSeconds) - TimeSpan.FromMilliseconds(1))
         {
-            await PersistIfChangedAsync();
+            await WriteBehindAsync(cancellationToken);
         }
 
         if (_tick is not { } tick)
@@ -539,6 +540,36 @@ public sealed class LiveStatsGrain(
             }
         }
     }
+
+    /// <summary>
+    /// The periodic write, within the silo's <see cref="StatsWriteBudget"/>: when the store is behind, the changes stay
+    /// in memory (dirty) and the next tick tries again, so the loss bound on a crash grows with the backlog instead of
+    /// the backlog growing in the storage client. Only this write asks; the end's, a deactivation's and a conflict's
+    /// retry do not wait.
+    /// </summary>
+    private async Task WriteBehindAsync(CancellationToken cancellationToken)
+    {
+        var bytes = WriteBytes();
+        if (!await writeBudget.ReserveAsync(bytes, cancellationToken))
+        {
+            LiveGrainsMetrics.StatsWritesDeferred.Add(1);
+            logger.LogDebug("Live {LiveId}: stats write of about {Bytes} B put off to a later tick (the silo's write budget is spent)", LiveId, bytes);
+            return;
+        }
+
+        try
+        {
+            await PersistIfChangedAsync();
+        }
+        finally
+        {
+            writeBudget.Release(bytes);
+        }
+    }
+
+    /// <summary>About what a write of this live's state sends: the viewer sets (12 B a present viewer, 8 B a unique one) and the rest.</summary>
+    private long WriteBytes() =>
+        (_released ? _frozenUnique.Length : (12L * _presence.ViewerCount) + (8L * _presence.UniqueCount)) + 512 + (128L * _silos.Count);
 
     /// <summary>
     /// Hands the audience to the silo's pump to the tenant's lives index (<see cref="LiveViewerCounts"/>; soft state there:

@@ -1,6 +1,7 @@
 using LiveGrains.Abstractions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace LiveGrains.Grains.Stats;
 
@@ -17,6 +18,12 @@ public sealed class StatsOptions
     public double PersistIntervalSeconds { get; set; } = 2;
 
     /// <summary>
+    /// The silo's viewer-set bytes written behind at once (<see cref="StatsWriteBudget"/>); a live whose write does not
+    /// fit is written on a later tick. Bounds what waits in the storage client, ahead of the membership reads.
+    /// </summary>
+    public long WriteBehindBytesInFlight { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>
     /// How long a previous activation of a live's stats may still be finishing its last write after this one read the
     /// stored stats (a silo stopping gracefully: the host's shutdown timeout). A new activation reads storage again
     /// 2 s after it started and once more after this long, and takes in what such a write stored.
@@ -24,13 +31,26 @@ public sealed class StatsOptions
     public double PredecessorWriteWindowSeconds { get; set; } = 30;
 }
 
+public sealed class StatsOptionsValidator : IValidateOptions<StatsOptions>
+{
+    /// <summary>Below this a single live's sets would rarely fit, and most writes would go alone.</summary>
+    public const long MinWriteBehindBytesInFlight = 64 * 1024;
+
+    public ValidateOptionsResult Validate(string? name, StatsOptions options) =>
+        options.WriteBehindBytesInFlight >= MinWriteBehindBytesInFlight
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail($"Stats:{nameof(StatsOptions.WriteBehindBytesInFlight)} must be at least {MinWriteBehindBytesInFlight} (got {options.WriteBehindBytesInFlight}).");
+}
+
 public static class StatsServiceCollectionExtensions
 {
-    /// <summary>Stats options, the silo-wide activity buffers and the silo's pump of audiences to the lives index.</summary>
+    /// <summary>Stats options, the silo-wide activity buffers, the write-behind budget and the silo's pump of audiences to the lives index.</summary>
     public static IServiceCollection AddLiveStats(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<StatsOptions>().Bind(configuration.GetSection("Stats"));
+        services.AddOptions<StatsOptions>().Bind(configuration.GetSection("Stats")).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StatsOptions>, StatsOptionsValidator>();
         services.AddSingleton<LiveActivityBuffers>();
+        services.AddSingleton<StatsWriteBudget>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, LiveActivityShutdownFlush>();
         services.AddSingleton<LiveViewerCounts>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<LiveViewerCounts>());

@@ -2,6 +2,7 @@ using LiveGrains.Abstractions;
 using LiveGrains.Grains.Stats;
 using LiveGrains.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Orleans.Storage;
 
 namespace LiveGrains.Grains.Tests.Stats;
@@ -34,6 +35,57 @@ public sealed class StatsPersistIntervalTests(FakeClockClusterFixture fixture)
             async () => await StoredAsync(liveId) == (3, 2),
             Timeout,
             "the write-behind once the clock passed the persist interval");
+    }
+
+    /// <summary>
+    /// The silo's write budget spent (as by many lives' writes in flight): a due write-behind stays in memory, tick after
+    /// tick, and lands on a tick once the budget frees; nothing is lost meanwhile. The end's frozen stats do not wait.
+    /// </summary>
+    [Fact]
+    public async Task AWriteBehindWaitsWhileTheSilosWriteBudgetIsSpentAndTheEndsWriteDoesNot()
+    {
+        var silo = fixture.Cluster.Silos[0].ServiceProvider;
+        var budget = silo.GetRequiredService<StatsWriteBudget>();
+        var all = silo.GetRequiredService<IOptions<StatsOptions>>().Value.WriteBehindBytesInFlight;
+        var (_, room) = await fixture.Client.NewRoomAsync();
+        var liveId = (await room.GoLiveAsync(new GoLiveCommand("t", null))).Value().Live.LiveId;
+        Assert.True((await fixture.Client.GetGrain<ILiveActivityGrain>(liveId)
+            .RecordAsync(GrainTestKit.Acme, new ActivityRequest(Joins: ["a", "b", "c"], Likes: 2))).IsSuccess);
+        var stats = fixture.Client.GetGrain<ILiveStatsGrain>(liveId);
+        await Eventually.TrueAsync(async () => (await stats.GetStatsAsync(GrainTestKit.Acme)).Value!.LikeCount == 2, Timeout, "the activity to be applied");
+
+        Assert.True(await budget.ReserveAsync(all));
+        try
+        {
+            fixture.Time.Advance(TimeSpan.FromSeconds(FakeClockClusterFixture.PersistIntervalSeconds));
+
+            // Due now, and refused on each tick (about one a second) while the budget stays spent.
+            await Task.Delay(TimeSpan.FromSeconds(3.5));
+            Assert.Equal((0, 0), await StoredAsync(liveId));
+            Assert.Equal(2, (await stats.GetStatsAsync(GrainTestKit.Acme)).Value!.LikeCount);
+        }
+        finally
+        {
+            budget.Release(all);
+        }
+
+        await Eventually.TrueAsync(async () => await StoredAsync(liveId) == (3, 2), Timeout, "the write-behind on a tick after the budget freed");
+
+        // Spent again: the end still freezes and stores the stats at once.
+        Assert.True((await fixture.Client.GetGrain<ILiveActivityGrain>(liveId)
+            .RecordAsync(GrainTestKit.Acme, new ActivityRequest(Joins: ["d"], Likes: 1))).IsSuccess);
+        await Eventually.TrueAsync(async () => (await stats.GetStatsAsync(GrainTestKit.Acme)).Value!.LikeCount == 3, Timeout, "the second activity to be applied");
+        Assert.True(await budget.ReserveAsync(all));
+        try
+        {
+            var ended = await fixture.Client.TransitionLiveAsync(GrainTestKit.Acme, liveId, new LiveCommand(LiveCommandKind.End));
+            Assert.Equal(LiveStatus.Ended, ended.Value!.Status);
+            await Eventually.TrueAsync(async () => await StoredAsync(liveId) == (4, 3), Timeout, "the frozen stats stored while the budget is spent");
+        }
+        finally
+        {
+            budget.Release(all);
+        }
     }
 
     /// <summary>The views and likes in storage.</summary>
