@@ -31,7 +31,7 @@ public sealed partial class MembershipFence(
     private readonly FailoverOptions _options = options.Value;
     private readonly CancellationTokenSource _stopping = new();
     private long _confirmedAt = time.GetTimestamp();
-    private bool _seenOwnRow;
+    private long _ownRowSeenFrom = long.MaxValue;
     private bool _readOnce;
     private Task _loop = Task.CompletedTask;
 
@@ -75,20 +75,37 @@ public sealed partial class MembershipFence(
         await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
+    /// <summary>
+    /// A read starts every interval whether or not the previous one has answered. Awaited one after the other, a
+    /// confirmation could age by the interval plus two reads' latency: under a load that slowed each read of the table to
+    /// about half a second (the activity-batch bench, Redis busy with the stats' writes), that passed the fence of a
+    /// silo that was reading its row fine, and it refused calls for a moment (docs/benchmarks.md, run U). Overlapped,
+    /// the age stays under the interval plus one read's latency. A read is cut off at the fence, so at most
+    /// fence / interval of them are in flight.
+    /// </summary>
     private async Task LoopAsync()
     {
+        var reads = new List<Task>();
+        var maxInFlight = Math.Max(1, (int)Math.Ceiling(_options.MembershipFenceSeconds / _options.MembershipCheckIntervalSeconds));
         while (!_stopping.IsCancellationRequested)
         {
-            await CheckOnceAsync();
+            reads.RemoveAll(read => read.IsCompleted);
+            if (reads.Count < maxInFlight)
+            {
+                reads.Add(CheckOnceAsync());
+            }
+
             try
             {
                 await Task.Delay(_options.MembershipCheckInterval, time, _stopping.Token);
             }
             catch (OperationCanceledException)
             {
-                return;
+                break;
             }
         }
+
+        await Task.WhenAll(reads);
     }
 
     private async Task CheckOnceAsync()
@@ -111,9 +128,10 @@ public sealed partial class MembershipFence(
                 Volatile.Write(ref _readOnce, true);
             }
 
-            if (row is null && !_seenOwnRow)
+            if (row is null && started < Interlocked.Read(ref _ownRowSeenFrom))
             {
-                // Not in the table yet (still joining): nobody routes grains here, nothing to fence.
+                // Not in the table yet (still joining): nobody routes grains here, nothing to fence. Reads overlap, so a
+                // read that started before the one that first saw the row may answer after it, and still finds none.
                 Confirm(started);
                 return;
             }
@@ -125,7 +143,7 @@ public sealed partial class MembershipFence(
                 return;
             }
 
-            _seenOwnRow = true;
+            SeenOwnRow(started);
             Confirm(started);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !_stopping.IsCancellationRequested)
@@ -140,6 +158,21 @@ public sealed partial class MembershipFence(
             // until a read succeeds again. The process is not stopped: the whole cluster would stop with its store.
             LogCheckFailed(logger, ex, SinceConfirmation.TotalSeconds);
         }
+    }
+
+    /// <summary>Remembers the earliest start of a read that found this silo's row: from then on a missing row means removed.</summary>
+    private void SeenOwnRow(long startedAt)
+    {
+        long current;
+        do
+        {
+            current = Interlocked.Read(ref _ownRowSeenFrom);
+            if (current <= startedAt)
+            {
+                return;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _ownRowSeenFrom, startedAt, current) != current);
     }
 
     private void Confirm(long startedAt)
