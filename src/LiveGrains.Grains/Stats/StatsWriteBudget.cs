@@ -14,8 +14,9 @@ namespace LiveGrains.Grains.Stats;
 /// membership reads (the same Redis) waited behind them until the fence refused every grain call, a 503 for each
 /// request (docs/benchmarks.md, run U). One writer at a time waits, briefly, for the writes in flight to drain (the
 /// first refused; nobody else starts meanwhile), so a large live is not starved by a stream of small ones; the rest are
-/// refused at once and come back on their tick. The writes that must not wait (the end's frozen stats, a deactivation,
-/// a migration) do not ask: they are rare and each live has one.
+/// refused at once and come back on their tick. While it waits, that live's tick holds its turn: a read of that one
+/// live's stats may wait up to <see cref="MaxWait"/>. The writes that must not wait (the end's frozen stats, a
+/// deactivation's, a conflict's retry) do not ask: they are rare.
 /// </remarks>
 public sealed class StatsWriteBudget(IOptions<StatsOptions> options, TimeProvider time)
 {

@@ -78,8 +78,8 @@ public sealed partial class MembershipFence(
     /// <summary>
     /// A read starts every interval whether or not the previous one has answered. Awaited one after the other, a
     /// confirmation could age by the interval plus two reads' latency: under a load that slowed each read of the table to
-    /// about half a second (the activity-batch bench, Redis busy with the stats' writes), that passed the fence of a
-    /// silo that was reading its row fine, and it refused calls for a moment (docs/benchmarks.md, run U). Overlapped,
+    /// about half a second (the activity-batch bench, the process busy), that passed the fence of a silo that was
+    /// reading its row fine, and it refused calls for a moment (docs/benchmarks.md, run U). Overlapped,
     /// the age stays under the interval plus one read's latency. A read is cut off at the fence, so at most
     /// fence / interval of them are in flight.
     /// </summary>
