@@ -20,18 +20,14 @@ public sealed class MembershipFenceTests
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 6, 1, 12, 0, 0, TimeSpan.Zero));
     private readonly ScriptedMembershipTable _table;
     private readonly NoFatalErrors _fatal = new();
+    private readonly FailoverOptions _options = new() { MembershipFenceSeconds = 60, MembershipCheckIntervalSeconds = 20, DirectoryHoldSeconds = 90 };
 
     public MembershipFenceTests() => _table = new ScriptedMembershipTable(_time);
-    private readonly FailoverOptions _options = new() { MembershipFenceSeconds = 60, MembershipCheckIntervalSeconds = 20, DirectoryHoldSeconds = 90 };
 
     [Fact]
     public async Task ASiloIsFencedOnceItsMembershipIsUnconfirmedForTheFenceOfTheClockAndServesAgainAfterTheNextGoodRead()
     {
-        var fence = new MembershipFence(
-            _table, new LocalSilo(), _fatal, Options.Create(_options), _time, NullLogger<MembershipFence>.Instance);
-        var lifecycle = new SiloLifecycleSubject(NullLogger<SiloLifecycleSubject>.Instance);
-        fence.Participate(lifecycle);
-        await lifecycle.OnStart(CancellationToken.None);
+        var (fence, lifecycle) = await StartAsync();
         try
         {
             // A check every interval of the clock.

@@ -161,32 +161,24 @@ public sealed partial class MembershipFence(
     }
 
     /// <summary>Remembers the earliest start of a read that found this silo's row: from then on a missing row means removed.</summary>
-    private void SeenOwnRow(long startedAt)
-    {
-        long current;
-        do
-        {
-            current = Interlocked.Read(ref _ownRowSeenFrom);
-            if (current <= startedAt)
-            {
-                return;
-            }
-        }
-        while (Interlocked.CompareExchange(ref _ownRowSeenFrom, startedAt, current) != current);
-    }
+    private void SeenOwnRow(long startedAt) => MoveIfBeyond(ref _ownRowSeenFrom, startedAt, -1);
 
-    private void Confirm(long startedAt)
+    /// <summary>The silo was alive when a read that started at <paramref name="startedAt"/> began (reads answer out of order).</summary>
+    private void Confirm(long startedAt) => MoveIfBeyond(ref _confirmedAt, startedAt, 1);
+
+    /// <summary>Sets <paramref name="location"/> to <paramref name="value"/> if that is later (<paramref name="sign"/> 1) or earlier (-1) than it holds.</summary>
+    private static void MoveIfBeyond(ref long location, long value, int sign)
     {
         long current;
         do
         {
-            current = Interlocked.Read(ref _confirmedAt);
-            if (current >= startedAt)
+            current = Interlocked.Read(ref location);
+            if (value.CompareTo(current) != sign)
             {
                 return;
             }
         }
-        while (Interlocked.CompareExchange(ref _confirmedAt, startedAt, current) != current);
+        while (Interlocked.CompareExchange(ref location, value, current) != current);
     }
 
     /// <summary>The exception a fenced silo answers with.</summary>

@@ -19,13 +19,8 @@ public sealed class StatsPersistIntervalTests(FakeClockClusterFixture fixture)
     [Fact]
     public async Task AppliedActivityIsWrittenBehindOnceThePersistIntervalHasPassedOnTheClock()
     {
-        var (_, room) = await fixture.Client.NewRoomAsync();
-        var liveId = (await room.GoLiveAsync(new GoLiveCommand("t", null))).Value().Live.LiveId;
-        var recorded = await fixture.Client.GetGrain<ILiveActivityGrain>(liveId)
-            .RecordAsync(GrainTestKit.Acme, new ActivityRequest(Joins: ["a", "b", "c"], Likes: 2));
-        Assert.True(recorded.IsSuccess);
-        var stats = fixture.Client.GetGrain<ILiveStatsGrain>(liveId);
-        await Eventually.TrueAsync(async () => (await stats.GetStatsAsync(GrainTestKit.Acme)).Value!.LikeCount == 2, Timeout, "the activity to be applied");
+        var liveId = await GoLiveAsync();
+        await RecordAppliedAsync(liveId, new ActivityRequest(Joins: ["a", "b", "c"], Likes: 2), likesThen: 2);
 
         // Applied, not written: the clock has not moved.
         Assert.Equal((0, 0), await StoredAsync(liveId));
@@ -47,12 +42,8 @@ public sealed class StatsPersistIntervalTests(FakeClockClusterFixture fixture)
         var silo = fixture.Cluster.Silos[0].ServiceProvider;
         var budget = silo.GetRequiredService<StatsWriteBudget>();
         var all = silo.GetRequiredService<IOptions<StatsOptions>>().Value.WriteBehindBytesInFlight;
-        var (_, room) = await fixture.Client.NewRoomAsync();
-        var liveId = (await room.GoLiveAsync(new GoLiveCommand("t", null))).Value().Live.LiveId;
-        Assert.True((await fixture.Client.GetGrain<ILiveActivityGrain>(liveId)
-            .RecordAsync(GrainTestKit.Acme, new ActivityRequest(Joins: ["a", "b", "c"], Likes: 2))).IsSuccess);
-        var stats = fixture.Client.GetGrain<ILiveStatsGrain>(liveId);
-        await Eventually.TrueAsync(async () => (await stats.GetStatsAsync(GrainTestKit.Acme)).Value!.LikeCount == 2, Timeout, "the activity to be applied");
+        var liveId = await GoLiveAsync();
+        await RecordAppliedAsync(liveId, new ActivityRequest(Joins: ["a", "b", "c"], Likes: 2), likesThen: 2);
 
         Assert.True(await budget.ReserveAsync(all));
         try
@@ -62,7 +53,7 @@ public sealed class StatsPersistIntervalTests(FakeClockClusterFixture fixture)
             // Due now, and refused on each tick (about one a second) while the budget stays spent.
             await Task.Delay(TimeSpan.FromSeconds(3.5));
             Assert.Equal((0, 0), await StoredAsync(liveId));
-            Assert.Equal(2, (await stats.GetStatsAsync(GrainTestKit.Acme)).Value!.LikeCount);
+            Assert.Equal(2, (await fixture.Client.GetGrain<ILiveStatsGrain>(liveId).GetStatsAsync(GrainTestKit.Acme)).Value!.LikeCount);
         }
         finally
         {
@@ -72,9 +63,7 @@ public sealed class StatsPersistIntervalTests(FakeClockClusterFixture fixture)
         await Eventually.TrueAsync(async () => await StoredAsync(liveId) == (3, 2), Timeout, "the write-behind on a tick after the budget freed");
 
         // Spent again: the end still freezes and stores the stats at once.
-        Assert.True((await fixture.Client.GetGrain<ILiveActivityGrain>(liveId)
-            .RecordAsync(GrainTestKit.Acme, new ActivityRequest(Joins: ["d"], Likes: 1))).IsSuccess);
-        await Eventually.TrueAsync(async () => (await stats.GetStatsAsync(GrainTestKit.Acme)).Value!.LikeCount == 3, Timeout, "the second activity to be applied");
+        await RecordAppliedAsync(liveId, new ActivityRequest(Joins: ["d"], Likes: 1), likesThen: 3);
         Assert.True(await budget.ReserveAsync(all));
         try
         {
@@ -86,6 +75,20 @@ public sealed class StatsPersistIntervalTests(FakeClockClusterFixture fixture)
         {
             budget.Release(all);
         }
+    }
+
+    private async Task<string> GoLiveAsync()
+    {
+        var (_, room) = await fixture.Client.NewRoomAsync();
+        return (await room.GoLiveAsync(new GoLiveCommand("t", null))).Value().Live.LiveId;
+    }
+
+    /// <summary>Records the activity and waits until the live's statistics applied it (in memory: nothing is written yet).</summary>
+    private async Task RecordAppliedAsync(string liveId, ActivityRequest activity, long likesThen)
+    {
+        Assert.True((await fixture.Client.GetGrain<ILiveActivityGrain>(liveId).RecordAsync(GrainTestKit.Acme, activity)).IsSuccess);
+        var stats = fixture.Client.GetGrain<ILiveStatsGrain>(liveId);
+        await Eventually.TrueAsync(async () => (await stats.GetStatsAsync(GrainTestKit.Acme)).Value!.LikeCount == likesThen, Timeout, "the activity to be applied");
     }
 
     /// <summary>The views and likes in storage.</summary>
